@@ -1,0 +1,152 @@
+/**
+ * Typed, validated configuration. Sources, later ones winning: built-in defaults, an
+ * optional JSON file (RELAIS_CONFIG_FILE, same keys as the variables), environment.
+ * A bad value stops start-up with a message that names the variable.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Each key is the environment variable that sets it. */
+const schema = z.object({
+  RELAIS_ENV: z.enum(['development', 'production']).default('development'),
+  RELAIS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  RELAIS_HTTP_PORT: port.default(3000),
+  RELAIS_PUBLIC_URL: optionalText.pipe(z.url().optional()),
+  RELAIS_TLS_CERT_FILE: optionalText,
+  RELAIS_TLS_KEY_FILE: optionalText,
+  RELAIS_JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256']).default('HS256'),
+  RELAIS_JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  RELAIS_JWT_PUBLIC_KEY_FILE: optionalText,
+  RELAIS_JWT_ISSUER: optionalText,
+  RELAIS_JWT_AUDIENCE: optionalText,
+  RELAIS_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  RELAIS_RTC_LISTEN_IP: z.string().min(1).default('127.0.0.1'),
+  RELAIS_RTC_ANNOUNCED_ADDRESS: optionalText,
+  RELAIS_RTC_PORT_BASE: port.default(40000),
+  RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
+  RELAIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RELAIS_LOG_PRETTY: bool.optional(),
+  RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
+  MEDIASOUP_WORKER_BIN: optionalText,
+});
+
+type Raw = z.infer<typeof schema>;
+
+export interface RelaisConfig {
+  env: 'development' | 'production';
+  http: { host: string; port: number; publicUrl: string; tls?: { certFile: string; keyFile: string } };
+  jwt: {
+    algorithm: 'HS256' | 'RS256' | 'ES256';
+    secret?: string;
+    publicKeyFile?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  media: {
+    workers: number;
+    listenIp: string;
+    announcedAddress?: string;
+    portBase: number;
+    workerBin?: string;
+  };
+  rooms: { maxParticipants: number; demoRoom: string };
+  log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof Raw)[];
+
+function readFile(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`RELAIS_CONFIG_FILE: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`RELAIS_CONFIG_FILE: ${path} must hold a JSON object of RELAIS_* keys`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) throw new ConfigError(`RELAIS_CONFIG_FILE: unknown key ${key} in ${path}`);
+    out[key] = String(value);
+  }
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
+  const fromFile = env.RELAIS_CONFIG_FILE ? readFile(env.RELAIS_CONFIG_FILE) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const key of CONFIG_KEYS) if (env[key] !== undefined) merged[key] = env[key];
+
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const raw = result.data;
+
+  if (Boolean(raw.RELAIS_TLS_CERT_FILE) !== Boolean(raw.RELAIS_TLS_KEY_FILE)) {
+    throw new ConfigError('RELAIS_TLS_CERT_FILE and RELAIS_TLS_KEY_FILE must be set together');
+  }
+  if (raw.RELAIS_JWT_ALGORITHM === 'HS256' && raw.RELAIS_JWT_PUBLIC_KEY_FILE) {
+    throw new ConfigError('RELAIS_JWT_PUBLIC_KEY_FILE needs RELAIS_JWT_ALGORITHM=RS256 or ES256');
+  }
+  if (raw.RELAIS_JWT_ALGORITHM !== 'HS256' && raw.RELAIS_JWT_SECRET) {
+    throw new ConfigError(`RELAIS_JWT_SECRET is for HS256; with ${raw.RELAIS_JWT_ALGORITHM} set RELAIS_JWT_PUBLIC_KEY_FILE`);
+  }
+  const hasKey = raw.RELAIS_JWT_SECRET || raw.RELAIS_JWT_PUBLIC_KEY_FILE;
+  if (raw.RELAIS_ENV === 'production' && !hasKey) {
+    throw new ConfigError(
+      'RELAIS_JWT_SECRET (HS256) or RELAIS_JWT_PUBLIC_KEY_FILE (RS256/ES256) is required when RELAIS_ENV=production',
+    );
+  }
+  if (raw.RELAIS_RTC_PORT_BASE + raw.RELAIS_WORKERS - 1 > 65535) {
+    throw new ConfigError('RELAIS_RTC_PORT_BASE: RELAIS_RTC_PORT_BASE + RELAIS_WORKERS exceeds port 65535');
+  }
+
+  const tls = raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
+    ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
+    : undefined;
+  const scheme = tls ? 'https' : 'http';
+  const shownHost = raw.RELAIS_HTTP_HOST === '0.0.0.0' || raw.RELAIS_HTTP_HOST === '::' ? 'localhost' : raw.RELAIS_HTTP_HOST;
+
+  return {
+    env: raw.RELAIS_ENV,
+    http: {
+      host: raw.RELAIS_HTTP_HOST,
+      port: raw.RELAIS_HTTP_PORT,
+      publicUrl: (raw.RELAIS_PUBLIC_URL ?? `${scheme}://${shownHost}:${raw.RELAIS_HTTP_PORT}`).replace(/\/$/, ''),
+      ...(tls ? { tls } : {}),
+    },
+    jwt: {
+      algorithm: raw.RELAIS_JWT_ALGORITHM,
+      ...(raw.RELAIS_JWT_SECRET ? { secret: raw.RELAIS_JWT_SECRET } : {}),
+      ...(raw.RELAIS_JWT_PUBLIC_KEY_FILE ? { publicKeyFile: raw.RELAIS_JWT_PUBLIC_KEY_FILE } : {}),
+      ...(raw.RELAIS_JWT_ISSUER ? { issuer: raw.RELAIS_JWT_ISSUER } : {}),
+      ...(raw.RELAIS_JWT_AUDIENCE ? { audience: raw.RELAIS_JWT_AUDIENCE } : {}),
+    },
+    media: {
+      workers: raw.RELAIS_WORKERS,
+      listenIp: raw.RELAIS_RTC_LISTEN_IP,
+      ...(raw.RELAIS_RTC_ANNOUNCED_ADDRESS ? { announcedAddress: raw.RELAIS_RTC_ANNOUNCED_ADDRESS } : {}),
+      portBase: raw.RELAIS_RTC_PORT_BASE,
+      ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
+    },
+    rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
+    log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
+  };
+}

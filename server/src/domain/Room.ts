@@ -1,0 +1,105 @@
+import { conflict, forbidden, notFound, RelaisError } from './errors.js';
+import { Participant, type ParticipantIdentity } from './Participant.js';
+import type { Permissions } from './roles.js';
+
+export const MAX_CHAT_LENGTH = 2000;
+
+export interface RoomLimits {
+  maxParticipants: number;
+}
+
+/**
+ * Membership and moderation of one room. Knows nothing of sockets or media: adapters ask
+ * it whether something is allowed, then act.
+ */
+export class Room {
+  readonly id: string;
+  private readonly participants = new Map<string, Participant>();
+  private readonly limits: RoomLimits;
+
+  constructor(id: string, limits: RoomLimits) {
+    this.id = id;
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this.participants.size;
+  }
+
+  get isEmpty(): boolean {
+    return this.participants.size === 0;
+  }
+
+  all(): Participant[] {
+    return [...this.participants.values()];
+  }
+
+  has(participantId: string): boolean {
+    return this.participants.has(participantId);
+  }
+
+  get(participantId: string): Participant {
+    const participant = this.participants.get(participantId);
+    if (!participant) throw notFound(`No participant ${participantId} in room ${this.id}.`);
+    return participant;
+  }
+
+  join(identity: ParticipantIdentity, now = Date.now()): Participant {
+    if (this.participants.has(identity.id)) {
+      throw conflict(`Participant ${identity.id} is already in room ${this.id}.`);
+    }
+    if (this.participants.size >= this.limits.maxParticipants) {
+      throw new RelaisError('CONFLICT', `Room ${this.id} is full (${this.limits.maxParticipants} participants).`);
+    }
+    const participant = new Participant(identity, now);
+    this.participants.set(participant.id, participant);
+    return participant;
+  }
+
+  leave(participantId: string): boolean {
+    return this.participants.delete(participantId);
+  }
+
+  assertAllowed(participantId: string, permission: keyof Permissions, what: string): Participant {
+    const participant = this.get(participantId);
+    if (!participant.can(permission)) {
+      throw forbidden(`Your role (${participant.role}) does not allow you to ${what}.`);
+    }
+    return participant;
+  }
+
+  setHand(participantId: string, raised: boolean): Participant {
+    const participant = this.assertAllowed(participantId, 'raiseHand', 'raise your hand');
+    participant.handRaised = raised;
+    return participant;
+  }
+
+  /** A moderator acting on someone else in the room. */
+  moderate(moderatorId: string, targetId: string, what: string): Participant {
+    this.assertAllowed(moderatorId, 'moderate', what);
+    if (moderatorId === targetId) throw forbidden(`You cannot ${what} yourself.`);
+    return this.get(targetId);
+  }
+
+  grantFloor(moderatorId: string, targetId: string): Participant {
+    const target = this.moderate(moderatorId, targetId, 'give the floor');
+    target.hasFloor = true;
+    target.handRaised = false;
+    return target;
+  }
+
+  revokeFloor(moderatorId: string, targetId: string): Participant {
+    const target = this.moderate(moderatorId, targetId, 'take the floor back');
+    target.hasFloor = false;
+    return target;
+  }
+
+  checkChat(participantId: string, text: string): Participant {
+    const participant = this.assertAllowed(participantId, 'chat', 'send chat messages');
+    if (text.trim().length === 0) throw new RelaisError('INVALID_REQUEST', 'A chat message cannot be empty.');
+    if (text.length > MAX_CHAT_LENGTH) {
+      throw new RelaisError('INVALID_REQUEST', `A chat message is limited to ${MAX_CHAT_LENGTH} characters.`);
+    }
+    return participant;
+  }
+}

@@ -1,0 +1,54 @@
+/** Composition root: configuration → logger → server; prints demo links on a first run. */
+import { issueToken } from './auth/tokenIssuer.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { ROLES } from './domain/roles.js';
+import { createLogger } from './observability/logger.js';
+import { RelaisServer } from './RelaisServer.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`relais: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const server = new RelaisServer({ config, logger });
+  await server.start();
+
+  if (server.usesThrowawayKey && server.issuerKey) {
+    logger.warn('No RELAIS_JWT_SECRET configured: using a throw-away key for this run (development only).');
+    const links = ROLES.map((role) => {
+      const token = issueToken(server.issuerKey!, { room: config.rooms.demoRoom, name: `Demo ${role}`, role, ttlSeconds: 4 * 3600 });
+      return `  ${role.padEnd(9)} ${server.url}/#token=${token}`;
+    });
+    process.stdout.write(`\nrelais demo room "${config.rooms.demoRoom}" — open one link per browser window:\n${links.join('\n')}\n\n`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: ending sessions and closing workers');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`relais: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from '../observability/logger.js';
+import { selectWorkerBinary } from './workerBinary.js';
+
+export interface WorkerPoolOptions {
+  workers: number;
+  listenIp: string;
+  announcedAddress?: string;
+  /** Worker i listens on portBase + i, UDP and TCP: the whole firewall opening. */
+  portBase: number;
+  workerBin?: string;
+  logger: Logger;
+}
+
+export interface PooledWorker {
+  index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  /** Consumers + producers placed on this worker, to pick the least loaded one. */
+  load: number;
+}
+
+type Mediasoup = typeof import('mediasoup');
+
+/**
+ * One mediasoup worker per core, each with one WebRtcServer. A worker that dies is logged
+ * and replaced on the same ports; owners of routers on it hear `workerDied`.
+ */
+export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; workerReplaced: [index: number] }> {
+  private readonly slots: (PooledWorker | undefined)[] = [];
+  private mediasoup: Mediasoup | undefined;
+  private closed = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    const bin = selectWorkerBinary(this.options.workerBin);
+    this.mediasoup = await import('mediasoup');
+    this.options.logger.info(
+      { workers: this.options.workers, workerBin: bin ?? 'mediasoup default', version: this.mediasoup.version },
+      'starting mediasoup workers',
+    );
+    for (let index = 0; index < this.options.workers; index++) {
+      this.slots[index] = await this.spawn(index);
+    }
+  }
+
+  get size(): number {
+    return this.slots.filter(Boolean).length;
+  }
+
+  get ready(): boolean {
+    return !this.closed && this.size === this.options.workers;
+  }
+
+  all(): PooledWorker[] {
+    return this.slots.filter((slot): slot is PooledWorker => slot !== undefined);
+  }
+
+  at(index: number): PooledWorker | undefined {
+    return this.slots[index];
+  }
+
+  leastLoaded(exclude: ReadonlySet<number> = new Set()): PooledWorker {
+    const candidates = this.all().filter((slot) => !exclude.has(slot.index));
+    const pool = candidates.length > 0 ? candidates : this.all();
+    const best = pool.reduce<PooledWorker | undefined>((a, b) => (!a || b.load < a.load ? b : a), undefined);
+    if (!best) throw new Error('no mediasoup worker is running');
+    return best;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of this.all()) slot.worker.close();
+    this.slots.length = 0;
+  }
+
+  private async spawn(index: number): Promise<PooledWorker> {
+    if (!this.mediasoup) throw new Error('WorkerPool.start() first');
+    const logger = this.options.logger.child({ worker: index });
+    const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
+    const port = this.options.portBase + index;
+    const listen = { ip: this.options.listenIp, port, ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}) };
+    const webRtcServer = await worker.createWebRtcServer({
+      listenInfos: [
+        { protocol: 'udp', ...listen },
+        { protocol: 'tcp', ...listen },
+      ],
+    });
+    const slot: PooledWorker = { index, worker, webRtcServer, load: 0 };
+    worker.on('died', (error) => {
+      logger.fatal({ err: error, pid: worker.pid }, 'mediasoup worker died; replacing it');
+      if (this.slots[index] === slot) this.slots[index] = undefined;
+      this.emit('workerDied', index);
+      if (!this.closed) void this.replace(index, logger);
+    });
+    logger.info({ pid: worker.pid, port, udp: true, tcp: true }, 'mediasoup worker ready');
+    return slot;
+  }
+
+  private async replace(index: number, logger: Logger, attempt = 1): Promise<void> {
+    // Give the kernel a moment to release the dead worker's ports.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
+    if (this.closed) return;
+    try {
+      this.slots[index] = await this.spawn(index);
+      this.emit('workerReplaced', index);
+    } catch (error) {
+      logger.error({ err: error, attempt }, 'could not replace mediasoup worker; retrying');
+      if (attempt < 20) await this.replace(index, logger, attempt + 1);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Field names whose values never reach a log line, wherever they appear. */
+const REDACTED = [
+  'token',
+  '*.token',
+  'auth.token',
+  'handshake.auth',
+  'secret',
+  '*.secret',
+  'key',
+  '*.key',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'sdp',
+  '*.sdp',
+  'dtlsParameters',
+  '*.dtlsParameters',
+];
+
+export interface LoggerOptions {
+  level: string;
+  pretty: boolean;
+  /** Tests capture the JSON lines here instead of stdout. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base = { level: options.level, redact: { paths: REDACTED, censor: '[redacted]' }, base: { service: 'relais' } };
+  if (options.destination) return pino(base, options.destination);
+  if (options.pretty) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } } });
+  }
+  return pino(base);
+}
+
+/** Audit events are ordinary log lines with `audit: true` and a stable `event` name. */
+export type AuditEvent =
+  | 'auth.failed'
+  | 'participant.joined'
+  | 'participant.left'
+  | 'participant.replaced'
+  | 'participant.removed'
+  | 'participant.muted'
+  | 'floor.granted'
+  | 'floor.revoked'
+  | 'session.expired';
+
+export function audit(logger: Logger, event: AuditEvent, fields: Record<string, unknown> = {}, message?: string): void {
+  logger.info({ audit: true, event, ...fields }, message ?? event);
+}

@@ -1,0 +1,48 @@
+import type { Socket } from 'socket.io';
+import type { RelaisClaims } from '../auth/claims.js';
+import type { Logger } from '../observability/logger.js';
+import type { ClientToServerEvents, Notifications, NotificationName, ServerToClientEvents } from './catalog.js';
+import { TokenBucket } from './rateLimiter.js';
+
+export type RelaisSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** One connected socket: who it is (from its verified token) and what it has joined. */
+export class ClientSession {
+  readonly participantId: string;
+  readonly roomId: string;
+  joined = false;
+  ended = false;
+  readonly requests = new TokenBucket(200, 50);
+  readonly chats = new TokenBucket(5, 1);
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: RelaisSocket,
+    readonly claims: RelaisClaims,
+    readonly logger: Logger,
+  ) {
+    this.participantId = claims.sub;
+    this.roomId = claims.room;
+  }
+
+  notify<N extends NotificationName>(name: N, payload: Notifications[N]): void {
+    // Socket.IO's typed emit cannot relate N to its parameter tuple; the catalog types both sides.
+    (this.socket.emit as (event: string, data: unknown) => boolean)(name, payload);
+  }
+
+  /** Ends the session when the token expires, not only at connect time. */
+  armExpiry(onExpired: () => void, now: number = Date.now()): void {
+    const delay = this.claims.exp * 1000 - now;
+    const MAX_TIMER = 2 ** 31 - 1;
+    this.expiryTimer = setTimeout(
+      () => (delay > MAX_TIMER ? this.armExpiry(onExpired) : onExpired()),
+      Math.max(0, Math.min(delay, MAX_TIMER)),
+    );
+    this.expiryTimer.unref();
+  }
+
+  dispose(): void {
+    this.ended = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+  }
+}

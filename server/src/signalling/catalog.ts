@@ -1,0 +1,155 @@
+/**
+ * The signalling message catalog, shared by the server and the browser client (`web/`
+ * imports its types). Client→server messages are requests answered through a Socket.IO
+ * acknowledgement; server→client messages are notifications.
+ *
+ * Every request payload is validated here, at the boundary, before any handler runs.
+ * RTP/DTLS dictionaries are checked for shape only: mediasoup validates their contents
+ * and its errors are turned into INVALID_REQUEST.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../domain/errors.js';
+import type { ParticipantView } from '../domain/Participant.js';
+import type { MediaSource, Role } from '../domain/roles.js';
+
+export type { ErrorCode, ParticipantView, MediaSource, Role };
+
+const id = z.string().min(1).max(100);
+/** An RTP/DTLS/ICE dictionary from mediasoup(-client): a JSON object checked by mediasoup. */
+const dictionary = z.record(z.string(), z.unknown());
+export type Dictionary = Record<string, unknown>;
+
+export const requestSchemas = {
+  getRouterRtpCapabilities: z.object({}).strict(),
+  join: z.object({ rtpCapabilities: dictionary }).strict(),
+  createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+  connectTransport: z.object({ transportId: id, dtlsParameters: dictionary }).strict(),
+  restartIce: z.object({ transportId: id }).strict(),
+  produce: z
+    .object({
+      transportId: id,
+      kind: z.enum(['audio', 'video']),
+      rtpParameters: dictionary,
+      source: z.enum(['mic', 'camera', 'screen']),
+    })
+    .strict(),
+  closeProducer: z.object({ producerId: id }).strict(),
+  pauseProducer: z.object({ producerId: id }).strict(),
+  resumeProducer: z.object({ producerId: id }).strict(),
+  consume: z.object({ producerId: id }).strict(),
+  resumeConsumer: z.object({ consumerId: id }).strict(),
+  setConsumerLayers: z
+    .object({
+      consumerId: id,
+      spatialLayer: z.number().int().min(0).max(2),
+      temporalLayer: z.number().int().min(0).max(2).optional(),
+    })
+    .strict(),
+  chat: z.object({ text: z.string().max(4000) }).strict(),
+  setHand: z.object({ raised: z.boolean() }).strict(),
+  muteParticipant: z.object({ participantId: id }).strict(),
+  removeParticipant: z.object({ participantId: id }).strict(),
+  grantFloor: z.object({ participantId: id }).strict(),
+  revokeFloor: z.object({ participantId: id }).strict(),
+  leave: z.object({}).strict(),
+} as const;
+
+export type RequestName = keyof typeof requestSchemas;
+export type RequestPayload<N extends RequestName> = z.infer<(typeof requestSchemas)[N]>;
+
+export interface TransportOptions {
+  id: string;
+  iceParameters: Dictionary;
+  iceCandidates: Dictionary[];
+  dtlsParameters: Dictionary;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+  source: MediaSource;
+  paused: boolean;
+}
+
+export interface ChatMessage {
+  from: string;
+  name: string;
+  text: string;
+  at: number;
+}
+
+/** What a participant is told about the room when it joins. */
+export interface JoinResult {
+  self: ParticipantView;
+  participants: ParticipantView[];
+  producers: ProducerInfo[];
+  permissions: Record<string, boolean>;
+}
+
+export interface RequestResults {
+  getRouterRtpCapabilities: { rtpCapabilities: Dictionary };
+  join: JoinResult;
+  createTransport: TransportOptions;
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: Dictionary };
+  produce: { producerId: string };
+  closeProducer: Record<string, never>;
+  pauseProducer: Record<string, never>;
+  resumeProducer: Record<string, never>;
+  consume: {
+    consumerId: string;
+    producerId: string;
+    participantId: string;
+    kind: 'audio' | 'video';
+    source: MediaSource;
+    rtpParameters: Dictionary;
+    producerPaused: boolean;
+  };
+  resumeConsumer: Record<string, never>;
+  setConsumerLayers: Record<string, never>;
+  chat: Record<string, never>;
+  setHand: Record<string, never>;
+  muteParticipant: Record<string, never>;
+  removeParticipant: Record<string, never>;
+  grantFloor: Record<string, never>;
+  revokeFloor: Record<string, never>;
+  leave: Record<string, never>;
+}
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Ack<N extends RequestName> = { ok: true; data: RequestResults[N] } | { ok: false; error: WireError };
+
+export interface Notifications {
+  participantJoined: ParticipantView;
+  participantLeft: { participantId: string };
+  participantUpdated: ParticipantView;
+  /** Your own permissions changed (floor given or taken back). */
+  permissionsChanged: { permissions: Record<string, boolean> };
+  producerAdded: ProducerInfo;
+  producerClosed: { producerId: string };
+  producerPaused: { producerId: string; paused: boolean };
+  consumerClosed: { consumerId: string };
+  activeSpeaker: { participantId: string | null };
+  chatMessage: ChatMessage;
+  /** You have been removed, or your session ended (token expired, replaced by a newer tab). */
+  sessionEnded: { reason: 'removed' | 'expired' | 'replaced' | 'server-shutdown' | 'media-lost' };
+  /** Listeners' view of the room, throttled: counts, who speaks, hands raised. */
+  roomSummary: { participants: number; speakers: ParticipantView[]; handsRaised: number };
+  /** A moderator muted your microphone. */
+  mutedByModerator: { producerId: string };
+}
+
+export type NotificationName = keyof Notifications;
+
+/** Socket.IO typing for both ends. */
+export type ClientToServerEvents = {
+  [N in RequestName]: (payload: unknown, ack: (response: Ack<N>) => void) => void;
+};
+export type ServerToClientEvents = {
+  [N in NotificationName]: (payload: Notifications[N]) => void;
+};
