@@ -1,0 +1,384 @@
+/**
+ * The browser side of the relais protocol, without any UI: one Socket.IO connection, one
+ * mediasoup-client Device, a send and a receive transport. It consumes every producer of
+ * the room automatically and reports remote tracks; the UI (or a test harness) listens.
+ *
+ * After a network cut the server has already freed the old session (no ghosts), so on
+ * reconnect this client joins afresh and republishes the tracks it was sending.
+ */
+import { Device, type types } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  ChatMessage,
+  JoinResult,
+  MediaSource,
+  Notifications,
+  ParticipantView,
+  ProducerInfo,
+  RequestName,
+  RequestResults,
+  WireError,
+} from '../../../server/src/signalling/catalog.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
+
+export interface RemoteTrack {
+  consumerId: string;
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+  source: MediaSource;
+  track: MediaStreamTrack;
+  paused: boolean;
+}
+
+export class RequestFailed extends Error {
+  constructor(readonly code: WireError['code'], message: string) {
+    super(message);
+    this.name = 'RequestFailed';
+  }
+}
+
+type Events = {
+  state: [state: ConnectionState, detail?: WireError];
+  joined: [result: JoinResult];
+  participantJoined: [participant: ParticipantView];
+  participantLeft: [participantId: string];
+  participantUpdated: [participant: ParticipantView];
+  trackAdded: [track: RemoteTrack];
+  trackRemoved: [track: RemoteTrack];
+  trackPaused: [track: RemoteTrack];
+  producerPaused: [info: { producerId: string; participantId: string | undefined; source: MediaSource | undefined; paused: boolean }];
+  activeSpeaker: [participantId: string | null];
+  chatMessage: [message: ChatMessage];
+  roomSummary: [summary: Notifications['roomSummary']];
+  permissionsChanged: [permissions: Record<string, boolean>];
+  mutedByModerator: [source: MediaSource];
+  sessionEnded: [reason: Notifications['sessionEnded']['reason']];
+};
+
+export interface ConferenceClientOptions {
+  /** Server origin; the page's own by default. */
+  url?: string;
+  token: string;
+  /** Socket.IO reconnection (on by default; tests may turn it off). */
+  reconnection?: boolean;
+}
+
+export class ConferenceClient extends TypedEmitter<Events> {
+  readonly socket: Socket;
+  readonly device = new Device();
+  state: ConnectionState = 'connecting';
+  self: ParticipantView | undefined;
+  permissions: Record<string, boolean> = {};
+  private sendTransport: types.Transport | undefined;
+  private recvTransport: types.Transport | undefined;
+  private readonly producers = new Map<MediaSource, types.Producer>();
+  /** Tracks we publish, kept so a reconnect can publish them again. */
+  private readonly published = new Map<MediaSource, MediaStreamTrack>();
+  private readonly remote = new Map<string, RemoteTrack>();
+  private readonly producerInfo = new Map<string, ProducerInfo>();
+  private joining: Promise<JoinResult> | undefined;
+  private ended = false;
+
+  constructor(options: ConferenceClientOptions) {
+    super();
+    this.socket = io(options.url ?? location.origin, {
+      auth: { token: options.token },
+      transports: ['websocket'],
+      autoConnect: false,
+      reconnection: options.reconnection ?? true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+    });
+    this.wireSocket();
+  }
+
+  /** Connects and joins; resolves with what the room looks like. */
+  connect(): Promise<JoinResult> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error & { data?: WireError }): void => {
+        if (error.data?.code === 'UNAUTHORIZED' || !this.socket.io.opts.reconnection) {
+          this.socket.off('connect_error', onError);
+          this.setState('failed', error.data ?? { code: 'INTERNAL', message: error.message });
+          this.socket.close();
+          reject(error.data ? new RequestFailed(error.data.code, error.data.message) : error);
+        }
+      };
+      this.socket.on('connect_error', onError);
+      this.once('joined', (result) => {
+        this.socket.off('connect_error', onError);
+        resolve(result);
+      });
+      this.socket.connect();
+    });
+  }
+
+  async request<N extends RequestName>(name: N, payload: unknown = {}): Promise<RequestResults[N]> {
+    const response = (await this.socket.timeout(15_000).emitWithAck(name, payload)) as Ack<N>;
+    if (!response.ok) throw new RequestFailed(response.error.code, response.error.message);
+    return response.data;
+  }
+
+  canPublish(source: MediaSource): boolean {
+    const key = source === 'mic' ? 'publishAudio' : source === 'camera' ? 'publishVideo' : 'publishScreen';
+    return Boolean(this.permissions[key]);
+  }
+
+  /** Sends a local track as `source`; camera video goes out as three simulcast layers. */
+  async publish(source: MediaSource, track: MediaStreamTrack): Promise<string> {
+    const transport = await this.ensureSendTransport();
+    const existing = this.producers.get(source);
+    if (existing) {
+      await existing.replaceTrack({ track });
+      this.published.set(source, track);
+      return existing.id;
+    }
+    const producer = await transport.produce({
+      track,
+      appData: { source },
+      ...(source === 'camera'
+        ? {
+            encodings: [
+              { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+              { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+              { scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+            ],
+            codecOptions: { videoGoogleStartBitrate: 600 },
+          }
+        : {}),
+      ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
+    });
+    this.producers.set(source, producer);
+    this.published.set(source, track);
+    producer.on('trackended', () => void this.unpublish(source));
+    return producer.id;
+  }
+
+  async unpublish(source: MediaSource): Promise<void> {
+    const producer = this.producers.get(source);
+    this.published.delete(source);
+    if (!producer) return;
+    this.producers.delete(source);
+    producer.close();
+    await this.request('closeProducer', { producerId: producer.id }).catch(() => undefined);
+  }
+
+  isMuted(source: MediaSource): boolean {
+    return this.producers.get(source)?.paused ?? true;
+  }
+
+  producerId(source: MediaSource): string | undefined {
+    return this.producers.get(source)?.id;
+  }
+
+  async setMuted(source: MediaSource, muted: boolean): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    if (muted) producer.pause();
+    else producer.resume();
+    await this.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
+  }
+
+  /** Asks for a simulcast layer (0 = lowest) that suits the size a video is shown at. */
+  async setPreferredLayer(consumerId: string, spatialLayer: number): Promise<void> {
+    await this.request('setConsumerLayers', { consumerId, spatialLayer });
+  }
+
+  remoteTracks(): RemoteTrack[] {
+    return [...this.remote.values()];
+  }
+
+  hasSendTransport(): boolean {
+    return this.sendTransport !== undefined && !this.sendTransport.closed;
+  }
+
+  async leave(): Promise<void> {
+    this.ended = true;
+    await this.request('leave').catch(() => undefined);
+    this.teardownMedia();
+    this.socket.close();
+    this.setState('ended');
+  }
+
+  private once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
+    const off = this.on(event, (...args) => {
+      off();
+      listener(...args);
+    });
+  }
+
+  private setState(state: ConnectionState, detail?: WireError): void {
+    if (this.state === state && !detail) return;
+    this.state = state;
+    this.emit('state', state, detail);
+  }
+
+  private wireSocket(): void {
+    const s = this.socket;
+    s.on('connect', () => {
+      this.joining = this.join();
+      this.joining.catch((error: unknown) => {
+        const detail = error instanceof RequestFailed ? { code: error.code, message: error.message } : { code: 'INTERNAL' as const, message: String(error) };
+        this.setState('failed', detail);
+      });
+    });
+    s.on('disconnect', (reason) => {
+      this.teardownMedia();
+      if (this.ended) return;
+      // 'io server disconnect' means the server ended us; sessionEnded says why.
+      if (reason === 'io server disconnect') this.setState('ended');
+      else this.setState('reconnecting');
+    });
+    s.io.on('reconnect_failed', () => this.setState('failed', { code: 'INTERNAL', message: 'Could not reconnect to the server.' }));
+    s.on('participantJoined', (p: ParticipantView) => this.emit('participantJoined', p));
+    s.on('participantLeft', ({ participantId }: { participantId: string }) => this.emit('participantLeft', participantId));
+    s.on('participantUpdated', (p: ParticipantView) => {
+      if (p.id === this.self?.id) this.self = p;
+      this.emit('participantUpdated', p);
+    });
+    s.on('producerAdded', (info: ProducerInfo) => {
+      this.producerInfo.set(info.producerId, info);
+      void this.consume(info.producerId);
+    });
+    s.on('producerClosed', ({ producerId }: { producerId: string }) => {
+      this.producerInfo.delete(producerId);
+      for (const track of this.remote.values()) if (track.producerId === producerId) this.dropRemote(track.consumerId);
+    });
+    s.on('consumerClosed', ({ consumerId }: { consumerId: string }) => this.dropRemote(consumerId));
+    s.on('producerPaused', ({ producerId, paused }: { producerId: string; paused: boolean }) => {
+      const info = this.producerInfo.get(producerId);
+      if (info) info.paused = paused;
+      for (const track of this.remote.values()) {
+        if (track.producerId === producerId) {
+          track.paused = paused;
+          this.emit('trackPaused', track);
+        }
+      }
+      const own = [...this.producers.entries()].find(([, p]) => p.id === producerId);
+      if (own && paused && !own[1].paused) own[1].pause();
+      this.emit('producerPaused', { producerId, participantId: info?.participantId ?? (own ? this.self?.id : undefined), source: info?.source ?? own?.[0], paused });
+    });
+    s.on('activeSpeaker', ({ participantId }: { participantId: string | null }) => this.emit('activeSpeaker', participantId));
+    s.on('chatMessage', (message: ChatMessage) => this.emit('chatMessage', message));
+    s.on('roomSummary', (summary: Notifications['roomSummary']) => this.emit('roomSummary', summary));
+    s.on('mutedByModerator', ({ producerId }: { producerId: string }) => {
+      const own = [...this.producers.entries()].find(([, p]) => p.id === producerId);
+      if (own) {
+        own[1].pause();
+        this.emit('mutedByModerator', own[0]);
+      }
+    });
+    s.on('permissionsChanged', ({ permissions }: { permissions: Record<string, boolean> }) => {
+      this.permissions = permissions;
+      for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
+      this.emit('permissionsChanged', permissions);
+    });
+    s.on('sessionEnded', ({ reason }: { reason: Notifications['sessionEnded']['reason'] }) => {
+      this.ended = true;
+      this.emit('sessionEnded', reason);
+      this.setState('ended');
+    });
+  }
+
+  private async join(): Promise<JoinResult> {
+    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities');
+    if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
+    const result = await this.request('join', { rtpCapabilities: this.device.rtpCapabilities });
+    this.self = result.self;
+    this.permissions = result.permissions;
+    const data = await this.request('createTransport', { direction: 'recv' });
+    this.recvTransport = this.device.createRecvTransport({ ...(data as unknown as types.TransportOptions), iceServers: [] });
+    this.wireTransport(this.recvTransport);
+    this.setState('connected');
+    this.emit('joined', result);
+    for (const info of result.producers) {
+      this.producerInfo.set(info.producerId, info);
+      void this.consume(info.producerId);
+    }
+    // After a reconnect, send again what we were sending (if still allowed).
+    for (const [source, track] of [...this.published]) {
+      if (track.readyState === 'live' && this.canPublish(source)) await this.publish(source, track).catch(() => undefined);
+    }
+    return result;
+  }
+
+  private async ensureSendTransport(): Promise<types.Transport> {
+    if (this.sendTransport && !this.sendTransport.closed) return this.sendTransport;
+    const data = await this.request('createTransport', { direction: 'send' });
+    const transport = this.device.createSendTransport({ ...(data as unknown as types.TransportOptions), iceServers: [] });
+    this.wireTransport(transport);
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.request('produce', { transportId: transport.id, kind, rtpParameters, source: appData.source })
+        .then(({ producerId }) => callback({ id: producerId }))
+        .catch(errback);
+    });
+    this.sendTransport = transport;
+    return transport;
+  }
+
+  private wireTransport(transport: types.Transport): void {
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('connectTransport', { transportId: transport.id, dtlsParameters })
+        .then(() => callback())
+        .catch(errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'disconnected' || state === 'failed') {
+        // A network change: ask the server for fresh ICE credentials and restart ICE.
+        this.request('restartIce', { transportId: transport.id })
+          .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters }))
+          .catch(() => undefined);
+      }
+    });
+  }
+
+  private async consume(producerId: string): Promise<void> {
+    if (!this.recvTransport || this.recvTransport.closed) return;
+    if ([...this.remote.values()].some((t) => t.producerId === producerId)) return;
+    try {
+      const data = await this.request('consume', { producerId });
+      const consumer = await this.recvTransport.consume({
+        id: data.consumerId,
+        producerId: data.producerId,
+        kind: data.kind,
+        rtpParameters: data.rtpParameters as unknown as types.RtpParameters,
+      });
+      const remote: RemoteTrack = {
+        consumerId: data.consumerId,
+        producerId,
+        participantId: data.participantId,
+        kind: data.kind,
+        source: data.source,
+        track: consumer.track,
+        paused: data.producerPaused,
+      };
+      this.remote.set(consumer.id, remote);
+      consumer.observer.on('close', () => this.remote.delete(consumer.id));
+      this.emit('trackAdded', remote);
+      await this.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      console.warn(`could not receive ${producerId}`, error);
+    }
+  }
+
+  private dropRemote(consumerId: string): void {
+    const track = this.remote.get(consumerId);
+    if (!track) return;
+    this.remote.delete(consumerId);
+    track.track.stop();
+    this.emit('trackRemoved', track);
+  }
+
+  private teardownMedia(): void {
+    for (const consumerId of [...this.remote.keys()]) this.dropRemote(consumerId);
+    for (const producer of this.producers.values()) producer.close();
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = undefined;
+    this.recvTransport = undefined;
+  }
+}
