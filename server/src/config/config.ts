@@ -20,7 +20,8 @@ const optionalText = z
 const schema = z.object({
   RELAIS_ENV: z.enum(['development', 'production']).default('development'),
   RELAIS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  RELAIS_HTTP_PORT: port.default(3000),
+  /** 0 picks a free port (tests). */
+  RELAIS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   RELAIS_PUBLIC_URL: optionalText.pipe(z.url().optional()),
   RELAIS_TLS_CERT_FILE: optionalText,
   RELAIS_TLS_KEY_FILE: optionalText,

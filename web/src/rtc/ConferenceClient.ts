@@ -191,6 +191,23 @@ export class ConferenceClient extends TypedEmitter<Events> {
     return [...this.remote.values()];
   }
 
+  /** Inbound RTP counters of the receive transport (what actually arrived and was decoded). */
+  async receiveStats(): Promise<{ kind: string; packetsReceived: number; packetsLost: number; framesDecoded: number }[]> {
+    if (!this.recvTransport || this.recvTransport.closed) return [];
+    const report = await this.recvTransport.getStats();
+    const rows: { kind: string; packetsReceived: number; packetsLost: number; framesDecoded: number }[] = [];
+    report.forEach((stat: Record<string, unknown>) => {
+      if (stat.type !== 'inbound-rtp') return;
+      rows.push({
+        kind: String(stat.kind),
+        packetsReceived: Number(stat.packetsReceived ?? 0),
+        packetsLost: Number(stat.packetsLost ?? 0),
+        framesDecoded: Number(stat.framesDecoded ?? 0),
+      });
+    });
+    return rows;
+  }
+
   hasSendTransport(): boolean {
     return this.sendTransport !== undefined && !this.sendTransport.closed;
   }

@@ -1,0 +1,64 @@
+/**
+ * Bundled into a page of the relais server by the integration tests: exposes the real
+ * ConferenceClient (socket.io-client + mediasoup-client) to puppeteer, without the UI.
+ */
+import { ConferenceClient } from '../../../web/src/rtc/ConferenceClient.js';
+
+interface HarnessClient {
+  client: ConferenceClient;
+  joined: Awaited<ReturnType<ConferenceClient['connect']>>;
+}
+
+const clients = new Map<string, HarnessClient>();
+
+async function join(name: string, token: string): Promise<{ participantId: string; permissions: Record<string, boolean> }> {
+  const client = new ConferenceClient({ token, reconnection: false });
+  const joined = await client.connect();
+  clients.set(name, { client, joined });
+  return { participantId: joined.self.id, permissions: joined.permissions };
+}
+
+function get(name: string): ConferenceClient {
+  const entry = clients.get(name);
+  if (!entry) throw new Error(`no harness client ${name}`);
+  return entry.client;
+}
+
+async function publish(name: string, sources: ('mic' | 'camera')[]): Promise<string[]> {
+  const client = get(name);
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: sources.includes('mic') ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false } : false,
+    video: sources.includes('camera') ? { width: 640, height: 360 } : false,
+  });
+  const ids: string[] = [];
+  for (const track of stream.getTracks()) ids.push(await client.publish(track.kind === 'audio' ? 'mic' : 'camera', track));
+  return ids;
+}
+
+async function stats(name: string) {
+  return get(name).receiveStats();
+}
+
+function remoteTracks(name: string) {
+  return get(name)
+    .remoteTracks()
+    .map(({ consumerId, producerId, participantId, kind, source, paused }) => ({ consumerId, producerId, participantId, kind, source, paused }));
+}
+
+async function request(name: string, request: string, payload: unknown) {
+  try {
+    return { ok: true, data: await get(name).request(request as never, payload) };
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    return { ok: false, error: { code: e.code, message: e.message } };
+  }
+}
+
+async function leave(name: string): Promise<void> {
+  await get(name).leave();
+  clients.delete(name);
+}
+
+const harness = { join, publish, stats, remoteTracks, request, leave, hasSendTransport: (name: string) => get(name).hasSendTransport() };
+(window as unknown as { relaisHarness: typeof harness }).relaisHarness = harness;
+export type RelaisHarness = typeof harness;
