@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../server/src/config/config.js';
+
+const SECRET = 'x'.repeat(32);
+
+describe('configuration', () => {
+  it('starts with documented defaults on an empty environment (development)', () => {
+    const config = loadConfig({});
+    assert.equal(config.env, 'development');
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.port, 3000);
+    assert.equal(config.http.publicUrl, 'http://127.0.0.1:3000');
+    assert.equal(config.media.portBase, 40000);
+    assert.ok(config.media.workers >= 1);
+    assert.equal(config.jwt.algorithm, 'HS256');
+    assert.equal(config.jwt.secret, undefined);
+  });
+
+  it('names the variable when a value is bad', () => {
+    assert.throws(() => loadConfig({ RELAIS_HTTP_PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /RELAIS_HTTP_PORT/.test(e.message));
+    assert.throws(() => loadConfig({ RELAIS_WORKERS: '0' }), /RELAIS_WORKERS/);
+    assert.throws(() => loadConfig({ RELAIS_LOG_LEVEL: 'loud' }), /RELAIS_LOG_LEVEL/);
+    assert.throws(() => loadConfig({ RELAIS_JWT_SECRET: 'short' }), /RELAIS_JWT_SECRET.*32/);
+    assert.throws(() => loadConfig({ RELAIS_PUBLIC_URL: 'not a url' }), /RELAIS_PUBLIC_URL/);
+  });
+
+  it('refuses to start in production without a token key', () => {
+    assert.throws(() => loadConfig({ RELAIS_ENV: 'production' }), /RELAIS_JWT_SECRET.*required/);
+    assert.equal(loadConfig({ RELAIS_ENV: 'production', RELAIS_JWT_SECRET: SECRET }).env, 'production');
+  });
+
+  it('refuses half a TLS configuration and mismatched key settings', () => {
+    assert.throws(() => loadConfig({ RELAIS_TLS_CERT_FILE: '/tmp/cert.pem' }), /RELAIS_TLS_CERT_FILE and RELAIS_TLS_KEY_FILE/);
+    assert.throws(() => loadConfig({ RELAIS_JWT_ALGORITHM: 'RS256', RELAIS_JWT_SECRET: SECRET }), /RELAIS_JWT_SECRET is for HS256/);
+    assert.throws(() => loadConfig({ RELAIS_JWT_PUBLIC_KEY_FILE: '/tmp/k.pem' }), /RS256 or ES256/);
+  });
+
+  it('uses https in the public URL when TLS is configured', () => {
+    const config = loadConfig({ RELAIS_TLS_CERT_FILE: '/c.pem', RELAIS_TLS_KEY_FILE: '/k.pem', RELAIS_HTTP_HOST: '0.0.0.0', RELAIS_HTTP_PORT: '8443' });
+    assert.equal(config.http.publicUrl, 'https://localhost:8443');
+    assert.deepEqual(config.http.tls, { certFile: '/c.pem', keyFile: '/k.pem' });
+  });
+
+  it('reads an optional JSON file, with the environment winning', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-config-'));
+    const file = path.join(dir, 'relais.json');
+    writeFileSync(file, JSON.stringify({ RELAIS_HTTP_PORT: 4000, RELAIS_DEMO_ROOM: 'cellule' }));
+    const config = loadConfig({ RELAIS_CONFIG_FILE: file, RELAIS_HTTP_PORT: '5000' });
+    assert.equal(config.http.port, 5000);
+    assert.equal(config.rooms.demoRoom, 'cellule');
+    writeFileSync(file, JSON.stringify({ RELAIS_NOPE: 1 }));
+    assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: file }), /unknown key RELAIS_NOPE/);
+    assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: path.join(dir, 'missing.json') }), /cannot read/);
+  });
+});
