@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { SignallingClient } from '../support/signallingClient.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('a mediasoup worker that dies', function () {
+  this.timeout(30_000);
+  let t: TestServer;
+  const clients: SignallingClient[] = [];
+
+  before(async () => {
+    t = await startTestServer({ RELAIS_WORKERS: '1' });
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await t?.stop();
+  });
+
+  it('is logged loudly, replaced, its rooms told, and new meetings work again', async () => {
+    const token = t.token({ room: 'crash', role: 'speaker', sub: 'victim' });
+    const victim = await SignallingClient.connect(t.url, token);
+    clients.push(victim);
+    const { rtpCapabilities } = await victim.request('getRouterRtpCapabilities');
+    await victim.request('join', { rtpCapabilities });
+
+    const oldPid = t.server.pool.at(0)!.worker.pid;
+    process.kill(oldPid, 'SIGKILL');
+
+    assert.deepEqual(await victim.next('sessionEnded'), { reason: 'media-lost' });
+    assert.ok(t.logs.some((l) => l.level === 60 && /worker died/.test(String(l.msg))), 'fatal log line');
+    const deadline = Date.now() + 15_000;
+    while (!(t.server.pool.ready && t.server.pool.at(0)!.worker.pid !== oldPid)) {
+      if (Date.now() > deadline) throw new Error('worker not replaced');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const res = await fetch(`${t.url}/readyz`);
+    assert.equal(res.status, 200);
+
+    const again = await SignallingClient.connect(t.url, t.token({ room: 'crash', role: 'speaker', sub: 'victim' }));
+    clients.push(again);
+    const caps = await again.request('getRouterRtpCapabilities');
+    await again.request('join', { rtpCapabilities: caps.rtpCapabilities });
+    const transport = await again.request('createTransport', { direction: 'send' });
+    assert.ok(transport.id);
+  });
+});
