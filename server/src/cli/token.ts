@@ -1,0 +1,90 @@
+/**
+ * Operator CLI: mint an access token and a join link.
+ *   npm run token -- --room R --name N --role speaker [--ttl 2h] [--sub ID]
+ * Signs with the server's configuration: RELAIS_JWT_SECRET (HS256), or
+ * RELAIS_JWT_PRIVATE_KEY_FILE for RS256/ES256. Real deployments use their own IdP.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { claimsSchema } from '../auth/claims.js';
+import { issueToken, parseTtl } from '../auth/tokenIssuer.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { isRole, ROLES } from '../domain/roles.js';
+
+const USAGE = `usage: npm run token -- --room ROOM --name "NAME" --role ${ROLES.join('|')} [--ttl 2h] [--sub USER_ID] [--no-video] [--no-chat]`;
+
+function fail(message: string): never {
+  process.stderr.write(`relais token: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function main(): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        room: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string' },
+        ttl: { type: 'string', default: '2h' },
+        sub: { type: 'string' },
+        'no-video': { type: 'boolean', default: false },
+        'no-chat': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.room || !values.name || !values.role) fail('--room, --name and --role are required');
+  if (!isRole(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    fail(error instanceof ConfigError ? error.message : String(error));
+  }
+  const { jwt } = config;
+  let key: string;
+  if (jwt.algorithm === 'HS256') {
+    if (!jwt.secret) fail('set RELAIS_JWT_SECRET (the same value the server uses) to sign tokens');
+    key = jwt.secret;
+  } else {
+    const file = process.env.RELAIS_JWT_PRIVATE_KEY_FILE;
+    if (!file) fail(`set RELAIS_JWT_PRIVATE_KEY_FILE to sign ${jwt.algorithm} tokens`);
+    key = readFileSync(file, 'utf8');
+  }
+  let ttlSeconds: number;
+  try {
+    ttlSeconds = parseTtl(values.ttl);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const grants = {
+    ...(values['no-video'] ? { publishVideo: false } : {}),
+    ...(values['no-chat'] ? { chat: false } : {}),
+  };
+  const check = claimsSchema.pick({ room: true, name: true }).safeParse({ room: values.room, name: values.name });
+  if (!check.success) fail(check.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+
+  const token = issueToken(
+    { algorithm: jwt.algorithm, key, ...(jwt.issuer ? { issuer: jwt.issuer } : {}), ...(jwt.audience ? { audience: jwt.audience } : {}) },
+    {
+      room: values.room,
+      name: values.name,
+      role: values.role,
+      ttlSeconds,
+      ...(values.sub ? { sub: values.sub } : {}),
+      ...(Object.keys(grants).length ? { grants } : {}),
+    },
+  );
+  process.stdout.write(`token: ${token}\njoin:  ${config.http.publicUrl}/#token=${token}\n`);
+}
+
+main();

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { TokenVerifier } from '../../server/src/auth/tokenVerifier.js';
+
+const SECRET = 'cli-test-secret-0123456789-abcdefghijklmnop';
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'server/src/cli/token.ts', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 30_000,
+  });
+}
+
+describe('token CLI (npm run token)', function () {
+  this.timeout(60_000);
+
+  it('prints a token the server accepts and a join link carrying it in the fragment', () => {
+    const result = runCli(['--room', 'cellule-crise', '--name', 'Préfète Martin', '--role', 'moderator', '--ttl', '30m'], {
+      RELAIS_JWT_SECRET: SECRET,
+      RELAIS_PUBLIC_URL: 'https://relais.example.gouv.fr',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const token = /^token: (\S+)$/m.exec(result.stdout)?.[1];
+    assert.ok(token);
+    assert.match(result.stdout, new RegExp(`^join:  https://relais\\.example\\.gouv\\.fr/#token=${token.replace(/\./g, '\\.')}$`, 'm'));
+    const claims = new TokenVerifier({ algorithm: 'HS256', key: SECRET }).verify(token);
+    assert.equal(claims.name, 'Préfète Martin');
+    assert.equal(claims.role, 'moderator');
+    assert.ok(claims.exp - Math.floor(Date.now() / 1000) <= 1800);
+  });
+
+  it('explains what is wrong instead of minting a bad token', () => {
+    const badRole = runCli(['--room', 'r', '--name', 'n', '--role', 'admin'], { RELAIS_JWT_SECRET: SECRET });
+    assert.equal(badRole.status, 2);
+    assert.match(badRole.stderr, /--role must be one of moderator, speaker, listener/);
+    const noKey = runCli(['--room', 'r', '--name', 'n', '--role', 'listener']);
+    assert.equal(noKey.status, 2);
+    assert.match(noKey.stderr, /RELAIS_JWT_SECRET/);
+    const badRoom = runCli(['--room', 'a room', '--name', 'n', '--role', 'listener'], { RELAIS_JWT_SECRET: SECRET });
+    assert.equal(badRoom.status, 2);
+    assert.match(badRoom.stderr, /--room/);
+  });
+});
