@@ -1,0 +1,93 @@
+/**
+ * Text chat: nothing stored, messages shown as text (never markup), limited in size like
+ * the server limits them.
+ */
+import type { ChatMessage } from '../../../server/src/signalling/catalog.js';
+import { lang, t } from '../i18n/i18n.js';
+import { h } from './element.js';
+
+/** Must match the server's MAX_CHAT_LENGTH (server/src/domain/Room.ts). */
+export const MAX_CHAT_LENGTH = 2000;
+/** Old messages go first: the page stays light in a long meeting. */
+const MAX_SHOWN = 200;
+
+export class ChatPanel {
+  readonly element: HTMLElement;
+  private readonly log: HTMLOListElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly remaining: HTMLElement;
+  private readonly error: HTMLElement;
+
+  constructor(
+    private readonly send: (text: string) => Promise<void>,
+    private readonly selfId: () => string | undefined,
+  ) {
+    this.log = h('ol', { className: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-title', tabindex: '0' });
+    this.input = h('textarea', { id: 'chat-input', rows: 2, maxlength: MAX_CHAT_LENGTH, 'aria-describedby': 'chat-remaining chat-notice', 'data-action': 'chat-input' });
+    this.remaining = h('span', { id: 'chat-remaining', className: 'hint' });
+    this.error = h('p', { className: 'notice', role: 'alert', hidden: true });
+    this.input.addEventListener('input', () => this.count());
+    this.input.addEventListener('keydown', (event) => {
+      // Enter sends, Shift+Enter makes a new line.
+      if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        void this.submit();
+      }
+    });
+    this.element = h(
+      'aside',
+      { className: 'chat', 'aria-labelledby': 'chat-title' },
+      h('h2', { id: 'chat-title' }, t('chatHeading')),
+      h('p', { id: 'chat-notice', className: 'hint' }, t('chatNotice')),
+      this.log,
+      this.error,
+      h(
+        'form',
+        {
+          className: 'chat-form',
+          onsubmit: (event) => {
+            event.preventDefault();
+            void this.submit();
+          },
+        },
+        h('label', { for: 'chat-input' }, t('chatLabel')),
+        this.input,
+        h('div', { className: 'chat-actions' }, this.remaining, h('button', { type: 'submit', className: 'button primary', 'data-action': 'chat-send' }, t('chatSend'))),
+      ),
+    );
+    this.count();
+  }
+
+  add(message: ChatMessage): void {
+    const time = new Date(message.at).toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit' });
+    const own = message.from === this.selfId();
+    this.log.appendChild(
+      h(
+        'li',
+        { className: own ? 'chat-message own' : 'chat-message', 'data-from': message.from },
+        h('span', { className: 'chat-meta' }, h('strong', {}, message.name), ' ', h('time', { datetime: new Date(message.at).toISOString() }, time)),
+        h('span', { className: 'chat-text' }, message.text.slice(0, MAX_CHAT_LENGTH)),
+      ),
+    );
+    while (this.log.childElementCount > MAX_SHOWN) this.log.firstElementChild?.remove();
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private count(): void {
+    this.remaining.textContent = t('chatRemaining', { count: MAX_CHAT_LENGTH - this.input.value.length });
+  }
+
+  private async submit(): Promise<void> {
+    const text = this.input.value.trim();
+    if (!text) return;
+    this.error.hidden = true;
+    try {
+      await this.send(text);
+      this.input.value = '';
+      this.count();
+    } catch (error) {
+      this.error.textContent = t('chatFailed', { message: error instanceof Error ? error.message : String(error) });
+      this.error.hidden = false;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The connection state, always on screen, in words and with an icon (never colour alone),
+ * with a way out: retry when the connection is lost, leave at any time.
+ */
+import type { ConnectionState } from '../rtc/ConferenceClient.js';
+import { t } from '../i18n/i18n.js';
+import { h } from './element.js';
+
+const ICONS: Record<ConnectionState, string> = {
+  connecting: '◌',
+  connected: '●',
+  reconnecting: '◐',
+  failed: '✕',
+  ended: '■',
+};
+
+export class ConnectionStatus {
+  readonly element: HTMLElement;
+  private readonly text: HTMLElement;
+  private readonly icon: HTMLElement;
+  private readonly retryButton: HTMLButtonElement;
+
+  constructor(actions: { retry: () => void; leave: () => void }) {
+    this.icon = h('span', { className: 'status-icon', 'aria-hidden': 'true' });
+    this.text = h('span', { className: 'status-text' });
+    this.retryButton = h('button', { type: 'button', className: 'button', 'data-action': 'retry', onclick: () => actions.retry(), hidden: true }, t('retry'));
+    this.element = h(
+      'div',
+      { className: 'connection' },
+      h('p', { className: 'status', role: 'status', 'aria-label': t('connectionLabel'), 'data-testid': 'connection-state' }, this.icon, ' ', this.text),
+      this.retryButton,
+      h('button', { type: 'button', className: 'button danger', 'data-action': 'leave', onclick: () => actions.leave() }, h('span', { 'aria-hidden': 'true' }, '⏻ '), t('leave')),
+    );
+    this.set('connecting');
+  }
+
+  set(state: ConnectionState): void {
+    this.element.dataset.state = state;
+    this.icon.textContent = ICONS[state];
+    this.text.textContent = t(`state_${state}`);
+    this.retryButton.hidden = state !== 'failed' && state !== 'reconnecting';
+  }
+}

@@ -1,0 +1,487 @@
+/**
+ * The meeting: a grid of participants (or, for a listener, an audio-first list of the
+ * speakers), a shared screen shown large, chat, hands, and the controls. It renders what
+ * the ConferenceClient reports and turns clicks into its calls.
+ */
+import type { ChatMessage, JoinResult, MediaSource, ParticipantView } from '../../../server/src/signalling/catalog.js';
+import { t } from '../i18n/i18n.js';
+import { captureCamera, captureMic, captureScreen, errorText } from '../media/localMedia.js';
+import type { ConferenceClient, ConnectionState, RemoteTrack } from '../rtc/ConferenceClient.js';
+import type { Announcer } from './Announcer.js';
+import { ChatPanel } from './ChatPanel.js';
+import { ConnectionStatus } from './ConnectionStatus.js';
+import { clear, h } from './element.js';
+import { ParticipantTile } from './ParticipantTile.js';
+
+export interface MeetingCallbacks {
+  leave: () => void;
+  retry: () => void;
+  ended: (reason: string) => void;
+}
+
+export interface LocalMedia {
+  mic: MediaStreamTrack | undefined;
+  camera: MediaStreamTrack | undefined;
+  micOn: boolean;
+}
+
+interface ControlButton {
+  element: HTMLButtonElement;
+  set(on: boolean, label: string, icon: string): void;
+}
+
+function controlButton(action: string, onClick: () => void): ControlButton {
+  const icon = h('span', { className: 'control-icon', 'aria-hidden': 'true' });
+  const label = h('span', { className: 'control-label' });
+  const element = h('button', { type: 'button', className: 'button control', 'data-action': action, onclick: onClick }, icon, label);
+  return {
+    element,
+    set(on, text, symbol) {
+      element.dataset.state = on ? 'on' : 'off';
+      label.textContent = text;
+      icon.textContent = symbol;
+    },
+  };
+}
+
+/** The simulcast layer that suits a video shown `width` CSS pixels wide. */
+function layerForWidth(width: number): number {
+  const pixels = width * (window.devicePixelRatio || 1);
+  if (pixels <= 360) return 0;
+  if (pixels <= 800) return 1;
+  return 2;
+}
+
+export class MeetingView {
+  private readonly tiles = new Map<string, ParticipantTile>();
+  private readonly names = new Map<string, string>();
+  private readonly hands = new Map<string, boolean>();
+  private readonly audioSinks = new Map<string, HTMLAudioElement>();
+  private readonly screens = new Map<string, RemoteTrack | { participantId: string; track: MediaStreamTrack }>();
+  private readonly layers = new Map<string, number>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly status: ConnectionStatus;
+  private readonly grid: HTMLUListElement;
+  private readonly stage: HTMLElement;
+  private readonly stageVideo: HTMLVideoElement;
+  private readonly stageCaption: HTMLElement;
+  private readonly audioBox: HTMLElement;
+  private readonly nowSpeaking: HTMLElement;
+  private readonly counts: HTMLElement;
+  private readonly chat: ChatPanel | undefined;
+  private readonly controls: { mic: ControlButton; camera: ControlButton; screen: ControlButton; hand: ControlButton };
+  private readonly problem: HTMLElement;
+  private readonly resize: ResizeObserver | undefined;
+  private readonly listener: boolean;
+  private speaker: string | null = null;
+  private micTrack: MediaStreamTrack | undefined;
+  private cameraTrack: MediaStreamTrack | undefined;
+  private screenTrack: MediaStreamTrack | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly client: ConferenceClient,
+    joined: JoinResult,
+    room: string,
+    private readonly announcer: Announcer,
+    private readonly callbacks: MeetingCallbacks,
+  ) {
+    this.listener = !joined.permissions.seeParticipantList;
+    clear(root);
+    root.dataset.view = this.listener ? 'listener' : 'meeting';
+    this.status = new ConnectionStatus({ retry: callbacks.retry, leave: callbacks.leave });
+    this.status.set(client.state);
+    this.grid = h('ul', { className: this.listener ? 'grid speakers' : 'grid', 'aria-labelledby': 'participants-title' });
+    this.stageVideo = h('video', { autoplay: true, playsinline: true, 'aria-labelledby': 'stage-caption' });
+    this.stageVideo.muted = true;
+    this.stageCaption = h('figcaption', { id: 'stage-caption' });
+    this.stage = h('figure', { className: 'stage', hidden: true, 'data-testid': 'screen-stage' }, this.stageVideo, this.stageCaption);
+    this.audioBox = h('div', { className: 'audio-sinks', hidden: true });
+    this.nowSpeaking = h('p', { className: 'now-speaking', 'data-testid': 'now-speaking' }, t('nobodySpeaking'));
+    this.counts = h('p', { className: 'hint' });
+    this.problem = h('p', { className: 'notice', role: 'alert', hidden: true });
+    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => this.onResize(entries)) : undefined;
+
+    this.controls = {
+      mic: controlButton('mic', () => void this.toggleMic()),
+      camera: controlButton('camera', () => void this.toggleCamera()),
+      screen: controlButton('screen', () => void this.toggleScreen()),
+      hand: controlButton('hand', () => void this.toggleHand()),
+    };
+    this.chat = joined.permissions.chat ? new ChatPanel((text) => client.request('chat', { text }).then(() => undefined), () => client.self?.id) : undefined;
+
+    const heading = h('h1', { tabindex: '-1' }, this.listener ? t('listenTitle', { room }) : t('meetingTitle', { room }));
+    root.appendChild(
+      h(
+        'div',
+        { className: this.listener ? 'meeting listener' : 'meeting' },
+        h('header', { className: 'topbar' }, heading, this.status.element),
+        this.problem,
+        h(
+          'div',
+          { className: 'meeting-body' },
+          h(
+            'section',
+            { className: 'main-area', 'aria-labelledby': 'participants-title' },
+            this.listener ? this.nowSpeaking : null,
+            this.stage,
+            h('h2', { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' }, this.listener ? t('speakersHeading') : t('participantsHeading')),
+            this.listener ? this.counts : null,
+            this.grid,
+          ),
+          this.chat?.element,
+        ),
+        h(
+          'nav',
+          { className: 'controls', 'aria-label': t('controls') },
+          this.controls.mic.element,
+          this.controls.camera.element,
+          this.controls.screen.element,
+          this.controls.hand.element,
+        ),
+        this.audioBox,
+      ),
+    );
+    heading.focus();
+
+    this.wire();
+    this.sync(joined);
+    this.refreshControls();
+  }
+
+  /** Publishes what the person chose on the join screen. */
+  async publishLocal(local: LocalMedia): Promise<void> {
+    if (local.mic && this.client.canPublish('mic')) {
+      this.micTrack = local.mic;
+      await this.publish('mic', local.mic);
+      if (!local.micOn) await this.client.setMuted('mic', true);
+    } else local.mic?.stop();
+    if (local.camera && this.client.canPublish('camera')) {
+      this.cameraTrack = local.camera;
+      await this.publish('camera', local.camera);
+    } else local.camera?.stop();
+    this.refreshControls();
+  }
+
+  dispose(): void {
+    this.unsubscribe.forEach((off) => off());
+    this.resize?.disconnect();
+    for (const tile of this.tiles.values()) tile.dispose();
+    for (const sink of this.audioSinks.values()) sink.srcObject = null;
+    for (const track of [this.micTrack, this.cameraTrack, this.screenTrack]) track?.stop();
+    this.tiles.clear();
+  }
+
+  setState(state: ConnectionState): void {
+    this.status.set(state);
+  }
+
+  private wire(): void {
+    const c = this.client;
+    const on = this.unsubscribe;
+    on.push(c.on('state', (state) => this.status.set(state)));
+    on.push(c.on('joined', (result) => this.sync(result)));
+    on.push(
+      c.on('participantJoined', (p) => {
+        this.upsert(p);
+        this.announcer.say(t('joinedNow', { name: p.name }));
+      }),
+    );
+    on.push(
+      c.on('participantLeft', (id) => {
+        const name = this.names.get(id);
+        this.remove(id);
+        if (name) this.announcer.say(t('leftNow', { name }));
+      }),
+    );
+    on.push(c.on('participantUpdated', (p) => this.upsert(p)));
+    on.push(c.on('trackAdded', (track) => this.attach(track)));
+    on.push(c.on('trackRemoved', (track) => this.detach(track)));
+    on.push(
+      c.on('trackPaused', (track) => {
+        if (track.source === 'mic') this.tiles.get(track.participantId)?.setMic(track.paused ? 'muted' : 'on');
+      }),
+    );
+    on.push(c.on('activeSpeaker', (id) => this.setSpeaker(id)));
+    on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
+    on.push(c.on('roomSummary', (summary) => this.summary(summary.speakers, summary.participants, summary.handsRaised)));
+    on.push(
+      c.on('mutedByModerator', () => {
+        this.announcer.say(t('mutedByModerator'));
+        this.refreshControls();
+      }),
+    );
+    on.push(c.on('permissionsChanged', () => this.refreshControls()));
+    on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
+  }
+
+  /** (Re)builds the participant list from a join result: after a reconnect too. */
+  private sync(result: JoinResult): void {
+    const present = new Set([result.self.id, ...result.participants.map((p) => p.id)]);
+    for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
+    if (!this.listener) this.upsert(result.self);
+    for (const p of result.participants) this.upsert(p);
+    if (this.listener) this.counts.textContent = '';
+    this.refreshSelf();
+  }
+
+  private summary(speakers: ParticipantView[], participants: number, handsRaised: number): void {
+    const present = new Set(speakers.map((p) => p.id));
+    for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
+    for (const p of speakers) this.upsert(p);
+    this.counts.textContent = `${t('participantsCount', { count: participants })} · ${t('handsCount', { count: handsRaised })}`;
+  }
+
+  private upsert(p: ParticipantView): void {
+    const selfId = this.client.self?.id;
+    if (this.listener && p.id === selfId) {
+      this.hands.set(p.id, p.handRaised);
+      this.refreshControls();
+      return;
+    }
+    this.names.set(p.id, p.name);
+    let tile = this.tiles.get(p.id);
+    if (!tile) {
+      tile = new ParticipantTile(p, p.id === selfId);
+      this.tiles.set(p.id, tile);
+      if (tile.isSelf) this.grid.prepend(tile.element);
+      else this.grid.appendChild(tile.element);
+      tile.setSpeaking(this.speaker === p.id);
+      for (const track of this.client.remoteTracks()) if (track.participantId === p.id) this.attach(track);
+    }
+    tile.update(p);
+    const known = this.hands.has(p.id);
+    const wasRaised = this.hands.get(p.id) ?? false;
+    this.hands.set(p.id, p.handRaised);
+    // Announced as a change (or a hand already up when someone appears), never our own.
+    if (p.id !== selfId && (known ? wasRaised !== p.handRaised : p.handRaised)) {
+      this.announcer.say(t(p.handRaised ? 'raisedNow' : 'loweredNow', { name: p.name }));
+    }
+    if (p.id === selfId) this.refreshControls();
+  }
+
+  private remove(id: string): void {
+    const tile = this.tiles.get(id);
+    if (tile) {
+      this.resize?.unobserve(tile.video);
+      tile.dispose();
+    }
+    this.tiles.delete(id);
+    this.hands.delete(id);
+    if (this.speaker === id) this.setSpeaker(null);
+  }
+
+  private attach(track: RemoteTrack): void {
+    if (track.kind === 'audio') {
+      let sink = this.audioSinks.get(track.consumerId);
+      if (!sink) {
+        sink = h('audio', { autoplay: true, 'data-participant-id': track.participantId, 'data-source': track.source, 'data-consumer-id': track.consumerId });
+        sink.srcObject = new MediaStream([track.track]);
+        this.audioSinks.set(track.consumerId, sink);
+        this.audioBox.appendChild(sink);
+        void sink.play().catch(() => undefined);
+      }
+      const tile = this.tiles.get(track.participantId);
+      if (tile && track.source === 'mic') {
+        tile.setAudio(track.track);
+        tile.setMic(track.paused ? 'muted' : 'on');
+      }
+      return;
+    }
+    if (track.source === 'screen') {
+      this.screens.set(track.consumerId, track);
+      this.showStage();
+      return;
+    }
+    if (this.listener) {
+      // Audio first: a listener's video costs as little as possible.
+      void this.client.setPreferredLayer(track.consumerId, 0).catch(() => undefined);
+      return;
+    }
+    const tile = this.tiles.get(track.participantId);
+    if (!tile) return;
+    tile.setVideo(track.track);
+    tile.video.dataset.consumerId = track.consumerId;
+    this.resize?.observe(tile.video);
+  }
+
+  private detach(track: RemoteTrack): void {
+    if (track.kind === 'audio') {
+      const sink = this.audioSinks.get(track.consumerId);
+      if (sink) {
+        sink.srcObject = null;
+        sink.remove();
+      }
+      this.audioSinks.delete(track.consumerId);
+      if (track.source === 'mic') {
+        const tile = this.tiles.get(track.participantId);
+        tile?.setAudio(undefined);
+        tile?.setMic('none');
+      }
+      return;
+    }
+    if (track.source === 'screen') {
+      this.screens.delete(track.consumerId);
+      this.showStage();
+      return;
+    }
+    const tile = this.tiles.get(track.participantId);
+    if (tile?.hasVideo(track.track)) {
+      this.resize?.unobserve(tile.video);
+      delete tile.video.dataset.consumerId;
+      tile.setVideo(undefined);
+    }
+  }
+
+  private showStage(): void {
+    const latest = [...this.screens.values()].pop();
+    this.stage.hidden = !latest;
+    this.root.querySelector('.meeting')?.classList.toggle('sharing', Boolean(latest));
+    if (!latest) {
+      this.stageVideo.srcObject = null;
+      return;
+    }
+    if ((this.stageVideo.srcObject as MediaStream | null)?.getVideoTracks()[0] !== latest.track) this.stageVideo.srcObject = new MediaStream([latest.track]);
+    this.stage.dataset.participantId = latest.participantId;
+    this.stageCaption.textContent = t('screenOf', { name: this.names.get(latest.participantId) ?? this.client.self?.name ?? '' });
+  }
+
+  private onResize(entries: ResizeObserverEntry[]): void {
+    for (const entry of entries) {
+      const consumerId = (entry.target as HTMLElement).dataset.consumerId;
+      if (!consumerId) continue;
+      const layer = layerForWidth(entry.contentRect.width);
+      if (this.layers.get(consumerId) === layer) continue;
+      this.layers.set(consumerId, layer);
+      void this.client.setPreferredLayer(consumerId, layer).catch(() => undefined);
+    }
+  }
+
+  private setSpeaker(id: string | null): void {
+    if (id === this.speaker) return;
+    if (this.speaker) this.tiles.get(this.speaker)?.setSpeaking(false);
+    this.speaker = id;
+    const name = id ? this.names.get(id) ?? (id === this.client.self?.id ? this.client.self.name : undefined) : undefined;
+    if (id) this.tiles.get(id)?.setSpeaking(true);
+    this.nowSpeaking.textContent = name ? t('speakingNow', { name }) : t('nobodySpeaking');
+    if (name && id !== this.client.self?.id) this.announcer.say(t('speakingNow', { name }));
+  }
+
+  private refreshSelf(): void {
+    const self = this.client.self;
+    if (!self) return;
+    const tile = this.tiles.get(self.id);
+    if (!tile) return;
+    tile.setVideo(this.client.producerId('camera') ? this.cameraTrack : undefined);
+    tile.setAudio(this.client.producerId('mic') ? this.micTrack : undefined);
+    tile.setMic(!this.client.producerId('mic') ? 'none' : this.client.isMuted('mic') ? 'muted' : 'on');
+  }
+
+  private refreshControls(): void {
+    const c = this.client;
+    const { mic, camera, screen, hand } = this.controls;
+    mic.element.hidden = !c.canPublish('mic');
+    camera.element.hidden = !c.canPublish('camera');
+    screen.element.hidden = !c.canPublish('screen') || !navigator.mediaDevices?.getDisplayMedia;
+    hand.element.hidden = !c.permissions.raiseHand;
+    const micOn = Boolean(c.producerId('mic')) && !c.isMuted('mic');
+    mic.set(micOn, micOn ? t('micOn') : t('micOff'), micOn ? '🎙' : '🔇');
+    const cameraOn = Boolean(c.producerId('camera'));
+    camera.set(cameraOn, cameraOn ? t('cameraOn') : t('cameraOff'), cameraOn ? '📷' : '🚫');
+    const sharing = Boolean(c.producerId('screen'));
+    screen.set(sharing, sharing ? t('stopShare') : t('shareScreen'), '🖥');
+    const raised = c.self ? (this.hands.get(c.self.id) ?? c.self.handRaised) : false;
+    hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), '✋');
+    this.refreshSelf();
+  }
+
+  private showProblem(text: string | undefined): void {
+    this.problem.hidden = !text;
+    this.problem.textContent = text ?? '';
+  }
+
+  private async publish(source: MediaSource, track: MediaStreamTrack): Promise<void> {
+    try {
+      await this.client.publish(source, track);
+      this.showProblem(undefined);
+    } catch (error) {
+      this.showProblem(t('mediaError', { message: errorText(error) }));
+    }
+  }
+
+  private async toggleMic(): Promise<void> {
+    try {
+      if (!this.client.producerId('mic')) {
+        this.micTrack?.stop();
+        this.micTrack = await captureMic();
+        await this.publish('mic', this.micTrack);
+      } else {
+        await this.client.setMuted('mic', !this.client.isMuted('mic'));
+      }
+    } catch (error) {
+      this.showProblem(t('mediaError', { message: errorText(error) }));
+    }
+    this.refreshControls();
+  }
+
+  private async toggleCamera(): Promise<void> {
+    try {
+      if (this.client.producerId('camera')) {
+        // Off means off: the camera is released, its light goes out.
+        await this.client.unpublish('camera');
+        this.cameraTrack?.stop();
+        this.cameraTrack = undefined;
+      } else {
+        this.cameraTrack = await captureCamera();
+        await this.publish('camera', this.cameraTrack);
+      }
+    } catch (error) {
+      this.showProblem(t('mediaError', { message: errorText(error) }));
+    }
+    this.refreshControls();
+  }
+
+  private async toggleScreen(): Promise<void> {
+    const self = this.client.self;
+    try {
+      if (this.client.producerId('screen')) {
+        await this.stopScreen();
+      } else {
+        const track = await captureScreen();
+        this.screenTrack = track;
+        // The browser's own "stop sharing" button ends the track.
+        track.addEventListener('ended', () => void this.stopScreen());
+        await this.publish('screen', track);
+        if (self) this.screens.set('self', { participantId: self.id, track });
+        this.showStage();
+      }
+    } catch (error) {
+      this.showProblem(t('mediaError', { message: errorText(error) }));
+    }
+    this.refreshControls();
+  }
+
+  private async stopScreen(): Promise<void> {
+    await this.client.unpublish('screen');
+    this.screenTrack?.stop();
+    this.screenTrack = undefined;
+    this.screens.delete('self');
+    this.showStage();
+    this.refreshControls();
+  }
+
+  private async toggleHand(): Promise<void> {
+    const self = this.client.self;
+    if (!self) return;
+    const raised = this.hands.get(self.id) ?? self.handRaised;
+    try {
+      await this.client.request('setHand', { raised: !raised });
+      // Listeners are not sent participant updates: record our own hand here.
+      this.hands.set(self.id, !raised);
+      this.tiles.get(self.id)?.update({ ...self, handRaised: !raised });
+      this.refreshControls();
+    } catch (error) {
+      this.showProblem(errorText(error));
+    }
+  }
+}
