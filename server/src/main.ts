@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  // A bug in one request must not take every meeting down with it: log loudly, keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const server = new RelaisServer({ config, logger });
   await server.start();
 

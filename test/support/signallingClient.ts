@@ -15,8 +15,9 @@ export class SignallingClient {
     socket.onAny((name: string, payload: unknown) => this.notifications.push({ name, payload }));
   }
 
-  static connect(url: string, token: unknown): Promise<SignallingClient> {
-    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  /** `ca` trusts a test certificate authority for wss:// connections. */
+  static connect(url: string, token: unknown, options: { ca?: string } = {}): Promise<SignallingClient> {
+    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...options });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new SignallingClient(socket)));
       socket.once('connect_error', (error: Error & { data?: WireError }) => {
@@ -44,17 +45,18 @@ export class SignallingClient {
     const seen = this.notifications.find((n) => n.name === name && match(n.payload as Notifications[N]));
     if (seen) return Promise.resolve(seen.payload as Notifications[N]);
     return new Promise((resolve, reject) => {
+      const socket = this.socket as unknown as { on(e: string, l: (p: never) => void): void; off(e: string, l: (p: never) => void): void };
       const timer = setTimeout(() => {
-        this.socket.off(name, handler);
+        socket.off(name, handler);
         reject(new Error(`no ${name} notification within ${timeoutMs} ms`));
       }, timeoutMs);
       const handler = (payload: Notifications[N]): void => {
         if (!match(payload)) return;
         clearTimeout(timer);
-        this.socket.off(name, handler);
+        socket.off(name, handler);
         resolve(payload);
       };
-      this.socket.on(name, handler);
+      socket.on(name, handler);
     });
   }
 

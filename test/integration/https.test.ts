@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { SignallingClient } from '../support/signallingClient.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+function getHealth(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${url}/healthz`, { ca }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('HTTPS when a certificate and key are configured', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let t: TestServer | undefined;
+
+  before(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'relais-tls-'));
+    const result = spawnSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+    ], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  after(async () => {
+    await t?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves health and authenticated signalling over TLS only', async () => {
+    t = await startTestServer({ RELAIS_TLS_CERT_FILE: path.join(dir, 'cert.pem'), RELAIS_TLS_KEY_FILE: path.join(dir, 'key.pem') });
+    assert.match(t.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+    assert.deepEqual(await getHealth(t.url, ca), { status: 200, body: '{"status":"ok"}' });
+    await assert.rejects(fetch(`${t.url.replace('https:', 'http:')}/healthz`));
+
+    const client = await SignallingClient.connect(t.url, t.token({ room: 'tls', role: 'speaker', sub: 'sec' }), { ca });
+    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
+    assert.ok(Array.isArray((rtpCapabilities as { codecs: unknown[] }).codecs));
+    client.close();
+  });
+});
