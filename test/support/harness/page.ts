@@ -59,6 +59,15 @@ async function leave(name: string): Promise<void> {
   clients.delete(name);
 }
 
-const harness = { join, publish, stats, remoteTracks, request, leave, hasSendTransport: (name: string) => get(name).hasSendTransport() };
+const harness = {
+  join,
+  publish,
+  stats,
+  remoteTracks,
+  request,
+  leave,
+  hasSendTransport: (name: string) => get(name).hasSendTransport(),
+  permissions: (name: string) => ({ ...get(name).permissions }),
+};
 (window as unknown as { relaisHarness: typeof harness }).relaisHarness = harness;
 export type RelaisHarness = typeof harness;
