@@ -9,6 +9,7 @@ import type { RelaisConfig } from './config/config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import type { Logger } from './observability/logger.js';
+import { RelaisMetrics } from './observability/metrics.js';
 import { SignallingServer } from './signalling/SignallingServer.js';
 
 export interface RelaisServerOptions {
@@ -25,6 +26,7 @@ export class RelaisServer {
   readonly pool: WorkerPool;
   readonly httpServer: http.Server | https.Server;
   readonly signalling: SignallingServer;
+  readonly metrics = new RelaisMetrics();
   /** The key tokens for this server are signed with, when this server knows it (HS256 or dev). */
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
@@ -57,10 +59,19 @@ export class RelaisServer {
       ...(config.media.workerBin ? { workerBin: config.media.workerBin } : {}),
       logger: logger.child({ component: 'media' }),
     });
-    const app = createHttpApp({
-      ready: () => this.started && this.pool.ready,
-      details: () => ({ workers: this.pool.size, rooms: this.signalling.roomCount() }),
-    });
+    this.pool.on('workerDied', () => this.metrics.workerDeaths.inc());
+    const app = createHttpApp(
+      {
+        ready: () => this.started && this.pool.ready,
+        details: () => ({ workers: this.pool.size, rooms: this.signalling.roomCount() }),
+      },
+      this.metrics,
+      () => {
+        this.metrics.rooms.set(this.signalling.roomCount());
+        this.metrics.participants.set(this.signalling.participantCount());
+        this.metrics.workers.set(this.pool.size);
+      },
+    );
     this.httpServer = config.http.tls
       ? https.createServer({ cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) }, app)
       : http.createServer(app);
@@ -70,6 +81,7 @@ export class RelaisServer {
       logger: logger.child({ component: 'signalling' }),
       maxParticipantsPerRoom: config.rooms.maxParticipants,
       media: { consumersPerRouter: 250, maxRouters: config.media.workers },
+      metrics: this.metrics,
     });
   }
 

@@ -177,6 +177,23 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
     });
   });
 
+  describe('metrics', () => {
+    it('exposes joins, participants, requests by outcome and messages sent in Prometheus format', async () => {
+      await joinAs('metered', 'speaker', 'm1');
+      const second = await joinAs('metered', 'listener', 'm2');
+      await second.client.refusal('createTransport', { direction: 'send' });
+      const res = await fetch(`${t.url}/metrics`);
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+      assert.ok(value(/^relais_joins_total (\d+)/m) >= 2);
+      assert.ok(value(/^relais_participants (\d+)/m) >= 2);
+      assert.ok(value(/^relais_signalling_requests_total\{request="createTransport",outcome="FORBIDDEN"\} (\d+)/m) >= 1);
+      assert.ok(value(/^relais_signalling_messages_sent_total (\d+)/m) > 0);
+      assert.equal(value(/^relais_workers (\d+)/m), 2);
+    });
+  });
+
   describe('leaving, replacement and moderation', () => {
     it('frees everything when the last participant leaves', async () => {
       const alice = await joinAs('tidy', 'speaker', 'alice');

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 
+import type { RelaisMetrics } from '../observability/metrics.js';
+
 export interface HealthSource {
   /** True once every mediasoup worker runs and signalling accepts clients. */
   ready(): boolean;
@@ -11,8 +13,8 @@ export interface HealthSource {
 
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
 
-/** HTTP: the bundled browser client, liveness and readiness. */
-export function createHttpApp(health: HealthSource): Express {
+/** HTTP: the bundled browser client, liveness, readiness and Prometheus metrics. */
+export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refreshGauges: () => void): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -33,6 +35,11 @@ export function createHttpApp(health: HealthSource): Express {
   app.get('/readyz', (_req, res) => {
     const ready = health.ready();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', ...health.details() });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    refreshGauges();
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   if (existsSync(webDist)) {

@@ -8,6 +8,7 @@ import { RoomDirectory } from '../domain/RoomDirectory.js';
 import { RoomMedia, type RoomMediaOptions } from '../media/RoomMedia.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { audit, type Logger } from '../observability/logger.js';
+import type { RelaisMetrics } from '../observability/metrics.js';
 import type { Ack, ClientToServerEvents, RequestName, ServerToClientEvents, WireError } from './catalog.js';
 import { ClientSession, type RelaisSocket } from './ClientSession.js';
 import { RoomSession } from './RoomSession.js';
@@ -19,6 +20,7 @@ export interface SignallingOptions {
   logger: Logger;
   maxParticipantsPerRoom: number;
   media: RoomMediaOptions;
+  metrics: RelaisMetrics;
 }
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
@@ -66,12 +68,25 @@ export class SignallingServer {
       pingTimeout: 10_000,
     });
     this.io.use((socket, next) => this.authenticate(socket as RelaisSocket, next));
+    // Every message written to a client, acknowledgements and notifications alike: the
+    // figure that must stay flat per join in a large briefing.
+    this.io.engine.on('connection', (raw: { on(event: 'packetCreate', listener: (packet: { type: string }) => void): void }) => {
+      raw.on('packetCreate', (packet) => {
+        if (packet.type === 'message') options.metrics.messagesSent.inc();
+      });
+    });
     this.io.on('connection', (socket) => this.onConnection(socket as RelaisSocket));
   }
 
   /** Rooms with someone in them, for health and metrics. */
   roomCount(): number {
     return this.live.size;
+  }
+
+  participantCount(): number {
+    let count = 0;
+    for (const room of this.live.values()) count += room.room.size;
+    return count;
   }
 
   room(roomId: string): RoomSession | undefined {
@@ -97,6 +112,7 @@ export class SignallingServer {
     } catch (error) {
       const message = error instanceof RelaisError ? error.message : 'Authentication failed.';
       audit(this.options.logger, 'auth.failed', { address: socket.handshake.address, reason: message });
+      this.options.metrics.authFailures.inc();
       const refusal = new Error(message) as Error & { data: WireError };
       refusal.data = { code: 'UNAUTHORIZED', message };
       next(refusal);
@@ -139,9 +155,11 @@ export class SignallingServer {
       if (event === 'chat' && !session.chats.take()) throw new RelaisError('RATE_LIMITED', 'Too many chat messages; wait a moment.');
       const data = await this.handle(session, event, payload);
       response = { ok: true, data } as Ack<RequestName>;
+      if (event === 'join') this.options.metrics.joins.inc();
     } catch (error) {
       response = { ok: false, error: this.toWireError(error, session, event) };
     }
+    this.options.metrics.requests.inc({ request: isRequestName(event) ? event : 'unknown', outcome: response.ok ? 'ok' : response.error.code });
     ack?.(response);
   }
 

@@ -1,0 +1,27 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one relais process (served at /metrics). */
+export class RelaisMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'relais_signalling_requests_total',
+    help: 'Signalling requests handled, by request name and outcome (ok or error code).',
+    labelNames: ['request', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesSent = new Counter({
+    name: 'relais_signalling_messages_sent_total',
+    help: 'Socket.IO messages sent to clients (notifications and acknowledgements).',
+    registers: [this.registry],
+  });
+  readonly joins = new Counter({ name: 'relais_joins_total', help: 'Participants who joined a room.', registers: [this.registry] });
+  readonly authFailures = new Counter({ name: 'relais_auth_failures_total', help: 'Refused handshakes.', registers: [this.registry] });
+  readonly workerDeaths = new Counter({ name: 'relais_worker_deaths_total', help: 'mediasoup workers that died.', registers: [this.registry] });
+  readonly rooms = new Gauge({ name: 'relais_rooms', help: 'Rooms with someone in them.', registers: [this.registry] });
+  readonly participants = new Gauge({ name: 'relais_participants', help: 'Participants in all rooms.', registers: [this.registry] });
+  readonly workers = new Gauge({ name: 'relais_workers', help: 'Running mediasoup workers.', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'relais_' });
+  }
+}
