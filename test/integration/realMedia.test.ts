@@ -60,6 +60,34 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
     assert.deepEqual(room.media.counts(), { peers: 2, transports: 3, producers: 2, consumers: 2, routers: 1 });
   });
 
+  it('lets a briefing listener receive audio only, and the video on request at the lowest layer', async () => {
+    const light = await chromium.open(server.url);
+    try {
+      await harness(light, 'join', 'c', server.token({ room: 'ops', role: 'listener', sub: 'carol' }), 'on-request');
+      const offered = await waitFor(async () => {
+        const video = await harness(light, 'availableVideo', 'c');
+        return video.length === 1 ? video : undefined;
+      }, 10_000, 'the speaker’s video to be offered');
+      await waitFor(async () => (await harness(light, 'remoteTracks', 'c')).length === 1, 10_000, 'audio track');
+      assert.deepEqual((await harness(light, 'remoteTracks', 'c')).map((tr) => tr.kind), ['audio'], 'no video until asked');
+
+      await harness(light, 'watchVideo', 'c', offered[0]!.producerId);
+      await waitFor(async () => {
+        const stats = await harness(light, 'stats', 'c');
+        return stats.some((s) => s.kind === 'video' && s.framesDecoded > 5);
+      }, 30_000, 'decoded video after asking for it');
+      const room = server.server.signalling.room('ops')!;
+      const consumer = room.media.ownConsumer('carol', (await harness(light, 'remoteTracks', 'c')).find((tr) => tr.kind === 'video')!.consumerId);
+      assert.equal(consumer.preferredLayers?.spatialLayer, 0, 'lowest simulcast layer');
+
+      await harness(light, 'stopVideo', 'c', offered[0]!.producerId);
+      await waitFor(async () => room.media.counts().consumers === 3, 10_000, 'the video consumer to be closed on the server');
+      await harness(light, 'leave', 'c');
+    } finally {
+      await light.close();
+    }
+  });
+
   it('frees every transport, producer and consumer when both leave', async () => {
     await harness(listener, 'leave', 'b');
     await harness(speaker, 'leave', 'a');

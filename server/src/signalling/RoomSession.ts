@@ -229,6 +229,12 @@ export class RoomSession {
     return {};
   }
 
+  /** Stop receiving something (a listener closing the commander's video). */
+  closeConsumer(session: ClientSession, { consumerId }: RequestPayload<'closeConsumer'>): Record<string, never> {
+    this.media.ownConsumer(this.participant(session).id, consumerId).close();
+    return {};
+  }
+
   async setConsumerLayers(session: ClientSession, payload: RequestPayload<'setConsumerLayers'>): Promise<Record<string, never>> {
     const consumer = this.media.ownConsumer(this.participant(session).id, payload.consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') throw invalid('This media has no layers to choose from.');

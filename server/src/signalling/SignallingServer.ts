@@ -38,6 +38,7 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
   resumeProducer: (room, s, p: { producerId: string }) => room.setProducerPaused(s, p.producerId, false),
   consume: (room, s, p) => room.consume(s, p),
   resumeConsumer: (room, s, p) => room.resumeConsumer(s, p),
+  closeConsumer: (room, s, p) => room.closeConsumer(s, p),
   setConsumerLayers: (room, s, p) => room.setConsumerLayers(s, p),
   chat: (room, s, p) => room.chat(s, p),
   setHand: (room, s, p) => room.setHand(s, p),

@@ -38,6 +38,7 @@ export const requestSchemas = {
   resumeProducer: z.object({ producerId: id }).strict(),
   consume: z.object({ producerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
+  closeConsumer: z.object({ consumerId: id }).strict(),
   setConsumerLayers: z
     .object({
       consumerId: id,
@@ -107,6 +108,7 @@ export interface RequestResults {
     producerPaused: boolean;
   };
   resumeConsumer: Record<string, never>;
+  closeConsumer: Record<string, never>;
   setConsumerLayers: Record<string, never>;
   chat: Record<string, never>;
   setHand: Record<string, never>;

@@ -11,8 +11,12 @@ interface HarnessClient {
 
 const clients = new Map<string, HarnessClient>();
 
-async function join(name: string, token: string): Promise<{ participantId: string; permissions: Record<string, boolean> }> {
-  const client = new ConferenceClient({ token, reconnection: false });
+async function join(
+  name: string,
+  token: string,
+  receiveVideo: 'auto' | 'on-request' = 'auto',
+): Promise<{ participantId: string; permissions: Record<string, boolean> }> {
+  const client = new ConferenceClient({ token, reconnection: false, receiveVideo });
   const joined = await client.connect();
   clients.set(name, { client, joined });
   return { participantId: joined.self.id, permissions: joined.permissions };
@@ -68,6 +72,9 @@ const harness = {
   leave,
   hasSendTransport: (name: string) => get(name).hasSendTransport(),
   permissions: (name: string) => ({ ...get(name).permissions }),
+  availableVideo: (name: string) => get(name).availableVideo().map((info) => ({ ...info })),
+  watchVideo: (name: string, producerId: string) => get(name).watchVideo(producerId),
+  stopVideo: (name: string, producerId: string) => get(name).stopVideo(producerId),
 };
 (window as unknown as { relaisHarness: typeof harness }).relaisHarness = harness;
 export type RelaisHarness = typeof harness;

@@ -50,6 +50,8 @@ type Events = {
   trackAdded: [track: RemoteTrack];
   trackRemoved: [track: RemoteTrack];
   trackPaused: [track: RemoteTrack];
+  videoAvailable: [info: ProducerInfo];
+  videoUnavailable: [producerId: string];
   producerPaused: [info: { producerId: string; participantId: string | undefined; source: MediaSource | undefined; paused: boolean }];
   activeSpeaker: [participantId: string | null];
   chatMessage: [message: ChatMessage];
@@ -65,6 +67,11 @@ export interface ConferenceClientOptions {
   token: string;
   /** Socket.IO reconnection (on by default; tests may turn it off). */
   reconnection?: boolean;
+  /**
+   * 'auto' receives every video as it appears; 'on-request' (listeners of a briefing) only
+   * announces it with `videoAvailable` until `watchVideo` is called: audio first, light CPU.
+   */
+  receiveVideo?: 'auto' | 'on-request';
 }
 
 export class ConferenceClient extends TypedEmitter<Events> {
@@ -79,12 +86,15 @@ export class ConferenceClient extends TypedEmitter<Events> {
   /** Tracks we publish, kept so a reconnect can publish them again. */
   private readonly published = new Map<MediaSource, MediaStreamTrack>();
   private readonly remote = new Map<string, RemoteTrack>();
+  private readonly consumers = new Map<string, types.Consumer>();
   private readonly producerInfo = new Map<string, ProducerInfo>();
   private joining: Promise<JoinResult> | undefined;
   private ended = false;
+  private readonly receiveVideo: 'auto' | 'on-request';
 
   constructor(options: ConferenceClientOptions) {
     super();
+    this.receiveVideo = options.receiveVideo ?? 'auto';
     this.socket = io(options.url ?? location.origin, {
       auth: { token: options.token },
       transports: ['websocket'],
@@ -256,12 +266,11 @@ export class ConferenceClient extends TypedEmitter<Events> {
       if (p.id === this.self?.id) this.self = p;
       this.emit('participantUpdated', p);
     });
-    s.on('producerAdded', (info: ProducerInfo) => {
-      this.producerInfo.set(info.producerId, info);
-      void this.consume(info.producerId);
-    });
+    s.on('producerAdded', (info: ProducerInfo) => this.offer(info));
     s.on('producerClosed', ({ producerId }: { producerId: string }) => {
+      const info = this.producerInfo.get(producerId);
       this.producerInfo.delete(producerId);
+      if (info?.kind === 'video' && this.receiveVideo === 'on-request') this.emit('videoUnavailable', producerId);
       for (const track of this.remote.values()) if (track.producerId === producerId) this.dropRemote(track.consumerId);
     });
     s.on('consumerClosed', ({ consumerId }: { consumerId: string }) => this.dropRemote(consumerId));
@@ -311,10 +320,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
     this.wireTransport(this.recvTransport);
     this.setState('connected');
     this.emit('joined', result);
-    for (const info of result.producers) {
-      this.producerInfo.set(info.producerId, info);
-      void this.consume(info.producerId);
-    }
+    for (const info of result.producers) this.offer(info);
     // After a reconnect, send again what we were sending (if still allowed).
     for (const [source, track] of [...this.published]) {
       if (track.readyState === 'live' && this.canPublish(source)) await this.publish(source, track).catch(() => undefined);
@@ -352,6 +358,32 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
   }
 
+  /** Video announced with `videoAvailable` that is not being received. */
+  availableVideo(): ProducerInfo[] {
+    const watched = new Set([...this.remote.values()].map((t) => t.producerId));
+    return [...this.producerInfo.values()].filter((info) => info.kind === 'video' && !watched.has(info.producerId));
+  }
+
+  /** Starts receiving a video offered with `videoAvailable` (at the lowest simulcast layer). */
+  async watchVideo(producerId: string): Promise<void> {
+    await this.consume(producerId);
+  }
+
+  async stopVideo(producerId: string): Promise<void> {
+    const track = [...this.remote.values()].find((t) => t.producerId === producerId);
+    if (!track) return;
+    this.dropRemote(track.consumerId);
+    await this.request('closeConsumer', { consumerId: track.consumerId }).catch(() => undefined);
+    const info = this.producerInfo.get(producerId);
+    if (info) this.emit('videoAvailable', info);
+  }
+
+  private offer(info: ProducerInfo): void {
+    this.producerInfo.set(info.producerId, info);
+    if (info.kind === 'video' && this.receiveVideo === 'on-request') this.emit('videoAvailable', info);
+    else void this.consume(info.producerId);
+  }
+
   private async consume(producerId: string): Promise<void> {
     if (!this.recvTransport || this.recvTransport.closed) return;
     if ([...this.remote.values()].some((t) => t.producerId === producerId)) return;
@@ -373,7 +405,11 @@ export class ConferenceClient extends TypedEmitter<Events> {
         paused: data.producerPaused,
       };
       this.remote.set(consumer.id, remote);
-      consumer.observer.on('close', () => this.remote.delete(consumer.id));
+      this.consumers.set(consumer.id, consumer);
+      consumer.observer.on('close', () => {
+        this.remote.delete(consumer.id);
+        this.consumers.delete(consumer.id);
+      });
       this.emit('trackAdded', remote);
       await this.request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
@@ -385,6 +421,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
     const track = this.remote.get(consumerId);
     if (!track) return;
     this.remote.delete(consumerId);
+    this.consumers.get(consumerId)?.close();
+    this.consumers.delete(consumerId);
     track.track.stop();
     this.emit('trackRemoved', track);
   }
