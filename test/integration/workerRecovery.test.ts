@@ -43,3 +43,37 @@ describe('a mediasoup worker that dies', function () {
     assert.ok(transport.id);
   });
 });
+
+describe('browsers in a room whose worker dies', function () {
+  this.timeout(120_000);
+
+  it('rejoin by themselves and hear each other again', async () => {
+    const { launchChromium, harness, waitFor } = await import('../support/harness/chromiumHarness.js');
+    const t = await startTestServer({ RELAIS_WORKERS: '1' });
+    const chromium = await launchChromium();
+    try {
+      const speaker = await chromium.open(t.url);
+      const listener = await chromium.open(t.url);
+      await harness(speaker, 'join', 's', t.token({ room: 'phoenix', role: 'speaker', sub: 'spk' }));
+      await harness(speaker, 'publish', 's', ['mic']);
+      await harness(listener, 'join', 'l', t.token({ room: 'phoenix', role: 'listener', sub: 'lst' }));
+      await waitFor(async () => (await harness(listener, 'remoteTracks', 'l')).length === 1, 20_000, 'audio before the crash');
+
+      const oldPid = t.server.pool.at(0)!.worker.pid;
+      process.kill(oldPid, 'SIGKILL');
+
+      const packets = await waitFor(async () => {
+        const room = t.server.signalling.room('phoenix');
+        if (!room || t.server.pool.at(0)?.worker.pid === oldPid) return undefined;
+        if (room.media.counts().producers !== 1) return undefined;
+        const stats = await harness(listener, 'stats', 'l');
+        const audio = stats.filter((s) => s.kind === 'audio').sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
+        return audio && audio.packetsReceived > 50 ? audio.packetsReceived : undefined;
+      }, 60_000, 'audio flowing again through the replacement worker');
+      assert.ok(packets > 50);
+    } finally {
+      await chromium.close();
+      await t.stop();
+    }
+  });
+});

@@ -90,6 +90,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private readonly producerInfo = new Map<string, ProducerInfo>();
   private joining: Promise<JoinResult> | undefined;
   private ended = false;
+  private rejoining = false;
   private readonly receiveVideo: 'auto' | 'on-request';
 
   constructor(options: ConferenceClientOptions) {
@@ -148,6 +149,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
     }
     const producer = await transport.produce({
       track,
+      // The track belongs to the caller (and survives a reconnect, to be published again).
+      stopTracks: false,
       appData: { source },
       ...(source === 'camera'
         ? {
@@ -255,6 +258,11 @@ export class ConferenceClient extends TypedEmitter<Events> {
     s.on('disconnect', (reason) => {
       this.teardownMedia();
       if (this.ended) return;
+      if (this.rejoining) {
+        this.rejoining = false;
+        setTimeout(() => !this.ended && s.connect(), 500);
+        return;
+      }
       // 'io server disconnect' means the server ended us; sessionEnded says why.
       if (reason === 'io server disconnect') this.setState('ended');
       else this.setState('reconnecting');
@@ -303,6 +311,12 @@ export class ConferenceClient extends TypedEmitter<Events> {
       this.emit('permissionsChanged', permissions);
     });
     s.on('sessionEnded', ({ reason }: { reason: Notifications['sessionEnded']['reason'] }) => {
+      if (reason === 'media-lost') {
+        // The server lost the media worker of this room and replaces it: join again.
+        this.rejoining = true;
+        this.setState('reconnecting');
+        return;
+      }
       this.ended = true;
       this.emit('sessionEnded', reason);
       this.setState('ended');
