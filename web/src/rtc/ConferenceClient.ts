@@ -337,7 +337,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
     for (const info of result.producers) this.offer(info);
     // After a reconnect, send again what we were sending (if still allowed).
     for (const [source, track] of [...this.published]) {
-      if (track.readyState === 'live' && this.canPublish(source)) await this.publish(source, track).catch(() => undefined);
+      if (track.readyState !== 'live' || !this.canPublish(source)) continue;
+      await this.publish(source, track).catch(() => undefined);
+      // A muted microphone stays muted for the others too (pause() disabled the track).
+      if (!track.enabled) await this.setMuted(source, true).catch(() => undefined);
     }
     return result;
   }
