@@ -121,6 +121,15 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       await alice.client.request('closeProducer', { producerId });
       assert.deepEqual(await bob.client.next('consumerClosed'), { consumerId: consumed.consumerId });
       assert.deepEqual(await bob.client.next('producerClosed'), { producerId });
+
+      // Leaving closes the rest, and each closure is told exactly once.
+      const camera = await alice.client.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(1112), source: 'mic' });
+      await bob.client.next('producerAdded', (p) => p.producerId === camera.producerId);
+      await alice.client.request('leave');
+      await bob.client.next('producerClosed', (p) => p.producerId === camera.producerId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const closures = bob.client.notifications.filter((n) => n.name === 'producerClosed');
+      assert.equal(closures.length, 2, JSON.stringify(closures));
     });
   });
 

@@ -117,11 +117,8 @@ export class RoomSession {
     if (!session.joined || this.sessions.get(session.participantId) !== session) return;
     session.joined = false;
     this.sessions.delete(session.participantId);
-    const producerIds = this.media.hasPeer(session.participantId)
-      ? this.media.producerList().filter((r) => r.peerId === session.participantId).map((r) => r.producer.id)
-      : [];
+    // Closing the peer's transports closes its producers, each of which tells the room.
     this.media.removePeer(session.participantId);
-    for (const producerId of producerIds) this.toAll('producerClosed', { producerId });
     this.room.leave(session.participantId);
     for (const channel of [this.allChannel, this.fullChannel, this.summaryChannel]) void session.socket.leave(channel);
     this.io.to(this.fullChannel).emit('participantLeft', { participantId: session.participantId });
