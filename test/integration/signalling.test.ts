@@ -168,7 +168,7 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.equal((await client.refusal('formatDisk', {})).code, 'INVALID_REQUEST');
       assert.equal((await client.refusal('createTransport', { direction: 42 })).code, 'INVALID_REQUEST');
       assert.equal((await client.refusal('join', 'not an object')).code, 'INVALID_REQUEST');
-      assert.equal((await client.refusal('join', { rtpCapabilities: {} })).code, 'CONFLICT', 'already joined');
+      assert.equal((await client.refusal('join', { rtpCapabilities: { codecs: [] } })).code, 'CONFLICT', 'already joined');
       const send = await client.request('createTransport', { direction: 'send' });
       const garbage = await client.refusal('produce', { transportId: send.id, kind: 'audio', rtpParameters: { codecs: 'no' }, source: 'mic' });
       assert.equal(garbage.code, 'INVALID_REQUEST');

@@ -40,6 +40,8 @@ describe('message validation at the boundary', () => {
     invalid('setConsumerLayers', { consumerId: 'c', spatialLayer: 7 }, /spatialLayer/);
     invalid('join', null, /rtpCapabilities/);
     invalid('join', [1, 2], /payload|expected object/);
+    invalid('join', { rtpCapabilities: { codecs: 'opus' } }, /rtpCapabilities\.codecs/);
+    invalid('join', { rtpCapabilities: {} }, /rtpCapabilities\.codecs/);
   });
 });
 

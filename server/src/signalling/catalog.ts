@@ -21,7 +21,11 @@ export type Dictionary = Record<string, unknown>;
 
 export const requestSchemas = {
   getRouterRtpCapabilities: z.object({}).strict(),
-  join: z.object({ rtpCapabilities: dictionary }).strict(),
+  join: z
+    .object({
+      rtpCapabilities: z.looseObject({ codecs: z.array(dictionary).max(64), headerExtensions: z.array(dictionary).max(64).optional() }),
+    })
+    .strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: dictionary }).strict(),
   restartIce: z.object({ transportId: id }).strict(),
