@@ -155,7 +155,7 @@ function startJoin(session: Session): void {
     root.replaceChildren(
       h(
         'section',
-        { className: 'join-view listener-join', 'aria-labelledby': 'join-title' },
+        { className: 'join-view listener-join', 'aria-labelledby': 'join-title', 'data-ready': 'true' },
         h('h1', { id: 'join-title', tabindex: '-1' }, t('listenTitle', { room: session.tokenClaims.room })),
         h('p', { className: 'lead' }, t('joinAs', { name: session.tokenClaims.name })),
         h('p', {}, t('listenIntro')),

@@ -5,6 +5,7 @@
 import type { ConnectionState } from '../rtc/ConferenceClient.js';
 import { t } from '../i18n/i18n.js';
 import { h } from './element.js';
+import { icon } from './icons.js';
 
 const ICONS: Record<ConnectionState, string> = {
   connecting: '◌',
@@ -29,7 +30,7 @@ export class ConnectionStatus {
       { className: 'connection' },
       h('p', { className: 'status', role: 'status', 'aria-label': t('connectionLabel'), 'data-testid': 'connection-state' }, this.icon, ' ', this.text),
       this.retryButton,
-      h('button', { type: 'button', className: 'button danger', 'data-action': 'leave', onclick: () => actions.leave() }, h('span', { 'aria-hidden': 'true' }, '⏻ '), t('leave')),
+      h('button', { type: 'button', className: 'button danger', 'data-action': 'leave', onclick: () => actions.leave() }, icon('leave'), t('leave')),
     );
     this.set('connecting');
   }

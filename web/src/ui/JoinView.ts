@@ -22,6 +22,8 @@ export class JoinView {
   private cameraOn = true;
   private problem = '';
   private busy = false;
+  /** True once the devices have answered (the preview shows, or the problem is explained). */
+  private ready = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -32,6 +34,7 @@ export class JoinView {
   async start(): Promise<void> {
     this.render();
     await this.capture();
+    this.ready = true;
     this.render();
   }
 
@@ -108,7 +111,7 @@ export class JoinView {
     root.appendChild(
       h(
         'section',
-        { className: 'join-view', 'aria-labelledby': 'join-title' },
+        { className: 'join-view', 'aria-labelledby': 'join-title', 'aria-busy': this.ready ? 'false' : 'true', 'data-ready': String(this.ready) },
         h(
           'header',
           { className: 'topbar' },
@@ -120,7 +123,7 @@ export class JoinView {
           ),
         ),
         h('p', { className: 'lead' }, t('joinAs', { name: this.claims.name })),
-        this.problem ? h('p', { className: 'notice', role: 'alert' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), this.problem) : null,
+        this.problem ? h('p', { className: 'notice', role: 'alert' }, this.problem) : null,
         h(
           'div',
           { className: 'join-body' },
@@ -154,7 +157,10 @@ export class JoinView {
   private async pick(kind: 'camera' | 'mic', deviceId: string): Promise<void> {
     if (kind === 'camera') preferences.cameraId = deviceId || undefined;
     else preferences.micId = deviceId || undefined;
+    this.ready = false;
+    this.render();
     await this.capture();
+    this.ready = true;
     this.render();
   }
 

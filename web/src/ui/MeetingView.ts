@@ -11,6 +11,7 @@ import type { Announcer } from './Announcer.js';
 import { ChatPanel } from './ChatPanel.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
 import { clear, h } from './element.js';
+import { icon, type IconName } from './icons.js';
 import { ParticipantTile } from './ParticipantTile.js';
 
 export interface MeetingCallbacks {
@@ -27,19 +28,23 @@ export interface LocalMedia {
 
 interface ControlButton {
   element: HTMLButtonElement;
-  set(on: boolean, label: string, icon: string): void;
+  set(on: boolean, label: string, icon: IconName): void;
 }
 
 function controlButton(action: string, onClick: () => void): ControlButton {
-  const icon = h('span', { className: 'control-icon', 'aria-hidden': 'true' });
   const label = h('span', { className: 'control-label' });
-  const element = h('button', { type: 'button', className: 'button control', 'data-action': action, onclick: onClick }, icon, label);
+  const element = h('button', { type: 'button', className: 'button control', 'data-action': action, onclick: onClick }, label);
+  let shown: IconName | undefined;
   return {
     element,
     set(on, text, symbol) {
       element.dataset.state = on ? 'on' : 'off';
       label.textContent = text;
-      icon.textContent = symbol;
+      if (shown !== symbol) {
+        element.querySelector('svg')?.remove();
+        element.prepend(icon(symbol));
+        shown = symbol;
+      }
     },
   };
 }
@@ -385,13 +390,13 @@ export class MeetingView {
     screen.element.hidden = !c.canPublish('screen') || !navigator.mediaDevices?.getDisplayMedia;
     hand.element.hidden = !c.permissions.raiseHand;
     const micOn = Boolean(c.producerId('mic')) && !c.isMuted('mic');
-    mic.set(micOn, micOn ? t('micOn') : t('micOff'), micOn ? '🎙' : '🔇');
+    mic.set(micOn, micOn ? t('micOn') : t('micOff'), micOn ? 'mic' : 'micOff');
     const cameraOn = Boolean(c.producerId('camera'));
-    camera.set(cameraOn, cameraOn ? t('cameraOn') : t('cameraOff'), cameraOn ? '📷' : '🚫');
+    camera.set(cameraOn, cameraOn ? t('cameraOn') : t('cameraOff'), cameraOn ? 'camera' : 'cameraOff');
     const sharing = Boolean(c.producerId('screen'));
-    screen.set(sharing, sharing ? t('stopShare') : t('shareScreen'), '🖥');
+    screen.set(sharing, sharing ? t('stopShare') : t('shareScreen'), 'screen');
     const raised = c.self ? (this.hands.get(c.self.id) ?? c.self.handRaised) : false;
-    hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), '✋');
+    hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), 'hand');
     this.refreshSelf();
   }
 

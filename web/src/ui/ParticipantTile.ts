@@ -6,6 +6,7 @@ import type { ParticipantView } from '../../../server/src/signalling/catalog.js'
 import { t } from '../i18n/i18n.js';
 import { AudioLevel } from '../media/AudioLevel.js';
 import { h } from './element.js';
+import { icon } from './icons.js';
 
 function initials(name: string): string {
   return name
@@ -45,9 +46,9 @@ export class ParticipantTile {
         h(
           'span',
           { className: 'badges' },
-          h('span', { className: 'badge badge-speaking' }, h('span', { 'aria-hidden': 'true' }, '🔊 '), t('speaking')),
-          h('span', { className: 'badge badge-muted' }, h('span', { 'aria-hidden': 'true' }, '🔇 '), t('muted')),
-          h('span', { className: 'badge badge-hand' }, h('span', { 'aria-hidden': 'true' }, '✋ '), t('handRaised')),
+          h('span', { className: 'badge badge-speaking' }, icon('speaking'), t('speaking')),
+          h('span', { className: 'badge badge-muted' }, icon('micOff'), t('muted')),
+          h('span', { className: 'badge badge-hand' }, icon('hand'), t('handRaised')),
         ),
         h('span', { className: 'level', 'aria-hidden': 'true' }, this.levelBar),
       ),

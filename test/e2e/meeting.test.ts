@@ -1,0 +1,224 @@
+/**
+ * A crisis meeting in real headless Chromium against the real server: two (then three)
+ * members hear and see each other, mute, share a screen, chat, raise a hand, leave and
+ * come back; a listener hears the speakers and cannot send.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
+import { hear, isSilent, isTone, writeToneWav } from '../support/browserAudio.js';
+import {
+  announcements,
+  framesDecoded,
+  joinMeeting,
+  screenshot,
+  tileAttribute,
+  tileIds,
+  tileSelector,
+  videoPixels,
+  waitConnected,
+  type RelaisWindow,
+} from '../support/browserMeeting.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('e2e: crisis meeting in the browser', function () {
+  this.timeout(120_000);
+  let server: TestServer;
+  let tones: string;
+  // One browser per fake microphone: Alice's says 440 Hz, Bob's 880 Hz.
+  let browserA: TestBrowser;
+  let browserB: TestBrowser;
+  const pages: Page[] = [];
+
+  before(async function () {
+    tones = mkdtempSync(path.join(os.tmpdir(), 'relais-tones-'));
+    server = await startTestServer({ RELAIS_WORKERS: '1', RELAIS_LOG_LEVEL: 'warn' });
+    browserA = await launchBrowser({ audioFile: writeToneWav(path.join(tones, 'a440.wav'), 440) });
+    browserB = await launchBrowser({ audioFile: writeToneWav(path.join(tones, 'b880.wav'), 880) });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      for (const [index, page] of pages.entries()) {
+        if (!page.isClosed()) await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}-${index}.png`).catch(() => undefined);
+      }
+    }
+    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
+  });
+
+  after(async function () {
+    await browserA?.close();
+    await browserB?.close();
+    await server?.stop();
+    if (tones) rmSync(tones, { recursive: true, force: true });
+  });
+
+  async function member(browser: TestBrowser, room: string, sub: string, name: string, role: 'speaker' | 'moderator' = 'speaker'): Promise<Page> {
+    const page = await browser.page();
+    pages.push(page);
+    await joinMeeting(page, server.url, server.token({ room, role, sub, name }));
+    return page;
+  }
+
+  it('two members hear each other’s tone and see each other’s video', async function () {
+    const alice = await member(browserA, 'tones', 'alice', 'Alice Martin');
+    const bob = await member(browserB, 'tones', 'bob', 'Bruno Petit');
+
+    await eventually('Bob to hear Alice’s 440 Hz', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+    await eventually('Alice to hear Bob’s 880 Hz', async () => isTone(await hear(alice, 'bob'), 880), 30_000);
+
+    for (const [page, other] of [[bob, 'alice'], [alice, 'bob']] as const) {
+      const first = await eventually(`video from ${other} to be decoded`, () => framesDecoded(page), 30_000);
+      await eventually(`more frames from ${other}`, async () => (await framesDecoded(page)) > first, 30_000);
+      const pixels = await eventually(`${other}'s tile to show a picture`, async () => {
+        const shown = await videoPixels(page, `${tileSelector(other)} video`);
+        return shown && shown.brightness > 20 ? shown : undefined;
+      });
+      assert.ok(pixels.width > 0 && pixels.height > 0);
+    }
+    // Both see both names.
+    assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob']);
+    const caption = await bob.$eval(`${tileSelector('alice')} .name`, (el) => el.textContent);
+    assert.equal(caption, 'Alice Martin');
+    await screenshot(bob, 'meeting-2-participants.png');
+  });
+
+  it('mute: the other side hears silence within 2 s and sees the muted badge; unmute brings the voice back', async function () {
+    const alice = await member(browserA, 'mute', 'alice', 'Alice Martin');
+    const bob = await member(browserB, 'mute', 'bob', 'Bruno Petit');
+    await eventually('Bob to hear Alice', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+
+    await alice.click('[data-action="mic"]');
+    await eventually('Alice’s mic button to show muted', async () => (await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state)) === 'off');
+    await eventually('Bob to hear silence from Alice', async () => isSilent(await hear(bob, 'alice')), 2_000);
+    await eventually('Bob to see Alice muted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted', 2_000);
+    const badgeVisible = await bob.$eval(`${tileSelector('alice')} .badge-muted`, (el) => getComputedStyle(el).display !== 'none' && (el.textContent ?? '').includes('micro coupé'));
+    assert.ok(badgeVisible, 'the muted badge says so in words');
+
+    await alice.click('[data-action="mic"]');
+    await eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440), 10_000);
+    await eventually('Bob to see Alice unmuted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'on');
+  });
+
+  it('a listener hears the speaker, has no send transport, and a crafted produce is refused', async function () {
+    await member(browserA, 'briefing', 'alice', 'Alice Martin', 'moderator');
+    const listener = await browserB.page();
+    pages.push(listener);
+    // Count any camera/microphone request the page makes: a listener must make none.
+    await listener.evaluateOnNewDocument(() => {
+      const w = window as unknown as { __mediaRequests: number };
+      w.__mediaRequests = 0;
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (constraints) => {
+        w.__mediaRequests++;
+        return original(constraints);
+      };
+    });
+    await listener.goto(`${server.url}/#token=${server.token({ room: 'briefing', role: 'listener', sub: 'lucie', name: 'Lucie (préfecture)' })}`);
+    await listener.waitForSelector('main[data-view="join"] [data-action="join"]');
+    await listener.click('[data-action="join"]');
+    await waitConnected(listener);
+    assert.equal(await listener.$eval('main', (m) => (m as HTMLElement).dataset.view), 'listener');
+
+    await eventually('the listener to hear Alice’s 440 Hz', async () => isTone(await hear(listener, 'alice'), 440), 30_000);
+    const state = await listener.evaluate(async () => {
+      const client = (window as unknown as RelaisWindow).relais!.client!;
+      const produce = (await client.socket.emitWithAck('produce', {
+        transportId: 'crafted',
+        kind: 'audio',
+        rtpParameters: { codecs: [], encodings: [{ ssrc: 1111 }] },
+        source: 'mic',
+      })) as { ok: boolean; error?: { code: string } };
+      return {
+        hasSendTransport: client.hasSendTransport(),
+        mediaRequests: (window as unknown as { __mediaRequests: number }).__mediaRequests,
+        produce,
+        controls: [...document.querySelectorAll<HTMLElement>('.controls button:not([hidden])')].map((b) => b.dataset.action),
+      };
+    });
+    assert.equal(state.hasSendTransport, false);
+    assert.equal(state.mediaRequests, 0, 'no camera or microphone prompt for a listener');
+    assert.equal(state.produce.ok, false);
+    assert.equal(state.produce.error?.code, 'FORBIDDEN');
+    assert.deepEqual(state.controls, ['hand']);
+    await eventually('the listener to see Alice in the speakers', async () => (await tileIds(listener)).includes('alice'));
+  });
+
+  it('screen share shows large, chat arrives as text, a raised hand shows at the other side', async function () {
+    const alice = await member(browserA, 'share', 'alice', 'Alice Martin');
+    const bob = await member(browserB, 'share', 'bob', 'Bruno Petit');
+
+    await alice.click('[data-action="screen"]');
+    await eventually('Bob to see Alice’s screen on the stage', async () => {
+      const stage = await bob.$eval('[data-testid="screen-stage"]', (el) => ({ hidden: (el as HTMLElement).hidden, who: (el as HTMLElement).dataset.participantId })).catch(() => undefined);
+      return stage && !stage.hidden && stage.who === 'alice';
+    });
+    const shown = await eventually('the shared screen to show pixels', () => videoPixels(bob, '[data-testid="screen-stage"] video'));
+    const tile = await bob.$eval(`${tileSelector('alice')}`, (el) => el.getBoundingClientRect().width);
+    const stage = await bob.$eval('[data-testid="screen-stage"]', (el) => el.getBoundingClientRect().width);
+    assert.ok(stage > tile * 1.5, `the screen (${stage}px) is shown larger than a tile (${tile}px)`);
+    assert.ok(shown.width > 0);
+
+    const text = '<script>window.__injected = true</script><b>point de situation</b> à 14 h';
+    await alice.type('#chat-input', text);
+    await alice.keyboard.press('Enter');
+    const received = await eventually('the chat message at Bob', () =>
+      bob.$$eval('.chat-log li', (items) => items.map((li) => ({ from: (li as HTMLElement).dataset.from, text: li.querySelector('.chat-text')?.textContent, elements: li.querySelectorAll('.chat-text *').length }))).then((items) => items.find((m) => m.from === 'alice')),
+    );
+    assert.equal(received.text, text, 'the message is shown exactly as typed');
+    assert.equal(received.elements, 0, 'no markup was created from it');
+    assert.equal(await bob.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined);
+
+    await alice.click('[data-action="hand"]');
+    await eventually('Bob to see Alice’s hand raised', async () => (await tileAttribute(bob, 'alice', 'hand')) === 'raised');
+    const handBadge = await bob.$eval(`${tileSelector('alice')} .badge-hand`, (el) => getComputedStyle(el).display !== 'none' && el.textContent);
+    assert.ok(handBadge && handBadge.includes('main levée'));
+    await eventually('a screen-reader announcement of the hand', async () => (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')));
+    assert.equal(await alice.$eval('[data-action="hand"]', (b) => (b as HTMLElement).dataset.state), 'on');
+
+    await alice.click('[data-action="screen"]');
+    await eventually('the stage to close at Bob', () => bob.$eval('[data-testid="screen-stage"]', (el) => (el as HTMLElement).hidden));
+  });
+
+  it('leave and rejoin, or a dropped connection, leaves no ghost', async function () {
+    const alice = await member(browserA, 'ghosts', 'alice', 'Alice Martin');
+    const bob = await member(browserB, 'ghosts', 'bob', 'Bruno Petit');
+    await eventually('Bob to see Alice', async () => (await tileIds(bob)).includes('alice'));
+
+    await alice.click('[data-action="leave"]');
+    await alice.waitForSelector('main[data-view="left"] [data-action="rejoin"]');
+    await eventually('Alice to disappear at Bob', async () => !(await tileIds(bob)).includes('alice'));
+
+    await alice.click('[data-action="rejoin"]');
+    await alice.waitForSelector('main[data-view="join"] [data-action="join"]');
+    await alice.click('[data-action="join"]');
+    await waitConnected(alice);
+    await eventually('Alice to be back at Bob', async () => (await tileIds(bob)).includes('alice'));
+    await eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+    assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob']);
+
+    // A network cut: the socket drops, the client reconnects on its own.
+    await alice.evaluate(() => (window as unknown as RelaisWindow).relais!.client!.socket.io.engine.close());
+    await eventually('Alice to reconnect', () => alice.$('.connection[data-state="connected"]').then(Boolean), 30_000);
+    await eventually('Bob to hear Alice after her reconnect', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+    assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob'], 'exactly one Alice at Bob');
+    assert.deepEqual((await tileIds(alice)).sort(), ['alice', 'bob'], 'exactly one Bob at Alice');
+  });
+
+  it('three members: everyone sees everyone (screenshot)', async function () {
+    const alice = await member(browserA, 'trio', 'alice', 'Alice Martin');
+    await member(browserB, 'trio', 'bob', 'Bruno Petit');
+    await member(browserA, 'trio', 'carole', 'Carole Nguyen');
+    for (const other of ['bob', 'carole']) {
+      await eventually(`Alice to see ${other}'s video`, async () => {
+        const shown = await videoPixels(alice, `${tileSelector(other)} video`);
+        return shown && shown.brightness > 20;
+      }, 30_000);
+    }
+    assert.deepEqual((await tileIds(alice)).sort(), ['alice', 'bob', 'carole']);
+    await screenshot(alice, 'meeting-3-participants.png');
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Driving the relais web client the way a person does: open the link, go through the join
+ * screen, click the controls; and reading what the page shows.
+ */
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'puppeteer-core';
+import { ARTIFACTS, eventually } from './browser.js';
+
+/** What the web client exposes on `window` for diagnostics. */
+export interface RelaisWindow {
+  relais?: {
+    client?: {
+      receiveStats(): Promise<{ kind: string; packetsReceived: number; framesDecoded: number }[]>;
+      hasSendTransport(): boolean;
+      socket: { emitWithAck(event: string, payload: unknown): Promise<unknown>; io: { engine: { close(): void } } };
+      self?: { id: string };
+    };
+  };
+}
+
+export interface OpenOptions {
+  /** Untick echo cancellation and noise suppression so a test tone goes through intact. */
+  originalSound?: boolean;
+  camera?: boolean;
+}
+
+/** Opens the link with the token in the fragment and waits for the join screen. */
+export async function openLink(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/#token=${token}`, { waitUntil: 'load' });
+}
+
+/** Opens the link, goes through the join screen and waits until the meeting is connected. */
+export async function joinMeeting(page: Page, baseUrl: string, token: string, options: OpenOptions = {}): Promise<void> {
+  await openLink(page, baseUrl, token);
+  await page.waitForSelector('main[data-view="join"] .join-view[data-ready="true"]');
+  if (page.url().includes('#')) throw new Error('the token stayed in the address bar');
+  if (options.originalSound !== false) await setCheckbox(page, 'original-sound', true);
+  if (options.camera === false) await setCheckbox(page, 'camera-on', false);
+  await clickJoin(page);
+  await waitConnected(page);
+}
+
+export async function clickJoin(page: Page): Promise<void> {
+  // The join screen redraws when the devices answer: click once it is settled.
+  await page.waitForSelector('.join-view[data-ready="true"] [data-action="join"]:not([disabled])');
+  await page.click('[data-action="join"]');
+}
+
+export async function waitConnected(page: Page): Promise<void> {
+  await page.waitForSelector('main[data-view="meeting"] .connection[data-state="connected"], main[data-view="listener"] .connection[data-state="connected"]', { timeout: 30_000 });
+}
+
+async function setCheckbox(page: Page, id: string, checked: boolean): Promise<void> {
+  await page.waitForSelector('.join-view[data-ready="true"]');
+  const current = await page.$eval(`#${id}`, (el) => (el as HTMLInputElement).checked);
+  if (current !== checked) {
+    await page.click(`#${id}`);
+    // Changing the sound processing captures the microphone again and redraws the screen.
+    await page.waitForSelector('.join-view[data-ready="true"]');
+    const now = await page.$eval(`#${id}`, (el) => (el as HTMLInputElement).checked);
+    if (now !== checked) throw new Error(`#${id} did not change`);
+  }
+}
+
+export function tileSelector(participantId: string): string {
+  return `li.tile[data-participant-id="${participantId}"]`;
+}
+
+/** The participant ids the page shows as tiles, in order. */
+export function tileIds(page: Page): Promise<string[]> {
+  return page.$$eval('li.tile', (tiles) => tiles.map((tile) => (tile as HTMLElement).dataset.participantId ?? ''));
+}
+
+export function tileAttribute(page: Page, participantId: string, name: string): Promise<string | undefined> {
+  return page.$eval(tileSelector(participantId), (tile, key) => (tile as HTMLElement).dataset[key as string], name).catch(() => undefined);
+}
+
+/** Mean brightness (0-255) and size of what a video element currently shows. */
+export function videoPixels(page: Page, selector: string): Promise<{ width: number; height: number; brightness: number } | null> {
+  return page.evaluate((sel: string) => {
+    const video = document.querySelector<HTMLVideoElement>(sel);
+    if (!video || !video.videoWidth) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 90;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += 0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!;
+    return { width: video.videoWidth, height: video.videoHeight, brightness: sum / (data.length / 4) };
+  }, selector);
+}
+
+/** Frames decoded so far by the page's receive transport (all video consumers). */
+export function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const client = (window as unknown as RelaisWindow).relais?.client;
+    if (!client) return 0;
+    const rows = await client.receiveStats();
+    return rows.filter((row) => row.kind === 'video').reduce((sum, row) => sum + row.framesDecoded, 0);
+  });
+}
+
+/** Texts announced to screen readers so far. */
+export function announcements(page: Page): Promise<string[]> {
+  return page.$$eval('#announcer p', (lines) => lines.map((line) => line.textContent ?? ''));
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, name);
+  await page.screenshot({ path: file as `${string}.png` });
+  return file;
+}
