@@ -1,0 +1,204 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ListenerGroup, type GroupPlan, type GroupReport } from './listenerGroup.js';
+import { encodeTone } from './opusTone.js';
+import { OpusSpeaker, type ListenerReport } from './peers.js';
+import { percentile } from './procStat.js';
+
+export interface LoadOptions {
+  url: string;
+  listeners: number;
+  rampSeconds: number;
+  concurrency: number;
+  /** How long the full audience listens after the ramp. */
+  durationSeconds: number;
+  /** Mints a token for a participant of the target room. */
+  token: (role: 'speaker' | 'listener', sub: string) => string;
+  /** Child processes holding the listeners; 0 keeps them in this process. */
+  processes: number;
+  /** Listeners that decode the Opus stream and check the tone (the others count packets). */
+  decodeSample: number;
+  toneHz?: number;
+  joinTimeoutMs?: number;
+  /** Called once the ramp is over and every listener joined or failed (steady state begins). */
+  onSteady?: () => void | Promise<void>;
+  /** Called just before the speaker stops (steady state ends). */
+  onSteadyEnd?: () => void | Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface LoadResult {
+  listeners: number;
+  joined: number;
+  failedJoins: number;
+  errors: Record<string, number>;
+  packetsExpected: number;
+  packetsReceived: number;
+  packetsLost: number;
+  deliveredPct: number;
+  connectedMs: { p50: number; p95: number; max: number };
+  joinToFirstAudioMs: { p50: number; p95: number; max: number };
+  audioChecked: number;
+  audioCheckPassed: number;
+  speakerPacketsSent: number;
+  steadySeconds: number;
+  rampActualSeconds: number;
+  generatorCpuSeconds: number;
+  generatorCpuPctPerListener: number;
+  generatorRssBytes: number;
+  generatorPids: number[];
+  perListener: ListenerReport[];
+}
+
+const CHILD = fileURLToPath(new URL('./listenerProcess.ts', import.meta.url));
+
+interface Group {
+  run(): Promise<void>;
+  speakerStopped(): void;
+  report(): Promise<GroupReport>;
+  close(): void;
+  pid: number;
+}
+
+function localGroup(plan: GroupPlan): Group {
+  const group = new ListenerGroup(plan);
+  return {
+    run: () => group.run(),
+    speakerStopped: () => group.speakerStopped(),
+    report: async () => group.report(),
+    close: () => group.close(),
+    pid: process.pid,
+  };
+}
+
+async function childGroup(plan: GroupPlan): Promise<Group> {
+  const child: ChildProcess = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: string, timeoutMs: number): Promise<{ type: string; report?: GroupReport }> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      const onMessage = (message: { type: string; report?: GroupReport }): void => {
+        if (message.type !== type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`listener process exited (${code}) before ${type}`));
+      });
+    });
+  await next('ready', 30_000);
+  return {
+    run: async () => {
+      child.send({ type: 'plan', plan });
+      await next('joined', plan.listeners.at(-1)!.startAtMs + plan.joinTimeoutMs + 60_000);
+    },
+    speakerStopped: () => child.send({ type: 'speakerStopped' }),
+    report: async () => {
+      child.send({ type: 'report' });
+      return (await next('report', 30_000)).report!;
+    },
+    close: () => {
+      if (child.connected) child.send({ type: 'close' });
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    },
+    pid: child.pid ?? 0,
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One speaker publishes a known Opus tone; N listeners join over the ramp (bounded
+ * concurrency, spread over child processes), listen for the duration, and report.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const log = options.log ?? (() => undefined);
+  const toneHz = options.toneHz ?? 440;
+  const joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+  if (options.listeners < 1 || options.listeners > 5000) throw new Error('listeners must be within 1..5000');
+  const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz));
+  log(`speaker publishing ${speaker.producerId}`);
+  const groups: Group[] = [];
+  try {
+    const processes = Math.max(0, Math.min(options.processes, 16));
+    const shares = Math.max(1, processes);
+    const interval = options.listeners > 1 ? (options.rampSeconds * 1000) / options.listeners : 0;
+    const decodeEvery = options.decodeSample > 0 ? Math.max(1, Math.floor(options.listeners / options.decodeSample)) : 0;
+    const plans: GroupPlan[] = Array.from({ length: shares }, () => ({
+      url: options.url,
+      listeners: [],
+      concurrency: Math.max(1, Math.ceil(options.concurrency / shares)),
+      toneHz,
+      joinTimeoutMs,
+    }));
+    for (let i = 0; i < options.listeners; i++) {
+      plans[i % shares]!.listeners.push({
+        id: i,
+        token: options.token('listener', `load-listener-${i}`),
+        startAtMs: Math.round(i * interval),
+        decode: decodeEvery > 0 && i % decodeEvery === 0,
+      });
+    }
+    for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
+    log(`ramp: ${options.listeners} listeners over ${options.rampSeconds} s, ${shares} group(s), concurrency ${options.concurrency}`);
+    const rampStart = performance.now();
+    await Promise.all(groups.map((g) => g.run()));
+    const rampActualSeconds = (performance.now() - rampStart) / 1000;
+    log(`ramp done in ${rampActualSeconds.toFixed(1)} s; steady for ${options.durationSeconds} s`);
+    await options.onSteady?.();
+    const steadyStart = performance.now();
+    const sentAtSteady = speaker.sent;
+    const steadyEnd = steadyStart + options.durationSeconds * 1000;
+    while (performance.now() < steadyEnd) await sleep(Math.min(1000, steadyEnd - performance.now()));
+    await options.onSteadyEnd?.();
+    const steadySeconds = (performance.now() - steadyStart) / 1000;
+    const steadyPackets = speaker.sent - sentAtSteady;
+    speaker.stop();
+    for (const g of groups) g.speakerStopped();
+    // Let the last packets in flight land before counting.
+    await sleep(500);
+    const reports = await Promise.all(groups.map((g) => g.report()));
+    const perListener = reports.flatMap((r) => r.listeners).sort((a, b) => a.id - b.id);
+    const ok = perListener.filter((l) => l.ok);
+    const errors: Record<string, number> = {};
+    for (const l of perListener) if (l.error) errors[l.error] = (errors[l.error] ?? 0) + 1;
+    const failed = options.listeners - ok.length;
+    const expected = perListener.reduce((s, l) => s + l.expected, 0);
+    const received = perListener.reduce((s, l) => s + l.received, 0);
+    const stats = (values: number[]): { p50: number; p95: number; max: number } => ({
+      p50: percentile(values, 50),
+      p95: percentile(values, 95),
+      max: values.length ? Math.max(...values) : Number.NaN,
+    });
+    const checked = perListener.filter((l) => l.toneDominance !== undefined);
+    const generatorCpuSeconds = reports.reduce((s, r) => s + r.cpuSeconds, 0);
+    const elapsed = rampActualSeconds + steadySeconds;
+    return {
+      listeners: options.listeners,
+      joined: ok.length,
+      failedJoins: failed,
+      errors,
+      packetsExpected: expected,
+      packetsReceived: received,
+      packetsLost: expected - received,
+      deliveredPct: expected > 0 ? Number(((100 * received) / expected).toFixed(3)) : 0,
+      connectedMs: stats(ok.flatMap((l) => (l.connectedMs !== undefined ? [l.connectedMs] : []))),
+      joinToFirstAudioMs: stats(ok.flatMap((l) => (l.firstAudioMs !== undefined ? [l.firstAudioMs] : []))),
+      audioChecked: checked.length,
+      audioCheckPassed: checked.filter((l) => (l.toneDominance ?? 0) > 0.9).length,
+      speakerPacketsSent: steadyPackets,
+      steadySeconds: Number(steadySeconds.toFixed(2)),
+      rampActualSeconds: Number(rampActualSeconds.toFixed(2)),
+      generatorCpuSeconds: Number(generatorCpuSeconds.toFixed(2)),
+      generatorCpuPctPerListener: Number(((100 * generatorCpuSeconds) / elapsed / Math.max(1, ok.length)).toFixed(4)),
+      generatorRssBytes: reports.reduce((s, r) => s + r.rssBytes, 0),
+      generatorPids: groups.map((g) => g.pid),
+      perListener,
+    };
+  } finally {
+    for (const g of groups) g.close();
+    speaker.close();
+  }
+}

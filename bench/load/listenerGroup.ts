@@ -1,0 +1,85 @@
+import { RtcListener, type ListenerReport } from './peers.js';
+
+export interface GroupPlan {
+  url: string;
+  /** One entry per listener of this group: its id, token and start offset from the ramp's start. */
+  listeners: { id: number; token: string; startAtMs: number; decode: boolean }[];
+  /** Joins in flight at once in this group. */
+  concurrency: number;
+  toneHz: number;
+  joinTimeoutMs: number;
+}
+
+export interface GroupReport {
+  listeners: ListenerReport[];
+  /** CPU seconds this process used from the first join to the report, and its peak RSS. */
+  cpuSeconds: number;
+  rssBytes: number;
+  pid: number;
+}
+
+/**
+ * A share of the listeners, joined on a schedule with bounded concurrency. Runs in the
+ * generator's process or in a child of it (see listenerProcess.ts).
+ */
+export class ListenerGroup {
+  readonly listeners: RtcListener[] = [];
+  private readonly pending: Promise<void>[] = [];
+  private cpuAtStart = process.cpuUsage();
+  private stoppedAt: number | undefined;
+  private cancelled = false;
+
+  constructor(private readonly plan: GroupPlan) {}
+
+  /** Starts the ramp; resolves when every listener has joined or failed. */
+  async run(): Promise<void> {
+    this.cpuAtStart = process.cpuUsage();
+    const start = performance.now();
+    let inFlight = 0;
+    const waiters: (() => void)[] = [];
+    const acquire = async (): Promise<void> => {
+      while (inFlight >= this.plan.concurrency) await new Promise<void>((resolve) => waiters.push(resolve));
+      inFlight += 1;
+    };
+    const release = (): void => {
+      inFlight -= 1;
+      waiters.shift()?.();
+    };
+    for (const entry of this.plan.listeners) {
+      if (this.cancelled) break;
+      const wait = start + entry.startAtMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await acquire();
+      const listener = new RtcListener(entry.id, { url: this.plan.url, token: entry.token, decode: entry.decode, toneHz: this.plan.toneHz });
+      this.listeners.push(listener);
+      this.pending.push(
+        listener
+          .join(this.plan.joinTimeoutMs)
+          .then(() => listener.firstAudio(10_000))
+          .then(() => undefined, () => undefined)
+          .finally(release),
+      );
+    }
+    await Promise.all(this.pending);
+  }
+
+  /** The speaker stopped now: streams that stalled before this count their tail as lost. */
+  speakerStopped(): void {
+    this.stoppedAt = performance.now();
+  }
+
+  report(): GroupReport {
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    return {
+      listeners: this.listeners.map((l) => l.report(this.stoppedAt)),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rssBytes: process.memoryUsage().rss,
+      pid: process.pid,
+    };
+  }
+
+  close(): void {
+    this.cancelled = true;
+    for (const listener of this.listeners) listener.close();
+  }
+}
