@@ -80,7 +80,7 @@ export class RelaisServer {
       pool: this.pool,
       logger: logger.child({ component: 'signalling' }),
       maxParticipantsPerRoom: config.rooms.maxParticipants,
-      media: { consumersPerRouter: 250, maxRouters: config.media.workers },
+      media: { consumersPerRouter: config.media.consumersPerRouter, maxRouters: config.media.workers },
       metrics: this.metrics,
     });
   }

@@ -34,6 +34,8 @@ const schema = z.object({
   RELAIS_RTC_LISTEN_IP: z.string().min(1).default('127.0.0.1'),
   RELAIS_RTC_ANNOUNCED_ADDRESS: optionalText,
   RELAIS_RTC_PORT_BASE: port.default(40000),
+  /** A room spreads its listeners to a further worker's router once each router carries this many consumers. */
+  RELAIS_CONSUMERS_PER_ROUTER: z.coerce.number().int().min(1).max(100_000).default(250),
   RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
   RELAIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RELAIS_LOG_PRETTY: bool.optional(),
@@ -59,6 +61,7 @@ export interface RelaisConfig {
     announcedAddress?: string;
     portBase: number;
     workerBin?: string;
+    consumersPerRouter: number;
   };
   rooms: { maxParticipants: number; demoRoom: string };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       listenIp: raw.RELAIS_RTC_LISTEN_IP,
       ...(raw.RELAIS_RTC_ANNOUNCED_ADDRESS ? { announcedAddress: raw.RELAIS_RTC_ANNOUNCED_ADDRESS } : {}),
       portBase: raw.RELAIS_RTC_PORT_BASE,
+      consumersPerRouter: raw.RELAIS_CONSUMERS_PER_ROUTER,
       ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
     },
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
