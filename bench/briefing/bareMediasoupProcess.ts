@@ -1,0 +1,125 @@
+/**
+ * The baseline: bare mediasoup, no relais. The same workers (one WebRtcServer each, on
+ * loopback), the same fan-out (an origin router, further routers fed by pipeToRouter once a
+ * router carries BARE_CONSUMERS_PER_ROUTER consumers, listeners on the lightest router), and
+ * just enough Socket.IO to let the same load generator in: no auth, no validation, no room
+ * model, no notifications. What relais costs is the difference.
+ */
+import type { types } from 'mediasoup';
+import { Server } from 'socket.io';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
+import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
+
+selectWorkerBinary(process.env.MEDIASOUP_WORKER_BIN);
+const mediasoup = await import('mediasoup');
+
+const workers = Number(process.env.RELAIS_WORKERS ?? '2');
+const portBase = Number(process.env.RELAIS_RTC_PORT_BASE ?? '47000');
+const perRouter = Number(process.env.BARE_CONSUMERS_PER_ROUTER ?? '250');
+
+interface Slot {
+  worker: types.Worker;
+  server: types.WebRtcServer;
+  router: types.Router | undefined;
+  consumers: number;
+  piped: Set<string>;
+}
+const slots: Slot[] = [];
+for (let i = 0; i < workers; i++) {
+  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+  const listen = { ip: '127.0.0.1', port: portBase + i };
+  const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+  slots.push({ worker, server, router: undefined, consumers: 0, piped: new Set() });
+}
+const origin = slots[0]!;
+origin.router = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+const producers = new Map<string, types.Producer>();
+
+async function routerForReceiver(): Promise<Slot> {
+  const open = slots.filter((s) => s.router);
+  const lightest = open.reduce((a, b) => (b.consumers < a.consumers ? b : a));
+  const next = slots.find((s) => !s.router);
+  if (lightest.consumers < perRouter || !next) return lightest;
+  next.router = await next.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  return next;
+}
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, { serveClient: false, pingInterval: 10_000, pingTimeout: 10_000 });
+io.on('connection', (socket) => {
+  let caps: types.RtpCapabilities | undefined;
+  const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: unknown }>();
+  const consumers = new Map<string, { consumer: types.Consumer; slot: Slot }>();
+  const handle = (name: string, fn: (payload: Record<string, unknown>) => Promise<unknown>): void => {
+    socket.on(name, (payload: Record<string, unknown>, ack: (r: unknown) => void) => {
+      fn(payload).then(
+        (data) => ack({ ok: true, data }),
+        (error: Error) => ack({ ok: false, error: { code: 'INTERNAL', message: error.message } }),
+      );
+    });
+  };
+  handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: origin.router!.rtpCapabilities }));
+  handle('join', async (p) => {
+    caps = p.rtpCapabilities as types.RtpCapabilities;
+    return { producers: [...producers.values()].map((pr) => ({ producerId: pr.id, kind: pr.kind, source: 'mic' })) };
+  });
+  handle('createTransport', async (p) => {
+    const slot = p.direction === 'send' ? origin : await routerForReceiver();
+    const transport = await slot.router!.createWebRtcTransport({ webRtcServer: slot.server, enableUdp: true, enableTcp: true, preferUdp: true });
+    transports.set(transport.id, { transport, slot, direction: p.direction });
+    return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+  });
+  handle('connectTransport', async (p) => {
+    await transports.get(String(p.transportId))!.transport.connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
+    return {};
+  });
+  handle('produce', async (p) => {
+    const producer = await transports.get(String(p.transportId))!.transport.produce({ kind: 'audio', rtpParameters: p.rtpParameters as types.RtpParameters });
+    producers.set(producer.id, producer);
+    return { producerId: producer.id };
+  });
+  handle('consume', async (p) => {
+    const producerId = String(p.producerId);
+    const recv = [...transports.values()].find((t) => t.direction === 'recv');
+    if (!recv) throw new Error('no receive transport');
+    const { transport, slot } = recv;
+    if (slot !== origin && !slot.piped.has(producerId)) {
+      slot.piped.add(producerId);
+      await origin.router!.pipeToRouter({ producerId, router: slot.router! });
+    }
+    const consumer = await transport.consume({ producerId, rtpCapabilities: caps!, paused: true });
+    consumers.set(consumer.id, { consumer, slot });
+    slot.consumers += 1;
+    return { consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
+  });
+  handle('resumeConsumer', async (p) => {
+    await consumers.get(String(p.consumerId))!.consumer.resume();
+    return {};
+  });
+  socket.on('disconnect', () => {
+    for (const { slot } of consumers.values()) slot.consumers -= 1;
+    for (const { transport } of transports.values()) transport.close();
+  });
+});
+await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+
+const stop = (): void => {
+  for (const slot of slots) slot.worker.close();
+  void io.close();
+  process.exit(0);
+};
+process.on('disconnect', stop);
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'stop') stop();
+  if (message.type === 'routers') {
+    const loads: Record<number, number> = {};
+    slots.forEach((s, i) => {
+      if (s.router) loads[i] = s.consumers;
+    });
+    process.send?.({ type: 'routers', loads });
+  }
+});
+process.send?.({ type: 'ready', url, pid: process.pid, workerPids: slots.map((s) => s.worker.pid), listenIp: '127.0.0.1' });
