@@ -91,6 +91,7 @@ describe('e2e: crisis meeting in the browser', function () {
     const bob = await member(browserB, 'mute', 'bob', 'Bruno Petit');
     await eventually('Bob to hear Alice', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
 
+    await alice.bringToFront();
     await alice.click('[data-action="mic"]');
     await eventually('Alice’s mic button to show muted', async () => (await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state)) === 'off');
     await eventually('Bob to hear silence from Alice', async () => isSilent(await hear(bob, 'alice')), 2_000);
@@ -145,6 +146,17 @@ describe('e2e: crisis meeting in the browser', function () {
     assert.equal(state.produce.error?.code, 'FORBIDDEN');
     assert.deepEqual(state.controls, ['hand']);
     await eventually('the listener to see Alice in the speakers', async () => (await tileIds(listener)).includes('alice'));
+
+    // Audio first: Alice's camera is offered, not received, until the listener asks.
+    const offer = await listener.waitForSelector('[data-action="watch"]');
+    assert.equal(await framesDecoded(listener), 0, 'no video decoded before asking');
+    assert.match((await offer!.evaluate((b) => b.textContent)) ?? '', /Alice Martin/);
+    await listener.bringToFront();
+    await offer!.click();
+    await eventually('Alice’s video on the listener’s stage', async () => {
+      const shown = await videoPixels(listener, '[data-testid="screen-stage"] video');
+      return shown && shown.brightness > 20;
+    }, 30_000);
   });
 
   it('screen share shows large, chat arrives as text, a raised hand shows at the other side', async function () {

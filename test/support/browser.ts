@@ -62,6 +62,9 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
       const page = await browser.newPage();
       page.setDefaultTimeout(30_000);
       page.on('pageerror', (error) => console.error(`[page error] ${String(error)}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
+      });
       pages.push(page);
       return page;
     },

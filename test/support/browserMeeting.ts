@@ -27,6 +27,7 @@ export interface OpenOptions {
 
 /** Opens the link with the token in the fragment and waits for the join screen. */
 export async function openLink(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.bringToFront();
   await page.goto(`${baseUrl}/#token=${token}`, { waitUntil: 'load' });
 }
 
@@ -42,6 +43,8 @@ export async function joinMeeting(page: Page, baseUrl: string, token: string, op
 }
 
 export async function clickJoin(page: Page): Promise<void> {
+  // A background tab gets no animation frames: puppeteer's click would wait forever.
+  await page.bringToFront();
   // The join screen redraws when the devices answer: click once it is settled.
   await page.waitForSelector('.join-view[data-ready="true"] [data-action="join"]:not([disabled])');
   await page.click('[data-action="join"]');

@@ -55,7 +55,8 @@ class Session {
   async enter(local: JoinChoice): Promise<void> {
     this.local = local;
     this.close();
-    const client = new ConferenceClient({ token: this.token });
+    // Listeners hear first; a video is received only when they ask for it (light on old laptops).
+    const client = new ConferenceClient({ token: this.token, receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto' });
     this.client = debug.client = client;
     client.on('state', (state, detail) => {
       if (state === 'failed' && !this.view && detail?.code !== 'UNAUTHORIZED') this.failedBeforeJoin(detail?.message);

@@ -40,6 +40,8 @@ export const fr = {
   nobodySpeaking: 'Personne ne parle',
   participantsCount: '{count} participants',
   handsCount: '{count} mains levées',
+  watchScreen: 'Voir l’écran partagé par {name}',
+  watchCamera: 'Voir la vidéo de {name}',
   // Connection
   connectionLabel: 'État de la connexion',
   state_connecting: 'Connexion…',
@@ -130,6 +132,8 @@ export const en: Record<MessageKey, string> = {
   nobodySpeaking: 'Nobody is speaking',
   participantsCount: '{count} participants',
   handsCount: '{count} hands raised',
+  watchScreen: 'Watch the screen shared by {name}',
+  watchCamera: 'Watch {name}’s video',
   connectionLabel: 'Connection state',
   state_connecting: 'Connecting…',
   state_connected: 'Connected',

@@ -14,6 +14,7 @@ const MAX_SHOWN = 200;
 export class ChatPanel {
   readonly element: HTMLElement;
   private readonly log: HTMLOListElement;
+  private readonly scroller: HTMLElement;
   private readonly input: HTMLTextAreaElement;
   private readonly remaining: HTMLElement;
   private readonly error: HTMLElement;
@@ -22,7 +23,9 @@ export class ChatPanel {
     private readonly send: (text: string) => Promise<void>,
     private readonly selfId: () => string | undefined,
   ) {
-    this.log = h('ol', { className: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-title', tabindex: '0' });
+    this.log = h('ol', { className: 'chat-list' });
+    // The live region wraps the list (role="log" on the <ol> itself would hide that it is a list).
+    this.scroller = h('div', { className: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-title', tabindex: '0' }, this.log);
     this.input = h('textarea', { id: 'chat-input', rows: 2, maxlength: MAX_CHAT_LENGTH, 'aria-describedby': 'chat-remaining chat-notice', 'data-action': 'chat-input' });
     this.remaining = h('span', { id: 'chat-remaining', className: 'hint' });
     this.error = h('p', { className: 'notice', role: 'alert', hidden: true });
@@ -39,7 +42,7 @@ export class ChatPanel {
       { className: 'chat', 'aria-labelledby': 'chat-title' },
       h('h2', { id: 'chat-title' }, t('chatHeading')),
       h('p', { id: 'chat-notice', className: 'hint' }, t('chatNotice')),
-      this.log,
+      this.scroller,
       this.error,
       h(
         'form',
@@ -70,7 +73,7 @@ export class ChatPanel {
       ),
     );
     while (this.log.childElementCount > MAX_SHOWN) this.log.firstElementChild?.remove();
-    this.log.scrollTop = this.log.scrollHeight;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   private count(): void {

@@ -76,6 +76,7 @@ export class MeetingView {
   private readonly chat: ChatPanel | undefined;
   private readonly controls: { mic: ControlButton; camera: ControlButton; screen: ControlButton; hand: ControlButton };
   private readonly problem: HTMLElement;
+  private readonly offers: HTMLElement;
   private readonly resize: ResizeObserver | undefined;
   private readonly listener: boolean;
   private speaker: string | null = null;
@@ -105,6 +106,7 @@ export class MeetingView {
     this.nowSpeaking = h('p', { className: 'now-speaking', 'data-testid': 'now-speaking' }, t('nobodySpeaking'));
     this.counts = h('p', { className: 'hint' });
     this.problem = h('p', { className: 'notice', role: 'alert', hidden: true });
+    this.offers = h('div', { className: 'offers', hidden: true });
     this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => this.onResize(entries)) : undefined;
 
     this.controls = {
@@ -129,6 +131,7 @@ export class MeetingView {
             'section',
             { className: 'main-area', 'aria-labelledby': 'participants-title' },
             this.listener ? this.nowSpeaking : null,
+            this.offers,
             this.stage,
             h('h2', { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' }, this.listener ? t('speakersHeading') : t('participantsHeading')),
             this.listener ? this.counts : null,
@@ -152,6 +155,7 @@ export class MeetingView {
     this.wire();
     this.sync(joined);
     this.refreshControls();
+    this.refreshOffers();
   }
 
   /** Publishes what the person chose on the join screen. */
@@ -218,6 +222,9 @@ export class MeetingView {
     );
     on.push(c.on('permissionsChanged', () => this.refreshControls()));
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
+    on.push(c.on('videoAvailable', () => this.refreshOffers()));
+    on.push(c.on('videoUnavailable', () => this.refreshOffers()));
+    on.push(c.on('trackRemoved', () => this.refreshOffers()));
   }
 
   /** (Re)builds the participant list from a join result: after a reconnect too. */
@@ -299,8 +306,9 @@ export class MeetingView {
       return;
     }
     if (this.listener) {
-      // Audio first: a listener's video costs as little as possible.
-      void this.client.setPreferredLayer(track.consumerId, 0).catch(() => undefined);
+      // A listener asked for this video: it goes on the stage.
+      this.screens.set(track.consumerId, track);
+      this.showStage();
       return;
     }
     const tile = this.tiles.get(track.participantId);
@@ -325,7 +333,7 @@ export class MeetingView {
       }
       return;
     }
-    if (track.source === 'screen') {
+    if (track.source === 'screen' || this.listener) {
       this.screens.delete(track.consumerId);
       this.showStage();
       return;
@@ -336,6 +344,29 @@ export class MeetingView {
       delete tile.video.dataset.consumerId;
       tile.setVideo(undefined);
     }
+  }
+
+  /** A listener's buttons to watch the videos on offer (none are received until asked). */
+  private refreshOffers(): void {
+    if (!this.listener) return;
+    const offers = this.client.availableVideo();
+    this.offers.replaceChildren(
+      ...offers.map((info) => {
+        const name = this.names.get(info.participantId) ?? '';
+        const button = h(
+          'button',
+          { type: 'button', className: 'button', 'data-action': 'watch', 'data-producer-id': info.producerId },
+          icon(info.source === 'screen' ? 'screen' : 'camera'),
+          t(info.source === 'screen' ? 'watchScreen' : 'watchCamera', { name }),
+        );
+        button.addEventListener('click', () => {
+          button.disabled = true;
+          void this.client.watchVideo(info.producerId).finally(() => this.refreshOffers());
+        });
+        return button;
+      }),
+    );
+    this.offers.hidden = offers.length === 0;
   }
 
   private showStage(): void {

@@ -1,0 +1,97 @@
+/**
+ * A link that does not open the meeting: the page says why in words, offers nothing to
+ * click, and the server records the refusal as an audit event.
+ */
+import assert from 'node:assert/strict';
+import { issueToken } from '../../server/src/auth/tokenIssuer.js';
+import type { Page } from 'puppeteer-core';
+import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
+import { clickJoin, openLink } from '../support/browserMeeting.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('e2e: access links', function () {
+  this.timeout(90_000);
+  let server: TestServer;
+  let browser: TestBrowser;
+  let page: Page | undefined;
+
+  before(async function () {
+    server = await startTestServer({ RELAIS_LOG_LEVEL: 'info' });
+    browser = await launchBrowser();
+  });
+
+  afterEach(async function () {
+    await page?.close().catch(() => undefined);
+    page = undefined;
+  });
+
+  after(async function () {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function refusalShown(): Promise<{ title: string; text: string; controls: number }> {
+    await page!.waitForSelector('main[data-view="error"] h1', { timeout: 30_000 });
+    return page!.$eval('main', (main) => ({
+      title: main.querySelector('h1')?.textContent ?? '',
+      text: main.textContent ?? '',
+      controls: main.querySelectorAll('button, input, select, textarea, video, a[href]').length,
+    }));
+  }
+
+  function authFailures(): Record<string, unknown>[] {
+    return server.logs.filter((line) => line.audit === true && line.event === 'auth.failed');
+  }
+
+  it('a token signed with the wrong key: refused in words, nothing else offered, audit event logged', async function () {
+    const forged = issueToken({ algorithm: 'HS256', key: 'not-the-server-secret-not-the-server-secret' }, { room: 'cellule', role: 'moderator', name: 'Mallory', ttlSeconds: 600 });
+    const before = authFailures().length;
+    page = await browser.page();
+    await openLink(page, server.url, forged);
+    // The name in the token is only a greeting until the server has checked it.
+    await clickJoin(page);
+    const shown = await refusalShown();
+    assert.equal(shown.title, 'Lien d’accès refusé');
+    assert.match(shown.text, /n’est pas valide/);
+    assert.equal(shown.controls, 0, 'no button, field or preview is offered');
+    assert.equal(await page.$eval('main h1', (h1) => h1.closest('[role="alert"]') !== null), true, 'announced to screen readers');
+    await eventually('the audit event', async () => authFailures().length > before);
+    const event = authFailures().at(-1)!;
+    assert.equal(JSON.stringify(event).includes(forged), false, 'the token itself is never logged');
+  });
+
+  it('an expired token: says it expired, without a camera preview, audit event logged', async function () {
+    const expired = issueToken(server.server.issuerKey!, { room: 'cellule', role: 'speaker', name: 'Paul', ttlSeconds: -60 });
+    const before = authFailures().length;
+    page = await browser.page();
+    await openLink(page, server.url, expired);
+    const shown = await refusalShown();
+    assert.equal(shown.title, 'Lien d’accès expiré');
+    assert.match(shown.text, /a expiré/);
+    assert.equal(shown.controls, 0);
+    await eventually('the audit event', async () => authFailures().slice(before).some((line) => /expired/i.test(String(line.reason))));
+  });
+
+  it('a link without a usable token says so', async function () {
+    page = await browser.page();
+    await page.goto(`${server.url}/#token=not-a-token`);
+    const shown = await refusalShown();
+    assert.equal(shown.title, 'Lien d’accès refusé');
+    assert.equal(shown.controls, 0);
+    await page.goto(`${server.url}/`);
+    await page.reload();
+    const missing = await refusalShown();
+    assert.equal(missing.title, 'Lien d’accès manquant');
+  });
+
+  it('a browser without WebRTC gets a clear message instead of a broken page', async function () {
+    page = await browser.page();
+    await page.evaluateOnNewDocument(() => {
+      delete (window as unknown as Record<string, unknown>).RTCPeerConnection;
+    });
+    await page.goto(`${server.url}/#token=${server.token({ room: 'cellule', role: 'speaker', sub: 'old', name: 'Vieux navigateur' })}`);
+    await page.waitForSelector('main[data-view="unsupported"] h1');
+    const title = await page.$eval('main h1', (h1) => h1.textContent);
+    assert.equal(title, 'Ce navigateur ne permet pas la visioconférence');
+  });
+});
