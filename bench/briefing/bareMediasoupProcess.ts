@@ -24,14 +24,14 @@ interface Slot {
   server: types.WebRtcServer;
   router: types.Router | undefined;
   consumers: number;
-  piped: Set<string>;
+  piped: Map<string, Promise<unknown>>;
 }
 const slots: Slot[] = [];
 for (let i = 0; i < workers; i++) {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
   const listen = { ip: '127.0.0.1', port: portBase + i };
   const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
-  slots.push({ worker, server, router: undefined, consumers: 0, piped: new Set() });
+  slots.push({ worker, server, router: undefined, consumers: 0, piped: new Map() });
 }
 const origin = slots[0]!;
 origin.router = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
@@ -85,9 +85,14 @@ io.on('connection', (socket) => {
     const recv = [...transports.values()].find((t) => t.direction === 'recv');
     if (!recv) throw new Error('no receive transport');
     const { transport, slot } = recv;
-    if (slot !== origin && !slot.piped.has(producerId)) {
-      slot.piped.add(producerId);
-      await origin.router!.pipeToRouter({ producerId, router: slot.router! });
+    if (slot !== origin) {
+      // Once per router, and every consumer there waits for the same pipe.
+      let pipe = slot.piped.get(producerId);
+      if (!pipe) {
+        pipe = origin.router!.pipeToRouter({ producerId, router: slot.router! });
+        slot.piped.set(producerId, pipe);
+      }
+      await pipe;
     }
     const consumer = await transport.consume({ producerId, rtpCapabilities: caps!, paused: true });
     consumers.set(consumer.id, { consumer, slot });
@@ -114,6 +119,9 @@ const stop = (): void => {
 process.on('disconnect', stop);
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stop') stop();
+  if (message.type === 'producerStats') {
+    void Promise.all([...producers.values()].map((p) => p.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat() }));
+  }
   if (message.type === 'routers') {
     const loads: Record<number, number> = {};
     slots.forEach((s, i) => {

@@ -28,6 +28,10 @@ const stop = async (): Promise<void> => {
 process.on('disconnect', () => void stop());
 process.on('message', (message: { type: string; room?: string }) => {
   if (message.type === 'stop') void stop();
+  if (message.type === 'producerStats') {
+    const records = server.signalling.room(message.room ?? '')?.media.producerList() ?? [];
+    void Promise.all(records.map((r) => r.producer.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat() }));
+  }
   if (message.type === 'routers') {
     process.send?.({ type: 'routers', loads: server.signalling.room(message.room ?? '')?.media.routerLoads() ?? {} });
   }

@@ -54,6 +54,8 @@ interface Target {
   workerPids: number[];
   listenIp: string;
   routers(): Promise<Record<string, number>>;
+  /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
+  producerStats(): Promise<{ packetCount?: number; packetsLost?: number }[]>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,10 @@ async function startTarget(script: string): Promise<Target> {
       child.send({ type: 'routers', room: ROOM });
       return (await next<{ loads: Record<string, number> }>('routers')).loads;
     },
+    producerStats: async () => {
+      child.send({ type: 'producerStats', room: ROOM });
+      return (await next<{ stats: { packetCount?: number; packetsLost?: number }[] }>('producerStats')).stats;
+    },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ type: 'stop' });
@@ -117,6 +123,8 @@ interface Measured {
   rssSteadyBytes: number;
   bytesPerListener: number;
   messagesPerJoin?: number;
+  /** Packets lost between the speaker and the SFU, by the producer's own count. */
+  speakerToSfuLost: number;
   listenIp: string;
 }
 
@@ -135,6 +143,7 @@ async function measure(script: string, label: string): Promise<Measured> {
     let rssSteadyBytes = 0;
     let messagesAfter = Number.NaN;
     let routers: Record<string, number> = {};
+    let speakerToSfuLost = 0;
     const key = { algorithm: 'HS256' as const, key: SECRET };
     const load = await runLoad({
       url: target.url,
@@ -153,8 +162,10 @@ async function measure(script: string, label: string): Promise<Measured> {
         rssSteadyBytes = totalRssBytes(pids);
         cpuSteadyStart = totalCpuSeconds(pids);
       },
-      onSteadyEnd: () => {
+      onSteadyEnd: async () => {
         cpuSteadyEnd = totalCpuSeconds(pids);
+        const stats = await target.producerStats();
+        speakerToSfuLost = stats.reduce((sum, s) => sum + (s.packetsLost ?? 0), 0);
       },
     });
     const steadyCpuSeconds = cpuSteadyEnd - cpuSteadyStart;
@@ -172,11 +183,12 @@ async function measure(script: string, label: string): Promise<Measured> {
       rssSteadyBytes,
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
+      speakerToSfuLost,
       ...(relais ? { messagesPerJoin: Number(((messagesAfter - messagesBefore) / Math.max(1, load.joined)).toFixed(2)) } : {}),
     };
     log(
       `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
-        `SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/packet, ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
+        `speaker→SFU lost ${speakerToSfuLost}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/packet, ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
     );
     return result;
   } finally {

@@ -41,6 +41,11 @@ export interface LoadResult {
   audioChecked: number;
   audioCheckPassed: number;
   speakerPacketsSent: number;
+  speakerRefused: number;
+  speakerLateTicks: number;
+  /** Notifications received per listener (mean), apart from acknowledgements. */
+  notificationsPerListener: number;
+  signalledMs: { p50: number; p95: number; max: number };
   steadySeconds: number;
   rampActualSeconds: number;
   generatorCpuSeconds: number;
@@ -189,6 +194,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       audioChecked: checked.length,
       audioCheckPassed: checked.filter((l) => (l.toneDominance ?? 0) > 0.9).length,
       speakerPacketsSent: steadyPackets,
+      speakerRefused: speaker.refused,
+      speakerLateTicks: speaker.lateTicks,
+      notificationsPerListener: Number((perListener.reduce((s, l) => s + l.notifications, 0) / Math.max(1, perListener.length)).toFixed(2)),
+      signalledMs: stats(ok.flatMap((l) => (l.signalledMs !== undefined ? [l.signalledMs] : []))),
       steadySeconds: Number(steadySeconds.toFixed(2)),
       rampActualSeconds: Number(rampActualSeconds.toFixed(2)),
       generatorCpuSeconds: Number(generatorCpuSeconds.toFixed(2)),

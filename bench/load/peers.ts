@@ -49,6 +49,10 @@ function opusCapabilities(routerCaps: { codecs?: RtpCodec[] }): { codecs: RtpCod
 /** One speaker sending a looped, known Opus stream through the real signalling and WebRTC. */
 export class OpusSpeaker {
   sent = 0;
+  /** Packets libdatachannel refused to send (track not open or buffer full). */
+  refused = 0;
+  /** Ticks that found more than one packet due: the event loop was late. */
+  lateTicks = 0;
   private timer: NodeJS.Timeout | undefined;
   private seq = Math.floor(Math.random() * 0xffff);
   private timestamp = Math.floor(Math.random() * 0xffffffff);
@@ -114,9 +118,10 @@ export class OpusSpeaker {
     this.startedAt = performance.now();
     const tick = (): void => {
       const due = Math.floor((performance.now() - this.startedAt) / 20) + 1;
-      for (let n = 0; this.sent < due && n < 10; n++) {
+      if (due - this.sent > 1) this.lateTicks += 1;
+      for (let n = 0; this.sent < due && n < 50; n++) {
         const frame = frames[this.sent % frames.length]!;
-        this.track.sendMessageBinary(rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame));
+        if (!this.track.sendMessageBinary(rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame))) this.refused += 1;
         this.seq = (this.seq + 1) & 0xffff;
         this.timestamp = (this.timestamp + 960) >>> 0;
         this.sent += 1;
@@ -144,6 +149,10 @@ export interface ListenerReport {
   /** From the start of the join to ICE + DTLS connected, and to the first audio packet. */
   connectedMs?: number;
   firstAudioMs?: number;
+  /** From the start of the join to the last signalling answer (resumeConsumer). */
+  signalledMs?: number;
+  /** Socket.IO notifications this listener received (acknowledgements not included). */
+  notifications: number;
   expected: number;
   received: number;
   lost: number;
@@ -159,6 +168,8 @@ export class RtcListener {
   private startedAt = 0;
   private connectedMs: number | undefined;
   private firstAudioMs: number | undefined;
+  private signalledMs: number | undefined;
+  private notifications = 0;
   private lastPacketAt = 0;
   private error: string | undefined;
   private detector: ToneDetector | undefined;
@@ -185,6 +196,9 @@ export class RtcListener {
   private async joinSteps(): Promise<void> {
     const signalling = await LoadSignalling.connect(this.options.url, this.options.token);
     this.signalling = signalling;
+    signalling.socket.onAny(() => {
+      this.notifications += 1;
+    });
     const added: ProducerInfo[] = [];
     signalling.on('producerAdded', (p) => added.push(p as ProducerInfo));
     const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>('getRouterRtpCapabilities');
@@ -243,6 +257,7 @@ export class RtcListener {
       dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: localFingerprint(answer) }] },
     });
     await signalling.request('resumeConsumer', { consumerId: consumer.consumerId });
+    this.signalledMs = performance.now() - this.startedAt;
     if (this.options.decode) this.detector = new ToneDetector();
     await connected;
   }
@@ -279,6 +294,8 @@ export class RtcListener {
       ...(this.error ? { error: this.error } : this.firstAudioMs === undefined ? { error: 'no audio' } : {}),
       ...(this.connectedMs !== undefined ? { connectedMs: Math.round(this.connectedMs) } : {}),
       ...(this.firstAudioMs !== undefined ? { firstAudioMs: Math.round(this.firstAudioMs) } : {}),
+      ...(this.signalledMs !== undefined ? { signalledMs: Math.round(this.signalledMs) } : {}),
+      notifications: this.notifications,
       expected,
       received,
       lost: expected - received,
