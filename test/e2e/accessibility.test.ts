@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'puppeteer-core';
 import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
-import { clickJoin, joinMeeting, openLink, screenshot, tileAttribute, waitConnected } from '../support/browserMeeting.js';
+import { clickJoin, joinMeeting, press, openLink, screenshot, tileAttribute, waitConnected } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -69,6 +69,7 @@ describe('e2e: accessibility', function () {
     await openLink(alice, server.url, server.token({ room: 'a11y', role: 'speaker', sub: 'alice', name: 'Alice Martin' }));
     await alice.waitForSelector('.join-view[data-ready="true"]');
     assert.deepEqual(await seriousViolations(alice), [], 'join screen');
+    await screenshot(alice, 'join-view.png');
 
     const bob = await newPage();
     await joinMeeting(bob, server.url, server.token({ room: 'a11y', role: 'speaker', sub: 'bob', name: 'Bruno Petit' }));
@@ -78,7 +79,7 @@ describe('e2e: accessibility', function () {
     await bob.bringToFront();
     await bob.type('#chat-input', 'Point de situation à 14 h');
     await bob.keyboard.press('Enter');
-    await bob.click('[data-action="hand"]');
+    await press(bob, '[data-action="hand"]');
     await eventually('Bob’s hand at Alice', async () => (await tileAttribute(alice, 'bob', 'hand')) === 'raised');
     assert.deepEqual(await seriousViolations(alice), [], 'meeting view');
   });

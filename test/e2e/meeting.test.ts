@@ -12,8 +12,10 @@ import { eventually, launchBrowser, type TestBrowser } from '../support/browser.
 import { hear, isSilent, isTone, writeToneWav } from '../support/browserAudio.js';
 import {
   announcements,
+  clickJoin,
   framesDecoded,
   joinMeeting,
+  press,
   screenshot,
   tileAttribute,
   tileIds,
@@ -79,6 +81,15 @@ describe('e2e: crisis meeting in the browser', function () {
       });
       assert.ok(pixels.width > 0 && pixels.height > 0);
     }
+    // The active speaker is highlighted in words, and announced to screen readers at the other side.
+    const speaking = await eventually('an active speaker to be shown', () =>
+      bob.$eval('li.tile[data-speaking="true"]', (tile) => ({ id: (tile as HTMLElement).dataset.participantId!, badge: getComputedStyle(tile.querySelector('.badge-speaking')!).display !== 'none' })).catch(() => undefined),
+    );
+    assert.ok(speaking.badge, 'the speaking badge is visible, not only a border colour');
+    await eventually('“… parle” announced at the other side', async () => {
+      const heard = [...(await announcements(alice)), ...(await announcements(bob))];
+      return heard.some((line) => line === 'Alice Martin parle' || line === 'Bruno Petit parle');
+    });
     // Both see both names.
     assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob']);
     const caption = await bob.$eval(`${tileSelector('alice')} .name`, (el) => el.textContent);
@@ -91,15 +102,14 @@ describe('e2e: crisis meeting in the browser', function () {
     const bob = await member(browserB, 'mute', 'bob', 'Bruno Petit');
     await eventually('Bob to hear Alice', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
 
-    await alice.bringToFront();
-    await alice.click('[data-action="mic"]');
+    await press(alice, '[data-action="mic"]');
     await eventually('Alice’s mic button to show muted', async () => (await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state)) === 'off');
     await eventually('Bob to hear silence from Alice', async () => isSilent(await hear(bob, 'alice')), 2_000);
     await eventually('Bob to see Alice muted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted', 2_000);
     const badgeVisible = await bob.$eval(`${tileSelector('alice')} .badge-muted`, (el) => getComputedStyle(el).display !== 'none' && (el.textContent ?? '').includes('micro coupé'));
     assert.ok(badgeVisible, 'the muted badge says so in words');
 
-    await alice.click('[data-action="mic"]');
+    await press(alice, '[data-action="mic"]');
     await eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440), 10_000);
     await eventually('Bob to see Alice unmuted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'on');
   });
@@ -120,7 +130,7 @@ describe('e2e: crisis meeting in the browser', function () {
     });
     await listener.goto(`${server.url}/#token=${server.token({ room: 'briefing', role: 'listener', sub: 'lucie', name: 'Lucie (préfecture)' })}`);
     await listener.waitForSelector('main[data-view="join"] [data-action="join"]');
-    await listener.click('[data-action="join"]');
+    await press(listener, '[data-action="join"]');
     await waitConnected(listener);
     assert.equal(await listener.$eval('main', (m) => (m as HTMLElement).dataset.view), 'listener');
 
@@ -151,19 +161,19 @@ describe('e2e: crisis meeting in the browser', function () {
     const offer = await listener.waitForSelector('[data-action="watch"]');
     assert.equal(await framesDecoded(listener), 0, 'no video decoded before asking');
     assert.match((await offer!.evaluate((b) => b.textContent)) ?? '', /Alice Martin/);
-    await listener.bringToFront();
-    await offer!.click();
+    await press(listener, '[data-action="watch"]');
     await eventually('Alice’s video on the listener’s stage', async () => {
       const shown = await videoPixels(listener, '[data-testid="screen-stage"] video');
       return shown && shown.brightness > 20;
     }, 30_000);
+    await screenshot(listener, 'listener-view.png');
   });
 
   it('screen share shows large, chat arrives as text, a raised hand shows at the other side', async function () {
     const alice = await member(browserA, 'share', 'alice', 'Alice Martin');
     const bob = await member(browserB, 'share', 'bob', 'Bruno Petit');
 
-    await alice.click('[data-action="screen"]');
+    await press(alice, '[data-action="screen"]');
     await eventually('Bob to see Alice’s screen on the stage', async () => {
       const stage = await bob.$eval('[data-testid="screen-stage"]', (el) => ({ hidden: (el as HTMLElement).hidden, who: (el as HTMLElement).dataset.participantId })).catch(() => undefined);
       return stage && !stage.hidden && stage.who === 'alice';
@@ -175,6 +185,7 @@ describe('e2e: crisis meeting in the browser', function () {
     assert.ok(shown.width > 0);
 
     const text = '<script>window.__injected = true</script><b>point de situation</b> à 14 h';
+    await alice.bringToFront();
     await alice.type('#chat-input', text);
     await alice.keyboard.press('Enter');
     const received = await eventually('the chat message at Bob', () =>
@@ -184,14 +195,14 @@ describe('e2e: crisis meeting in the browser', function () {
     assert.equal(received.elements, 0, 'no markup was created from it');
     assert.equal(await bob.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined);
 
-    await alice.click('[data-action="hand"]');
+    await press(alice, '[data-action="hand"]');
     await eventually('Bob to see Alice’s hand raised', async () => (await tileAttribute(bob, 'alice', 'hand')) === 'raised');
     const handBadge = await bob.$eval(`${tileSelector('alice')} .badge-hand`, (el) => getComputedStyle(el).display !== 'none' && el.textContent);
     assert.ok(handBadge && handBadge.includes('main levée'));
     await eventually('a screen-reader announcement of the hand', async () => (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')));
     assert.equal(await alice.$eval('[data-action="hand"]', (b) => (b as HTMLElement).dataset.state), 'on');
 
-    await alice.click('[data-action="screen"]');
+    await press(alice, '[data-action="screen"]');
     await eventually('the stage to close at Bob', () => bob.$eval('[data-testid="screen-stage"]', (el) => (el as HTMLElement).hidden));
   });
 
@@ -200,13 +211,12 @@ describe('e2e: crisis meeting in the browser', function () {
     const bob = await member(browserB, 'ghosts', 'bob', 'Bruno Petit');
     await eventually('Bob to see Alice', async () => (await tileIds(bob)).includes('alice'));
 
-    await alice.click('[data-action="leave"]');
+    await press(alice, '[data-action="leave"]');
     await alice.waitForSelector('main[data-view="left"] [data-action="rejoin"]');
     await eventually('Alice to disappear at Bob', async () => !(await tileIds(bob)).includes('alice'));
 
-    await alice.click('[data-action="rejoin"]');
-    await alice.waitForSelector('main[data-view="join"] [data-action="join"]');
-    await alice.click('[data-action="join"]');
+    await press(alice, '[data-action="rejoin"]');
+    await clickJoin(alice);
     await waitConnected(alice);
     await eventually('Alice to be back at Bob', async () => (await tileIds(bob)).includes('alice'));
     await eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440), 30_000);

@@ -25,6 +25,24 @@ export interface OpenOptions {
   camera?: boolean;
 }
 
+/**
+ * Clicks like a person (real mouse events), in front; if the screen is redrawn between
+ * finding the element and clicking it, finds it again.
+ */
+export async function press(page: Page, selector: string): Promise<void> {
+  await page.bringToFront();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.waitForSelector(selector, { visible: true });
+      await page.click(selector);
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !/detached|not clickable|not an Element/i.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** Opens the link with the token in the fragment and waits for the join screen. */
 export async function openLink(page: Page, baseUrl: string, token: string): Promise<void> {
   await page.bringToFront();
@@ -47,7 +65,7 @@ export async function clickJoin(page: Page): Promise<void> {
   await page.bringToFront();
   // The join screen redraws when the devices answer: click once it is settled.
   await page.waitForSelector('.join-view[data-ready="true"] [data-action="join"]:not([disabled])');
-  await page.click('[data-action="join"]');
+  await press(page, '[data-action="join"]');
 }
 
 export async function waitConnected(page: Page): Promise<void> {
@@ -58,7 +76,7 @@ async function setCheckbox(page: Page, id: string, checked: boolean): Promise<vo
   await page.waitForSelector('.join-view[data-ready="true"]');
   const current = await page.$eval(`#${id}`, (el) => (el as HTMLInputElement).checked);
   if (current !== checked) {
-    await page.click(`#${id}`);
+    await press(page, `#${id}`);
     // Changing the sound processing captures the microphone again and redraws the screen.
     await page.waitForSelector('.join-view[data-ready="true"]');
     const now = await page.$eval(`#${id}`, (el) => (el as HTMLInputElement).checked);

@@ -80,6 +80,8 @@ export class MeetingView {
   private readonly resize: ResizeObserver | undefined;
   private readonly listener: boolean;
   private speaker: string | null = null;
+  private announcedSpeaker: string | null = null;
+  private speakerTimer: number | undefined;
   private micTrack: MediaStreamTrack | undefined;
   private cameraTrack: MediaStreamTrack | undefined;
   private screenTrack: MediaStreamTrack | undefined;
@@ -103,7 +105,8 @@ export class MeetingView {
     this.stageCaption = h('figcaption', { id: 'stage-caption' });
     this.stage = h('figure', { className: 'stage', hidden: true, 'data-testid': 'screen-stage' }, this.stageVideo, this.stageCaption);
     this.audioBox = h('div', { className: 'audio-sinks', hidden: true });
-    this.nowSpeaking = h('p', { className: 'now-speaking', 'data-testid': 'now-speaking' }, t('nobodySpeaking'));
+    // Hidden until the server names a speaker: the join result does not say who speaks now.
+    this.nowSpeaking = h('p', { className: 'now-speaking', 'data-testid': 'now-speaking', hidden: true });
     this.counts = h('p', { className: 'hint' });
     this.problem = h('p', { className: 'notice', role: 'alert', hidden: true });
     this.offers = h('div', { className: 'offers', hidden: true });
@@ -173,6 +176,7 @@ export class MeetingView {
   }
 
   dispose(): void {
+    clearTimeout(this.speakerTimer);
     this.unsubscribe.forEach((off) => off());
     this.resize?.disconnect();
     for (const tile of this.tiles.values()) tile.dispose();
@@ -379,7 +383,9 @@ export class MeetingView {
     }
     if ((this.stageVideo.srcObject as MediaStream | null)?.getVideoTracks()[0] !== latest.track) this.stageVideo.srcObject = new MediaStream([latest.track]);
     this.stage.dataset.participantId = latest.participantId;
-    this.stageCaption.textContent = t('screenOf', { name: this.names.get(latest.participantId) ?? this.client.self?.name ?? '' });
+    const name = this.names.get(latest.participantId) ?? this.client.self?.name ?? '';
+    const isCamera = 'source' in latest && latest.source === 'camera';
+    this.stageCaption.textContent = t(isCamera ? 'videoOf' : 'screenOf', { name });
   }
 
   private onResize(entries: ResizeObserverEntry[]): void {
@@ -400,7 +406,16 @@ export class MeetingView {
     const name = id ? this.names.get(id) ?? (id === this.client.self?.id ? this.client.self.name : undefined) : undefined;
     if (id) this.tiles.get(id)?.setSpeaking(true);
     this.nowSpeaking.textContent = name ? t('speakingNow', { name }) : t('nobodySpeaking');
-    if (name && id !== this.client.self?.id) this.announcer.say(t('speakingNow', { name }));
+    this.nowSpeaking.hidden = false;
+    // Said aloud once the speaker has held the floor a moment: a screen reader is not flooded
+    // by quick exchanges, and our own voice is not announced to us.
+    clearTimeout(this.speakerTimer);
+    if (name && id !== this.client.self?.id && id !== this.announcedSpeaker) {
+      this.speakerTimer = window.setTimeout(() => {
+        this.announcedSpeaker = id;
+        this.announcer.say(t('speakingNow', { name }));
+      }, 1500);
+    }
   }
 
   private refreshSelf(): void {
