@@ -70,6 +70,12 @@ describe('e2e: accessibility', function () {
     await alice.waitForSelector('.join-view[data-ready="true"]');
     assert.deepEqual(await seriousViolations(alice), [], 'join screen');
     await screenshot(alice, 'join-view.png');
+    // English is one click away, and the choice is kept.
+    await press(alice, '[data-action="lang"]');
+    await eventually('the join screen in English', () => alice.$eval('h1', (h1) => h1.textContent === 'Join “a11y”'));
+    assert.equal(await alice.$eval('html', (html) => html.lang), 'en');
+    await press(alice, '[data-action="lang"]');
+    await eventually('the join screen in French again', () => alice.$eval('h1', (h1) => h1.textContent === 'Rejoindre « a11y »'));
 
     const bob = await newPage();
     await joinMeeting(bob, server.url, server.token({ room: 'a11y', role: 'speaker', sub: 'bob', name: 'Bruno Petit' }));

@@ -81,6 +81,9 @@ describe('e2e: crisis meeting in the browser', function () {
       });
       assert.ok(pixels.width > 0 && pixels.height > 0);
     }
+    // Simulcast: the layer asked for suits the tile's size (two tiles side by side: not the top one).
+    const layer = await eventually('a simulcast layer picked for Alice’s tile', () => bob.$eval(`${tileSelector('alice')} video`, (v) => (v as HTMLElement).dataset.layer).catch(() => undefined));
+    assert.ok(['0', '1'].includes(layer), `layer ${layer} for a ~450 px tile`);
     // The active speaker is highlighted in words, and announced to screen readers at the other side.
     const speaking = await eventually('an active speaker to be shown', () =>
       bob.$eval('li.tile[data-speaking="true"]', (tile) => ({ id: (tile as HTMLElement).dataset.participantId!, badge: getComputedStyle(tile.querySelector('.badge-speaking')!).display !== 'none' })).catch(() => undefined),

@@ -346,6 +346,7 @@ export class MeetingView {
     if (tile?.hasVideo(track.track)) {
       this.resize?.unobserve(tile.video);
       delete tile.video.dataset.consumerId;
+      delete tile.video.dataset.layer;
       tile.setVideo(undefined);
     }
   }
@@ -395,7 +396,11 @@ export class MeetingView {
       const layer = layerForWidth(entry.contentRect.width);
       if (this.layers.get(consumerId) === layer) continue;
       this.layers.set(consumerId, layer);
-      void this.client.setPreferredLayer(consumerId, layer).catch(() => undefined);
+      const video = entry.target as HTMLElement;
+      this.client
+        .setPreferredLayer(consumerId, layer)
+        .then(() => (video.dataset.layer = String(layer)))
+        .catch(() => this.layers.delete(consumerId));
     }
   }
 
