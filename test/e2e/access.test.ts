@@ -84,6 +84,35 @@ describe('e2e: access links', function () {
     assert.equal(missing.title, 'Lien d’accès manquant');
   });
 
+  it('a server that cannot be reached: said at once, with retry and leave', async function () {
+    page = await browser.page();
+    // A network that lets the page load but cuts the signalling connection.
+    // (A string: code compiled by the test runner may reference helpers the page lacks.)
+    await page.evaluateOnNewDocument(`
+      window.WebSocket = class CutWebSocket extends EventTarget {
+        constructor() {
+          super();
+          this.readyState = 0;
+          this.binaryType = 'blob';
+          setTimeout(() => {
+            this.readyState = 3;
+            if (this.onerror) this.onerror(new Event('error'));
+            if (this.onclose) this.onclose(new CloseEvent('close', { code: 1006 }));
+          }, 50);
+        }
+        send() {}
+        close() {}
+      };
+    `);
+    await openLink(page, server.url, server.token({ room: 'cellule', role: 'listener', sub: 'far', name: 'Loin' }));
+    await page.waitForSelector('[data-action="join"]');
+    await clickJoin(page);
+    await page.waitForSelector('main[data-view="failed"] h1');
+    assert.equal(await page.$eval('main h1', (h1) => h1.textContent), 'Connexion au serveur impossible');
+    const actions = await page.$$eval('main button', (buttons) => buttons.map((b) => (b as HTMLElement).dataset.action));
+    assert.deepEqual(actions, ['retry', 'leave']);
+  });
+
   it('a browser without WebRTC gets a clear message instead of a broken page', async function () {
     page = await browser.page();
     await page.evaluateOnNewDocument(() => {

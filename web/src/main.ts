@@ -59,7 +59,13 @@ class Session {
     const client = new ConferenceClient({ token: this.token, receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto' });
     this.client = debug.client = client;
     client.on('state', (state, detail) => {
-      if (state === 'failed' && !this.view && detail?.code !== 'UNAUTHORIZED') this.failedBeforeJoin(detail?.message);
+      if (state === 'failed' && !this.view && client === this.client && detail?.code !== 'UNAUTHORIZED') this.failedBeforeJoin(detail?.message);
+    });
+    // Before joining, an unreachable server is said at once, with a retry (not an endless spinner).
+    client.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+      if (this.view || client !== this.client || error.data?.code === 'UNAUTHORIZED') return;
+      client.socket.close();
+      this.failedBeforeJoin(error.message);
     });
     let joined;
     try {
@@ -82,8 +88,10 @@ class Session {
   }
 
   private failedBeforeJoin(message: string | undefined): void {
-    showMessage(root, 'failed', t('state_failed'), message ? [message] : [], [
+    this.client = debug.client = undefined;
+    showMessage(root, 'failed', t('connectFailed'), [t('connectFailedBody'), ...(message ? [t('serverSaid', { message })] : [])], [
       { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
+      { label: t('leave'), action: 'leave', run: () => void this.leave() },
     ]);
   }
 
