@@ -225,12 +225,25 @@ describe('e2e: crisis meeting in the browser', function () {
     await eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
     assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob']);
 
-    // A network cut: the socket drops, the client reconnects on its own.
+    // A network cut while Alice is muted: the socket drops, the client reconnects on its own.
+    await press(alice, '[data-action="mic"]');
+    await eventually('Bob to see Alice muted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted');
+    const micConsumer = () => bob.$eval('audio[data-participant-id="alice"][data-source="mic"]', (a) => (a as HTMLElement).dataset.consumerId).catch(() => undefined);
+    const before = await micConsumer();
     await alice.evaluate(() => (window as unknown as RelaisWindow).relais!.client!.socket.io.engine.close());
     await eventually('Alice to reconnect', () => alice.$('.connection[data-state="connected"]').then(Boolean), 30_000);
-    await eventually('Bob to hear Alice after her reconnect', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+    // Bob receives Alice's microphone anew (a new consumer), and it is still muted.
+    await eventually('Bob to receive Alice’s microphone again', async () => {
+      const now = await micConsumer();
+      return now !== undefined && now !== before;
+    }, 30_000);
+    await eventually('Alice still muted at Bob', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted');
+    assert.ok(isSilent(await hear(bob, 'alice')));
+    assert.equal(await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state), 'off', 'Alice still sees herself muted');
     assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob'], 'exactly one Alice at Bob');
     assert.deepEqual((await tileIds(alice)).sort(), ['alice', 'bob'], 'exactly one Bob at Alice');
+    await press(alice, '[data-action="mic"]');
+    await eventually('Bob to hear Alice after her reconnect', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
   });
 
   it('three members: everyone sees everyone (screenshot)', async function () {

@@ -224,7 +224,15 @@ export class MeetingView {
         this.refreshControls();
       }),
     );
-    on.push(c.on('permissionsChanged', () => this.refreshControls()));
+    on.push(
+      c.on('permissionsChanged', () => {
+        // The client has stopped sending what is no longer allowed: release those devices too.
+        if (!c.canPublish('mic')) this.micTrack = this.release(this.micTrack);
+        if (!c.canPublish('camera')) this.cameraTrack = this.release(this.cameraTrack);
+        if (!c.canPublish('screen') && this.screenTrack) void this.stopScreen();
+        this.refreshControls();
+      }),
+    );
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
@@ -428,9 +436,22 @@ export class MeetingView {
     if (!self) return;
     const tile = this.tiles.get(self.id);
     if (!tile) return;
-    tile.setVideo(this.client.producerId('camera') ? this.cameraTrack : undefined);
-    tile.setAudio(this.client.producerId('mic') ? this.micTrack : undefined);
-    tile.setMic(!this.client.producerId('mic') ? 'none' : this.client.isMuted('mic') ? 'muted' : 'on');
+    const { mic, camera } = this.localState();
+    tile.setVideo(camera ? this.cameraTrack : undefined);
+    tile.setAudio(mic !== 'none' ? this.micTrack : undefined);
+    tile.setMic(mic);
+  }
+
+  /**
+   * What we send, from our own tracks (pausing a producer disables its track): true at once,
+   * and through a reconnect while the client publishes them again.
+   */
+  private localState(): { mic: 'on' | 'muted' | 'none'; camera: boolean } {
+    const live = (track: MediaStreamTrack | undefined): track is MediaStreamTrack => track?.readyState === 'live';
+    return {
+      mic: live(this.micTrack) ? (this.micTrack.enabled ? 'on' : 'muted') : 'none',
+      camera: live(this.cameraTrack),
+    };
   }
 
   private refreshControls(): void {
@@ -440,15 +461,21 @@ export class MeetingView {
     camera.element.hidden = !c.canPublish('camera');
     screen.element.hidden = !c.canPublish('screen') || !navigator.mediaDevices?.getDisplayMedia;
     hand.element.hidden = !c.permissions.raiseHand;
-    const micOn = Boolean(c.producerId('mic')) && !c.isMuted('mic');
+    const local = this.localState();
+    const micOn = local.mic === 'on';
     mic.set(micOn, micOn ? t('micOn') : t('micOff'), micOn ? 'mic' : 'micOff');
-    const cameraOn = Boolean(c.producerId('camera'));
+    const cameraOn = local.camera;
     camera.set(cameraOn, cameraOn ? t('cameraOn') : t('cameraOff'), cameraOn ? 'camera' : 'cameraOff');
     const sharing = Boolean(c.producerId('screen'));
     screen.set(sharing, sharing ? t('stopShare') : t('shareScreen'), 'screen');
     const raised = c.self ? (this.hands.get(c.self.id) ?? c.self.handRaised) : false;
     hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), 'hand');
     this.refreshSelf();
+  }
+
+  private release(track: MediaStreamTrack | undefined): undefined {
+    track?.stop();
+    return undefined;
   }
 
   private showProblem(text: string | undefined): void {
@@ -467,12 +494,11 @@ export class MeetingView {
 
   private async toggleMic(): Promise<void> {
     try {
-      if (!this.client.producerId('mic')) {
-        this.micTrack?.stop();
+      if (this.localState().mic === 'none') {
         this.micTrack = await captureMic();
         await this.publish('mic', this.micTrack);
       } else {
-        await this.client.setMuted('mic', !this.client.isMuted('mic'));
+        await this.client.setMuted('mic', this.localState().mic === 'on');
       }
     } catch (error) {
       this.showProblem(t('mediaError', { message: errorText(error) }));
@@ -482,7 +508,7 @@ export class MeetingView {
 
   private async toggleCamera(): Promise<void> {
     try {
-      if (this.client.producerId('camera')) {
+      if (this.localState().camera) {
         // Off means off: the camera is released, its light goes out.
         await this.client.unpublish('camera');
         this.cameraTrack?.stop();
