@@ -419,7 +419,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
         kind: data.kind,
         source: data.source,
         track: consumer.track,
-        paused: data.producerPaused,
+        // A producerPaused that arrived while the consumer was being set up is newer than the answer.
+        paused: this.producerInfo.get(producerId)?.paused ?? data.producerPaused,
       };
       this.remote.set(consumer.id, remote);
       this.consumers.set(consumer.id, consumer);
