@@ -204,6 +204,7 @@ describe('e2e: crisis meeting in the browser', function () {
     assert.ok(handBadge && handBadge.includes('main levée'));
     await eventually('a screen-reader announcement of the hand', async () => (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')));
     assert.equal(await alice.$eval('[data-action="hand"]', (b) => (b as HTMLElement).dataset.state), 'on');
+    await screenshot(bob, 'meeting-screen-chat-hand.png');
 
     await press(alice, '[data-action="screen"]');
     await eventually('the stage to close at Bob', () => bob.$eval('[data-testid="screen-stage"]', (el) => (el as HTMLElement).hidden));

@@ -132,7 +132,8 @@ export class MeetingView {
           { className: 'meeting-body' },
           h(
             'section',
-            { className: 'main-area', 'aria-labelledby': 'participants-title' },
+            // Focusable because it scrolls on its own (keyboard users can scroll it too).
+            { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
             this.listener ? this.nowSpeaking : null,
             this.offers,
             this.stage,
