@@ -63,7 +63,8 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
   it('lets a briefing listener receive audio only, and the video on request at the lowest layer', async () => {
     const light = await chromium.open(server.url);
     try {
-      await harness(light, 'join', 'c', server.token({ room: 'ops', role: 'listener', sub: 'carol' }), 'on-request');
+      const joined = await harness(light, 'join', 'c', server.token({ room: 'ops', role: 'listener', sub: 'carol' }), 'on-request');
+      assert.equal(joined.activeSpeaker, 'alice', 'a late joiner is told who is speaking');
       const offered = await waitFor(async () => {
         const video = await harness(light, 'availableVideo', 'c');
         return video.length === 1 ? video : undefined;

@@ -44,6 +44,8 @@ export class RoomMedia extends EventEmitter<Events> {
   private readonly peers = new Map<string, PeerMedia>();
   private readonly producers = new Map<string, ProducerRecord>();
   private closed = false;
+  /** The participant the observer last named dominant speaker, for late joiners. */
+  activeSpeaker: string | null = null;
 
   private constructor(
     readonly roomId: string,
@@ -57,7 +59,10 @@ export class RoomMedia extends EventEmitter<Events> {
     this.routers.set(origin.slot.index, origin);
     observer.on('dominantspeaker', ({ producer }) => {
       const record = this.producers.get(producer.id);
-      if (record) this.emit('activeSpeaker', record.peerId);
+      if (record && record.peerId !== this.activeSpeaker) {
+        this.activeSpeaker = record.peerId;
+        this.emit('activeSpeaker', record.peerId);
+      }
     });
     pool.on('workerDied', this.onWorkerDied);
   }
@@ -242,6 +247,10 @@ export class RoomMedia extends EventEmitter<Events> {
     peer.close();
     this.peers.delete(peerId);
     this.pruneIdleRouters();
+    if (this.activeSpeaker === peerId) {
+      this.activeSpeaker = null;
+      this.emit('activeSpeaker', null);
+    }
   }
 
   close(): void {

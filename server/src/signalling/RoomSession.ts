@@ -109,6 +109,7 @@ export class RoomSession {
         : this.summary().speakers.filter((p) => p.id !== participant.id),
       producers: this.media.producerList().map((record) => this.producerInfo(record.producer, record.peerId)),
       permissions: { ...participant.permissions },
+      activeSpeaker: this.media.activeSpeaker,
     };
   }
 

@@ -90,6 +90,8 @@ export interface JoinResult {
   participants: ParticipantView[];
   producers: ProducerInfo[];
   permissions: Record<string, boolean>;
+  /** Who is speaking right now (server-side active speaker detection), if anyone. */
+  activeSpeaker: string | null;
 }
 
 export interface RequestResults {

@@ -15,11 +15,11 @@ async function join(
   name: string,
   token: string,
   receiveVideo: 'auto' | 'on-request' = 'auto',
-): Promise<{ participantId: string; permissions: Record<string, boolean> }> {
+): Promise<{ participantId: string; permissions: Record<string, boolean>; activeSpeaker: string | null }> {
   const client = new ConferenceClient({ token, reconnection: false, receiveVideo });
   const joined = await client.connect();
   clients.set(name, { client, joined });
-  return { participantId: joined.self.id, permissions: joined.permissions };
+  return { participantId: joined.self.id, permissions: joined.permissions, activeSpeaker: joined.activeSpeaker };
 }
 
 function get(name: string): ConferenceClient {

@@ -248,6 +248,8 @@ export class MeetingView {
     for (const p of result.participants) this.upsert(p);
     if (this.listener) this.counts.textContent = '';
     this.refreshSelf();
+    // Someone may already be speaking when we arrive (or come back).
+    if (result.activeSpeaker) this.setSpeaker(result.activeSpeaker);
   }
 
   private summary(speakers: ParticipantView[], participants: number, handsRaised: number): void {
