@@ -43,7 +43,15 @@ export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refr
   });
 
   if (existsSync(webDist)) {
-    app.use(express.static(webDist, { index: 'index.html', maxAge: '1h' }));
+    // Hashed assets never change; the page that names them must be revalidated after a deploy.
+    app.use(
+      express.static(webDist, {
+        index: 'index.html',
+        setHeaders: (res, file) => {
+          res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        },
+      }),
+    );
   } else {
     app.get('/', (_req, res) => {
       res

@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { eventually, launchBrowser } from '../browser.js';
 import type { RelaisHarness } from './page.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let bundle: string | undefined;
 
@@ -35,45 +33,21 @@ export interface ChromiumHarness {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium with fake devices, isolated profile, no network beyond loopback. */
+/** The e2e tests' Chromium (fake devices, isolated profile, loopback only), with the harness page. */
 export async function launchChromium(extraArgs: string[] = []): Promise<ChromiumHarness> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'relais-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      `--user-data-dir=${profile}`,
-      ...extraArgs,
-    ],
-    env: { ...process.env, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
-  });
+  const chromium = await launchBrowser({ extraArgs });
   const script = await harnessBundle();
   return {
-    browser,
+    browser: chromium.browser,
     open: async (url: string) => {
-      const page = await browser.newPage();
+      const page = await chromium.page();
       // The harness is injected into a relais page; the server's CSP rightly forbids inline scripts.
       await page.setBypassCSP(true);
       await page.goto(`${url}/healthz`);
       await page.addScriptTag({ content: script });
       return page;
     },
-    close: async () => {
-      await browser.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close: () => chromium.close(),
   };
 }
 
@@ -94,12 +68,6 @@ export function harness<K extends keyof RelaisHarness>(
 }
 
 /** Polls `check` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  return eventually(what, check, timeoutMs);
 }
