@@ -5,6 +5,7 @@
  * the room's router loads; exits on { type: 'stop' } or when the parent goes away.
  */
 import { loadConfig } from '../../server/src/config/config.js';
+import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { createLogger } from '../../server/src/observability/logger.js';
 import { RelaisServer } from '../../server/src/RelaisServer.js';
 
@@ -17,6 +18,22 @@ const config = loadConfig({
   RELAIS_LOG_PRETTY: 'false',
   ...process.env,
 });
+// Watch every transport's ICE state from outside relais: a transport whose consent lapses
+// drops media, and the benchmark should say so rather than only count the loss.
+selectWorkerBinary(config.media.workerBin);
+const mediasoup = await import('mediasoup');
+const iceEvents: { state: string; direction: unknown; at: number }[] = [];
+mediasoup.observer.on('newworker', (worker) =>
+  worker.observer.on('newrouter', (router) =>
+    router.observer.on('newtransport', (transport) => {
+      transport.on('icestatechange' as never, ((state: string) => {
+        if (state !== 'connected' && state !== 'completed' && iceEvents.length < 10_000) {
+          iceEvents.push({ state, direction: transport.appData.direction, at: Date.now() });
+        }
+      }) as never);
+    }),
+  ),
+);
 const logger = createLogger({ level: config.log.level, pretty: false });
 const server = new RelaisServer({ config, logger });
 await server.start();
@@ -30,7 +47,7 @@ process.on('message', (message: { type: string; room?: string }) => {
   if (message.type === 'stop') void stop();
   if (message.type === 'producerStats') {
     const records = server.signalling.room(message.room ?? '')?.media.producerList() ?? [];
-    void Promise.all(records.map((r) => r.producer.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat() }));
+    void Promise.all(records.map((r) => r.producer.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat(), iceEvents }));
   }
   if (message.type === 'routers') {
     process.send?.({ type: 'routers', loads: server.signalling.room(message.room ?? '')?.media.routerLoads() ?? {} });

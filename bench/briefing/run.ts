@@ -55,7 +55,7 @@ interface Target {
   listenIp: string;
   routers(): Promise<Record<string, number>>;
   /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
-  producerStats(): Promise<{ packetCount?: number; packetsLost?: number }[]>;
+  producerStats(): Promise<{ stats: { packetCount?: number; packetsLost?: number }[]; iceEvents?: { state: string; direction: unknown; at: number }[] }>;
   stop(): Promise<void>;
 }
 
@@ -93,7 +93,7 @@ async function startTarget(script: string): Promise<Target> {
     },
     producerStats: async () => {
       child.send({ type: 'producerStats', room: ROOM });
-      return (await next<{ stats: { packetCount?: number; packetsLost?: number }[] }>('producerStats')).stats;
+      return next('producerStats');
     },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -125,6 +125,8 @@ interface Measured {
   messagesPerJoin?: number;
   /** Packets lost between the speaker and the SFU, by the producer's own count. */
   speakerToSfuLost: number;
+  /** Transports whose ICE left 'connected' (consent lapsed), by direction; relais only. */
+  iceDisconnects: { send: number; recv: number };
   listenIp: string;
 }
 
@@ -144,6 +146,7 @@ async function measure(script: string, label: string): Promise<Measured> {
     let messagesAfter = Number.NaN;
     let routers: Record<string, number> = {};
     let speakerToSfuLost = 0;
+    let iceEvents: { state: string; direction: unknown; at: number }[] = [];
     const key = { algorithm: 'HS256' as const, key: SECRET };
     const load = await runLoad({
       url: target.url,
@@ -164,7 +167,8 @@ async function measure(script: string, label: string): Promise<Measured> {
       },
       onSteadyEnd: async () => {
         cpuSteadyEnd = totalCpuSeconds(pids);
-        const stats = await target.producerStats();
+        const { stats, iceEvents: events } = await target.producerStats();
+        iceEvents = events ?? [];
         speakerToSfuLost = stats.reduce((sum, s) => sum + (s.packetsLost ?? 0), 0);
       },
     });
@@ -184,6 +188,7 @@ async function measure(script: string, label: string): Promise<Measured> {
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
       speakerToSfuLost,
+      iceDisconnects: { send: iceEvents.filter((e) => e.direction === 'send').length, recv: iceEvents.filter((e) => e.direction === 'recv').length },
       ...(relais ? { messagesPerJoin: Number(((messagesAfter - messagesBefore) / Math.max(1, load.joined)).toFixed(2)) } : {}),
     };
     log(

@@ -172,7 +172,8 @@ export class RtcListener {
   private notifications = 0;
   private lastPacketAt = 0;
   private error: string | undefined;
-  private detector: ToneDetector | undefined;
+  /** Sampled listeners keep the first second of payloads, decoded once the run is over. */
+  private captured: Buffer[] | undefined;
   private readonly keep: TrackT[] = [];
 
   constructor(
@@ -258,17 +259,27 @@ export class RtcListener {
     });
     await signalling.request('resumeConsumer', { consumerId: consumer.consumerId });
     this.signalledMs = performance.now() - this.startedAt;
-    if (this.options.decode) this.detector = new ToneDetector();
+    if (this.options.decode) this.captured = [];
     await connected;
   }
 
+  /** libdatachannel calls this from native code: an exception here would end the process. */
   private onPacket(packet: Buffer): void {
+    try {
+      this.countPacket(packet);
+    } catch (error) {
+      if (!this.error) this.error = `packet handling: ${(error as Error).message} (header ${packet.subarray(0, 16).toString('hex')})`;
+      this.captured = undefined;
+    }
+  }
+
+  private countPacket(packet: Buffer): void {
     if (packet.length < 12 || isRtcp(packet)) return;
     const now = performance.now();
     if (this.firstAudioMs === undefined) this.firstAudioMs = now - this.startedAt;
     this.lastPacketAt = now;
     this.counter.push(packet.readUInt16BE(2));
-    if (this.detector && !this.detector.full) this.detector.push(rtpPayload(packet));
+    if (this.captured && this.captured.length < 50) this.captured.push(Buffer.from(rtpPayload(packet)));
   }
 
   /** Waits (bounded) for the first audio packet. */
@@ -299,13 +310,26 @@ export class RtcListener {
       expected,
       received,
       lost: expected - received,
-      ...(this.detector ? { toneDominance: Number(this.detector.dominance(this.options.toneHz).toFixed(4)) } : {}),
+      ...(this.captured ? { toneDominance: this.toneDominance(this.captured) } : {}),
     };
   }
 
+  /** One decoder at a time, after the run: libopus in wasm is neither cheap nor reentrant here. */
+  private toneDominance(payloads: Buffer[]): number {
+    if (payloads.length < 25) return 0;
+    const detector = new ToneDetector();
+    try {
+      for (const payload of payloads) detector.push(payload);
+      return Number(detector.dominance(this.options.toneHz).toFixed(4));
+    } catch {
+      return 0;
+    } finally {
+      detector.close();
+    }
+  }
+
   close(): void {
-    this.detector?.close();
-    this.detector = undefined;
+    this.captured = undefined;
     this.pc?.close();
     this.signalling?.close();
   }
