@@ -12,6 +12,7 @@ import { ChatPanel } from './ChatPanel.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
 import { clear, h } from './element.js';
 import { icon, type IconName } from './icons.js';
+import { ModeratorPanel } from './ModeratorPanel.js';
 import { ParticipantTile } from './ParticipantTile.js';
 
 export interface MeetingCallbacks {
@@ -76,6 +77,12 @@ export class MeetingView {
   private readonly chat: ChatPanel | undefined;
   private readonly controls: { mic: ControlButton; camera: ControlButton; screen: ControlButton; hand: ControlButton };
   private readonly problem: HTMLElement;
+  /** What happened to us, said in words and kept on screen: floor given or taken back, muted by a moderator. */
+  private readonly notice: HTMLElement;
+  private readonly moderation: ModeratorPanel | undefined;
+  private readonly participantsToggle: ControlButton | undefined;
+  /** Whether we may send audio: a listener's changes when the floor is given or taken back. */
+  private micAllowed: boolean;
   private readonly offers: HTMLElement;
   private readonly resize: ResizeObserver | undefined;
   private readonly listener: boolean;
@@ -109,6 +116,14 @@ export class MeetingView {
     this.nowSpeaking = h('p', { className: 'now-speaking', 'data-testid': 'now-speaking', hidden: true });
     this.counts = h('p', { className: 'hint' });
     this.problem = h('p', { className: 'notice', role: 'alert', hidden: true });
+    // Not a live region: the Announcer says the same thing once.
+    this.notice = h('p', { className: 'notice info', 'data-testid': 'meeting-notice', hidden: true });
+    this.micAllowed = client.canPublish('mic');
+    if (joined.permissions.moderate) {
+      this.moderation = new ModeratorPanel(client, announcer);
+      this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
+      this.participantsToggle.element.setAttribute('aria-controls', 'moderation-panel');
+    }
     this.offers = h('div', { className: 'offers', hidden: true });
     this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => this.onResize(entries)) : undefined;
 
@@ -127,6 +142,7 @@ export class MeetingView {
         { className: this.listener ? 'meeting listener' : 'meeting' },
         h('header', { className: 'topbar' }, heading, this.status.element),
         this.problem,
+        this.notice,
         h(
           'div',
           { className: 'meeting-body' },
@@ -141,6 +157,7 @@ export class MeetingView {
             this.listener ? this.counts : null,
             this.grid,
           ),
+          this.moderation?.element,
           this.chat?.element,
         ),
         h(
@@ -150,11 +167,13 @@ export class MeetingView {
           this.controls.camera.element,
           this.controls.screen.element,
           this.controls.hand.element,
+          this.participantsToggle?.element,
         ),
         this.audioBox,
       ),
     );
     heading.focus();
+    this.setParticipantsOpen(true);
 
     this.wire();
     this.sync(joined);
@@ -179,6 +198,7 @@ export class MeetingView {
   dispose(): void {
     clearTimeout(this.speakerTimer);
     this.unsubscribe.forEach((off) => off());
+    this.moderation?.dispose();
     this.resize?.disconnect();
     for (const tile of this.tiles.values()) tile.dispose();
     for (const sink of this.audioSinks.values()) sink.srcObject = null;
@@ -222,6 +242,7 @@ export class MeetingView {
     on.push(
       c.on('mutedByModerator', () => {
         this.announcer.say(t('mutedByModerator'));
+        this.showNotice('muted-by-moderator', t('mutedByModeratorHint'));
         this.refreshControls();
       }),
     );
@@ -231,6 +252,12 @@ export class MeetingView {
         if (!c.canPublish('mic')) this.micTrack = this.release(this.micTrack);
         if (!c.canPublish('camera')) this.cameraTrack = this.release(this.cameraTrack);
         if (!c.canPublish('screen') && this.screenTrack) void this.stopScreen();
+        const allowed = c.canPublish('mic');
+        if (allowed !== this.micAllowed) {
+          this.micAllowed = allowed;
+          if (allowed) void this.floorGiven();
+          else this.floorTaken();
+        }
         this.refreshControls();
       }),
     );
@@ -246,6 +273,12 @@ export class MeetingView {
     for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
     if (!this.listener) this.upsert(result.self);
     for (const p of result.participants) this.upsert(p);
+    this.moderation?.sync(result);
+    // After a reconnect the floor may be gone (a new session starts without it).
+    if (this.micAllowed && !this.client.canPublish('mic')) {
+      this.micAllowed = false;
+      this.floorTaken();
+    }
     if (this.listener) this.counts.textContent = '';
     this.refreshSelf();
     // Someone may already be speaking when we arrive (or come back).
@@ -474,6 +507,7 @@ export class MeetingView {
     const raised = c.self ? (this.hands.get(c.self.id) ?? c.self.handRaised) : false;
     hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), 'hand');
     this.refreshSelf();
+    this.moderation?.refreshSelf();
   }
 
   private release(track: MediaStreamTrack | undefined): undefined {
@@ -495,7 +529,53 @@ export class MeetingView {
     }
   }
 
+  /** The floor was given to us (a listener): say so, ask for the microphone now, and send it. */
+  private async floorGiven(): Promise<void> {
+    this.showNotice('floor-given', t('youHaveFloor'));
+    this.announcer.say(t('youHaveFloor'));
+    if (this.localState().mic !== 'none') return;
+    try {
+      const track = await captureMic();
+      // Taken back while the browser was asking for the microphone: nothing to send.
+      if (!this.client.canPublish('mic')) {
+        track.stop();
+        return;
+      }
+      this.micTrack = track;
+      await this.publish('mic', track);
+    } catch (error) {
+      this.showProblem(t('mediaError', { message: errorText(error) }));
+    }
+    this.refreshControls();
+  }
+
+  /** The floor was taken back: the client has closed our microphone producer, the device is released. */
+  private floorTaken(): void {
+    this.micTrack = this.release(this.micTrack);
+    this.showNotice('floor-taken', t('floorTakenBack'));
+    this.announcer.say(t('floorTakenBack'));
+  }
+
+  private showNotice(kind: string | undefined, text?: string): void {
+    this.notice.hidden = !kind;
+    this.notice.textContent = text ?? '';
+    if (kind) this.notice.dataset.notice = kind;
+    else delete this.notice.dataset.notice;
+  }
+
+  private toggleParticipants(): void {
+    this.setParticipantsOpen(Boolean(this.moderation?.element.hidden));
+  }
+
+  private setParticipantsOpen(open: boolean): void {
+    if (!this.moderation || !this.participantsToggle) return;
+    this.moderation.element.hidden = !open;
+    this.participantsToggle.set(open, t('participantsToggle'), 'people');
+    this.participantsToggle.element.setAttribute('aria-expanded', String(open));
+  }
+
   private async toggleMic(): Promise<void> {
+    if (this.notice.dataset.notice === 'muted-by-moderator') this.showNotice(undefined);
     try {
       if (this.localState().mic === 'none') {
         this.micTrack = await captureMic();

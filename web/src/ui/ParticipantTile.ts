@@ -49,6 +49,7 @@ export class ParticipantTile {
           h('span', { className: 'badge badge-speaking' }, icon('speaking'), t('speaking')),
           h('span', { className: 'badge badge-muted' }, icon('micOff'), t('muted')),
           h('span', { className: 'badge badge-hand' }, icon('hand'), t('handRaised')),
+          h('span', { className: 'badge badge-floor' }, icon('speaking'), t('hasFloor')),
         ),
         h('span', { className: 'level', 'aria-hidden': 'true' }, this.levelBar),
       ),
@@ -66,6 +67,7 @@ export class ParticipantTile {
     this.avatar.textContent = initials(participant.name);
     this.element.dataset.name = participant.name;
     this.element.dataset.hand = participant.handRaised ? 'raised' : 'down';
+    this.element.dataset.floor = participant.hasFloor ? 'true' : 'false';
   }
 
   setSpeaking(speaking: boolean): void {
