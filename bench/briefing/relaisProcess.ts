@@ -22,10 +22,15 @@ const config = loadConfig({
 // drops media, and the benchmark should say so rather than only count the loss.
 selectWorkerBinary(config.media.workerBin);
 const mediasoup = await import('mediasoup');
+const consumers = new Set<import('mediasoup').types.Consumer>();
 const iceEvents: { state: string; direction: unknown; at: number }[] = [];
 mediasoup.observer.on('newworker', (worker) =>
   worker.observer.on('newrouter', (router) =>
     router.observer.on('newtransport', (transport) => {
+      transport.observer.on('newconsumer', (consumer) => {
+        consumers.add(consumer);
+        consumer.observer.once('close', () => consumers.delete(consumer));
+      });
       transport.on('icestatechange' as never, ((state: string) => {
         if (state !== 'connected' && state !== 'completed' && iceEvents.length < 10_000) {
           iceEvents.push({ state, direction: transport.appData.direction, at: Date.now() });
@@ -47,7 +52,16 @@ process.on('message', (message: { type: string; room?: string }) => {
   if (message.type === 'stop') void stop();
   if (message.type === 'producerStats') {
     const records = server.signalling.room(message.room ?? '')?.media.producerList() ?? [];
-    void Promise.all(records.map((r) => r.producer.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat(), iceEvents }));
+    void (async () => {
+      const stats = (await Promise.all(records.map((r) => r.producer.getStats()))).flat();
+      // What the SFU itself sent to listeners: RTP packets counted by each consumer's outbound stream.
+      let sfuSentPackets = 0;
+      for (const consumer of consumers) {
+        if (consumer.closed) continue;
+        for (const s of await consumer.getStats().catch(() => [])) if (s.type === 'outbound-rtp') sfuSentPackets += s.packetCount;
+      }
+      process.send?.({ type: 'producerStats', stats, iceEvents, sfuSentPackets });
+    })();
   }
   if (message.type === 'routers') {
     process.send?.({ type: 'routers', loads: server.signalling.room(message.room ?? '')?.media.routerLoads() ?? {} });

@@ -55,7 +55,7 @@ interface Target {
   listenIp: string;
   routers(): Promise<Record<string, number>>;
   /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
-  producerStats(): Promise<{ stats: { packetCount?: number; packetsLost?: number }[]; iceEvents?: { state: string; direction: unknown; at: number }[] }>;
+  producerStats(): Promise<{ stats: { packetCount?: number; packetsLost?: number }[]; iceEvents?: { state: string; direction: unknown; at: number }[]; sfuSentPackets?: number }>;
   stop(): Promise<void>;
 }
 
@@ -125,6 +125,9 @@ interface Measured {
   messagesPerJoin?: number;
   /** Packets lost between the speaker and the SFU, by the producer's own count. */
   speakerToSfuLost: number;
+  /** RTP packets the SFU's consumers sent (relais only), against what the listeners counted: where loss happens. */
+  sfuSentPackets?: number;
+  listenersReceivedPackets?: number;
   /** Transports whose ICE left 'connected' (consent lapsed), by direction; relais only. */
   iceDisconnects: { send: number; recv: number };
   listenIp: string;
@@ -146,6 +149,7 @@ async function measure(script: string, label: string): Promise<Measured> {
     let messagesAfter = Number.NaN;
     let routers: Record<string, number> = {};
     let speakerToSfuLost = 0;
+    let sfuSentPackets: number | undefined;
     let iceEvents: { state: string; direction: unknown; at: number }[] = [];
     const key = { algorithm: 'HS256' as const, key: SECRET };
     const load = await runLoad({
@@ -167,7 +171,8 @@ async function measure(script: string, label: string): Promise<Measured> {
       },
       onSteadyEnd: async () => {
         cpuSteadyEnd = totalCpuSeconds(pids);
-        const { stats, iceEvents: events } = await target.producerStats();
+        const { stats, iceEvents: events, sfuSentPackets: sent } = await target.producerStats();
+        sfuSentPackets = sent;
         iceEvents = events ?? [];
         speakerToSfuLost = stats.reduce((sum, s) => sum + (s.packetsLost ?? 0), 0);
       },
@@ -188,12 +193,13 @@ async function measure(script: string, label: string): Promise<Measured> {
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
       speakerToSfuLost,
+      ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
       iceDisconnects: { send: iceEvents.filter((e) => e.direction === 'send').length, recv: iceEvents.filter((e) => e.direction === 'recv').length },
       ...(relais ? { messagesPerJoin: Number(((messagesAfter - messagesBefore) / Math.max(1, load.joined)).toFixed(2)) } : {}),
     };
     log(
       `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
-        `speaker→SFU lost ${speakerToSfuLost}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/packet, ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
+        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${load.packetsReceived}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/packet, ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
     );
     return result;
   } finally {
