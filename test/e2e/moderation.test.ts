@@ -151,6 +151,8 @@ describe('e2e: moderator controls', function () {
     );
     assert.ok(received > 0);
     assert.equal(await pref13.$eval('[data-action="mic"]', (b) => (b as HTMLElement).hidden), false, 'the listener can mute itself');
+    assert.deepEqual(await seriousViolations(pref13), [], 'listener view with the floor');
+    await screenshot(pref13, 'listener-floor.png');
     await eventually('the moderator to see the floor given', async () => (await rowData(moderator, 'pref13', 'floor')) === 'true');
     assert.match((await rowBadges(moderator, 'pref13')).join(' '), /a la parole/);
     assert.equal(await rowData(moderator, 'pref13', 'hand'), 'down', 'the hand comes down with the floor');
@@ -185,6 +187,7 @@ describe('e2e: moderator controls', function () {
       return shown?.visible && shown.kind === 'muted-by-moderator' && shown.text.includes('Un modérateur a coupé votre micro');
     });
     assert.equal(await speaker.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state), 'off', 'its own mic button shows it muted');
+    await screenshot(speaker, 'muted-by-moderator.png');
     await eventually('the moderator to see the speaker muted', async () => (await rowData(moderator, 'spk', 'mic')) === 'muted');
     assert.match((await rowBadges(moderator, 'spk')).join(' '), /micro coupé/);
     assert.equal(await moderator.$eval(mute, (b) => (b as HTMLElement).hidden), true, 'nothing to mute any more');

@@ -84,7 +84,7 @@ export class JoinView {
 
     const joinButton = h(
       'button',
-      { type: 'submit', className: 'button primary large', 'data-action': 'join', disabled: this.busy },
+      { type: 'submit', className: 'button primary large', 'data-action': 'join', disabled: this.busy || !this.ready },
       this.busy ? t('joining') : t('joinButton'),
     );
     const form = h(
@@ -103,7 +103,7 @@ export class JoinView {
       this.checkbox('mic-on', t('startWithMic'), this.micOn, (on) => (this.micOn = on)),
       this.checkbox('original-sound', t('originalSound'), preferences.originalSound, (on) => {
         preferences.originalSound = on;
-        void this.capture().then(() => this.render());
+        void this.recapture();
       }),
       joinButton,
     );
@@ -157,9 +157,19 @@ export class JoinView {
   private async pick(kind: 'camera' | 'mic', deviceId: string): Promise<void> {
     if (kind === 'camera') preferences.cameraId = deviceId || undefined;
     else preferences.micId = deviceId || undefined;
+    await this.recapture();
+  }
+
+  /**
+   * Captures again with new settings. Not ready meanwhile (the old tracks are already
+   * stopped); and once the person has joined, this screen is gone: never drawn again over
+   * the meeting.
+   */
+  private async recapture(): Promise<void> {
     this.ready = false;
     this.render();
     await this.capture();
+    if (this.busy) return;
     this.ready = true;
     this.render();
   }
@@ -170,7 +180,8 @@ export class JoinView {
   }
 
   private join(): void {
-    if (this.busy) return;
+    // Not before the devices answered: joining meanwhile would go in without a microphone.
+    if (this.busy || !this.ready) return;
     unlockAudio();
     this.busy = true;
     this.render();

@@ -289,7 +289,8 @@ export class MeetingView {
     const present = new Set(speakers.map((p) => p.id));
     for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
     for (const p of speakers) this.upsert(p);
-    this.counts.textContent = `${t('participantsCount', { count: participants })} · ${t('handsCount', { count: handsRaised })}`;
+    const hands = handsRaised === 0 ? t('handsNone') : handsRaised === 1 ? t('handsOne') : t('handsCount', { count: handsRaised });
+    this.counts.textContent = `${t('participantsCount', { count: participants })} · ${hands}`;
   }
 
   private upsert(p: ParticipantView): void {
