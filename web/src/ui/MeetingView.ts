@@ -301,8 +301,15 @@ export class MeetingView {
       return;
     }
     this.names.set(p.id, p.name);
+    // The grid shows who can be heard or seen; the audience of a briefing (hundreds of
+    // listeners) lives in the moderator's panel, not in 600 video tiles.
+    const onStage = p.role !== 'listener' || p.hasFloor || p.id === selfId;
     let tile = this.tiles.get(p.id);
-    if (!tile) {
+    if (tile && !onStage) {
+      this.dropTile(p.id);
+      tile = undefined;
+    }
+    if (!tile && onStage) {
       tile = new ParticipantTile(p, p.id === selfId);
       this.tiles.set(p.id, tile);
       if (tile.isSelf) this.grid.prepend(tile.element);
@@ -310,7 +317,7 @@ export class MeetingView {
       tile.setSpeaking(this.speaker === p.id);
       for (const track of this.client.remoteTracks()) if (track.participantId === p.id) this.attach(track);
     }
-    tile.update(p);
+    tile?.update(p);
     const known = this.hands.has(p.id);
     const wasRaised = this.hands.get(p.id) ?? false;
     this.hands.set(p.id, p.handRaised);
@@ -322,14 +329,18 @@ export class MeetingView {
   }
 
   private remove(id: string): void {
+    this.dropTile(id);
+    this.hands.delete(id);
+    if (this.speaker === id) this.setSpeaker(null);
+  }
+
+  private dropTile(id: string): void {
     const tile = this.tiles.get(id);
     if (tile) {
       this.resize?.unobserve(tile.video);
       tile.dispose();
     }
     this.tiles.delete(id);
-    this.hands.delete(id);
-    if (this.speaker === id) this.setSpeaker(null);
   }
 
   private attach(track: RemoteTrack): void {
