@@ -8,6 +8,8 @@ export class PeerMedia {
   readonly consumers = new Map<string, types.Consumer>();
   /** Worker index of the router that carries this peer's receive transport. */
   recvWorker: number | undefined;
+  /** Transport directions being created (a second concurrent request is refused). */
+  readonly creating = new Set<'send' | 'recv'>();
 
   constructor(
     readonly peerId: string,

@@ -18,6 +18,8 @@ interface RoomRouter {
   slot: PooledWorker;
   router: types.Router;
   consumers: number;
+  /** Receive transports placed here (counted from placement, before any consumer exists). */
+  receivers: number;
   /** Producers of the origin router piped into this one, by producer id (the same id on both sides). */
   pipes: Map<string, Promise<void>>;
 }
@@ -44,6 +46,8 @@ export class RoomMedia extends EventEmitter<Events> {
   private readonly peers = new Map<string, PeerMedia>();
   private readonly producers = new Map<string, ProducerRecord>();
   private closed = false;
+  /** A router being opened on a further worker: concurrent placements wait for it. */
+  private growing: Promise<RoomRouter> | undefined;
   /** The participant the observer last named dominant speaker, for late joiners. */
   activeSpeaker: string | null = null;
 
@@ -78,7 +82,7 @@ export class RoomMedia extends EventEmitter<Events> {
     const slot = pool.leastLoaded();
     const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { roomId } });
     const observer = await router.createActiveSpeakerObserver({ interval: 300 });
-    const origin: RoomRouter = { slot, router, consumers: 0, pipes: new Map() };
+    const origin: RoomRouter = { slot, router, consumers: 0, receivers: 0, pipes: new Map() };
     logger.debug({ worker: slot.index, router: router.id }, 'room origin router created');
     return new RoomMedia(roomId, pool, origin, observer, options, logger);
   }
@@ -121,18 +125,34 @@ export class RoomMedia extends EventEmitter<Events> {
   async createTransport(peerId: string, direction: 'send' | 'recv'): Promise<types.WebRtcTransport> {
     const peer = this.peer(peerId);
     const already = [...peer.transports.values()].some((t) => t.appData.direction === direction);
-    if (already) throw conflict(`You already have a ${direction} transport.`);
-    const target = direction === 'send' ? this.origin : await this.routerForNewReceiver();
-    const transport = await target.router.createWebRtcTransport({
-      webRtcServer: target.slot.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 600_000,
-      appData: { direction, peerId },
-    });
-    if (direction === 'send') await transport.setMaxIncomingBitrate(3_000_000);
-    else peer.recvWorker = target.slot.index;
+    if (already || peer.creating.has(direction)) throw conflict(`You already have a ${direction} transport.`);
+    peer.creating.add(direction);
+    let target: RoomRouter | undefined;
+    let transport: types.WebRtcTransport;
+    try {
+      if (direction === 'send') target = this.origin;
+      else {
+        target = await this.placeReceiver();
+        peer.recvWorker = target.slot.index;
+      }
+      transport = await target.router.createWebRtcTransport({
+        webRtcServer: target.slot.webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 600_000,
+        appData: { direction, peerId },
+      });
+      if (direction === 'send') await transport.setMaxIncomingBitrate(3_000_000);
+    } catch (error) {
+      if (direction === 'recv' && target) {
+        target.receivers -= 1;
+        peer.recvWorker = undefined;
+      }
+      throw error;
+    } finally {
+      peer.creating.delete(direction);
+    }
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.logger.warn({ peer: peerId, direction, state }, 'transport DTLS state');
     });
@@ -246,6 +266,8 @@ export class RoomMedia extends EventEmitter<Events> {
     if (!peer) return;
     peer.close();
     this.peers.delete(peerId);
+    const entry = peer.recvWorker === undefined ? undefined : this.routers.get(peer.recvWorker);
+    if (entry) entry.receivers -= 1;
     this.pruneIdleRouters();
     if (this.activeSpeaker === peerId) {
       this.activeSpeaker = null;
@@ -276,15 +298,35 @@ export class RoomMedia extends EventEmitter<Events> {
     return transport;
   }
 
-  /** The room router with the fewest consumers, opening one on a further worker when all are full. */
-  private async routerForNewReceiver(): Promise<RoomRouter> {
+  /**
+   * Reserves a place on the room router with the lightest load, opening one on a further
+   * worker when all are full. Openings are serialised: during a ramp many listeners arrive at once, and two
+   * concurrent openings would put two routers on the same worker.
+   */
+  private async placeReceiver(): Promise<RoomRouter> {
+    while (this.growing) await this.growing.catch(() => undefined);
+    const load = (entry: RoomRouter): number => Math.max(entry.consumers, entry.receivers);
     const entries = [...this.routers.values()].filter((entry) => !entry.router.closed);
-    const lightest = entries.reduce((a, b) => (b.consumers < a.consumers ? b : a));
+    const lightest = entries.reduce((a, b) => (load(b) < load(a) ? b : a));
     const canGrow = this.routers.size < Math.min(this.options.maxRouters, this.pool.size);
-    if (lightest.consumers < this.options.consumersPerRouter || !canGrow) return lightest;
+    let chosen = lightest;
+    if (load(lightest) >= this.options.consumersPerRouter && canGrow) {
+      this.growing = this.openRouter();
+      try {
+        chosen = await this.growing;
+      } finally {
+        this.growing = undefined;
+      }
+    }
+    // Counted in the same synchronous step as the choice: concurrent arrivals see each other.
+    chosen.receivers += 1;
+    return chosen;
+  }
+
+  private async openRouter(): Promise<RoomRouter> {
     const slot = this.pool.leastLoaded(new Set(this.routers.keys()));
     const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { roomId: this.roomId } });
-    const entry: RoomRouter = { slot, router, consumers: 0, pipes: new Map() };
+    const entry: RoomRouter = { slot, router, consumers: 0, receivers: 0, pipes: new Map() };
     this.routers.set(slot.index, entry);
     this.logger.info({ worker: slot.index, routers: this.routers.size }, 'room spread to another worker');
     return entry;
@@ -309,9 +351,8 @@ export class RoomMedia extends EventEmitter<Events> {
   /** Close fan-out routers nobody receives on any more (the origin stays while the room lives). */
   private pruneIdleRouters(): void {
     for (const [index, entry] of this.routers) {
-      if (entry === this.origin) continue;
-      const inUse = [...this.peers.values()].some((peer) => peer.recvWorker === index);
-      if (!inUse) {
+      if (entry === this.origin || this.growing) continue;
+      if (entry.receivers <= 0) {
         entry.router.close();
         this.routers.delete(index);
       }

@@ -21,7 +21,7 @@ import type { ClientSession } from './ClientSession.js';
 
 type Io = Server<ClientToServerEvents, ServerToClientEvents>;
 
-/** Listeners of a large room get this at most once a second instead of every join and leave. */
+/** Listeners get this, throttled, instead of every join and leave (see summaryChanged). */
 export interface RoomSummary {
   participants: number;
   /** Moderators, speakers and anyone holding the floor: the people a listener hears. */
@@ -29,7 +29,11 @@ export interface RoomSummary {
   handsRaised: number;
 }
 
-const SUMMARY_INTERVAL_MS = 1000;
+/** Who speaks and raised hands reach listeners within a second. */
+const SUMMARY_PROMPT_MS = 1000;
+/** A head count alone waits 50 ms per participant (1–30 s): a 600-person ramp costs each listener a few summaries. */
+const SUMMARY_COUNT_MS_PER_PARTICIPANT = 50;
+const SUMMARY_COUNT_MAX_MS = 30_000;
 
 /**
  * One live room on this server: the domain room, its media plane, and the sessions in it.
@@ -39,6 +43,7 @@ const SUMMARY_INTERVAL_MS = 1000;
 export class RoomSession {
   private readonly sessions = new Map<string, ClientSession>();
   private summaryTimer: NodeJS.Timeout | undefined;
+  private summaryDueAt = 0;
   private summaryDirty = false;
 
   constructor(
@@ -100,7 +105,7 @@ export class RoomSession {
     this.sessions.set(participant.id, session);
     await session.socket.join(this.channelsFor(participant));
     session.socket.to(this.fullChannel).emit('participantJoined', participant.view());
-    this.summaryChanged();
+    this.summaryChanged(this.isOnStage(participant));
     audit(session.logger, 'participant.joined', { room: this.id, participant: participant.id, role: participant.role });
     return {
       self: participant.view(),
@@ -120,10 +125,11 @@ export class RoomSession {
     this.sessions.delete(session.participantId);
     // Closing the peer's transports closes its producers, each of which tells the room.
     this.media.removePeer(session.participantId);
+    const wasOnStage = this.isOnStage(this.room.get(session.participantId));
     this.room.leave(session.participantId);
     for (const channel of [this.allChannel, this.fullChannel, this.summaryChannel]) void session.socket.leave(channel);
     this.io.to(this.fullChannel).emit('participantLeft', { participantId: session.participantId });
-    this.summaryChanged();
+    this.summaryChanged(wasOnStage);
     audit(session.logger, 'participant.left', { room: this.id, participant: session.participantId, reason });
     if (this.room.isEmpty) this.close();
   }
@@ -302,7 +308,7 @@ export class RoomSession {
     const all = this.room.all();
     return {
       participants: all.length,
-      speakers: all.filter((p) => p.role !== 'listener' || p.hasFloor).map((p) => p.view()),
+      speakers: all.filter((p) => this.isOnStage(p)).map((p) => p.view()),
       handsRaised: all.filter((p) => p.handRaised).length,
     };
   }
@@ -328,23 +334,34 @@ export class RoomSession {
 
   private participantChanged(participant: Participant): void {
     this.io.to(this.fullChannel).emit('participantUpdated', participant.view());
-    this.summaryChanged();
+    this.summaryChanged(true);
+  }
+
+  /** Those a listener hears: everyone but the audience, plus a listener holding the floor. */
+  private isOnStage(participant: Participant): boolean {
+    return participant.role !== 'listener' || participant.hasFloor;
   }
 
   private toAll<N extends NotificationName>(name: N, payload: Notifications[N]): void {
     (this.io.to(this.allChannel).emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
-  /** Coalesces changes into at most one summary per second for listeners. */
-  private summaryChanged(): void {
+  /** Coalesces changes into one summary for listeners, sooner when it changes who they hear. */
+  private summaryChanged(significant: boolean): void {
     this.summaryDirty = true;
-    if (this.summaryTimer) return;
+    const delay = significant
+      ? SUMMARY_PROMPT_MS
+      : Math.min(SUMMARY_COUNT_MAX_MS, Math.max(SUMMARY_PROMPT_MS, this.room.size * SUMMARY_COUNT_MS_PER_PARTICIPANT));
+    const dueAt = Date.now() + delay;
+    if (this.summaryTimer && this.summaryDueAt <= dueAt) return;
+    if (this.summaryTimer) clearTimeout(this.summaryTimer);
+    this.summaryDueAt = dueAt;
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = undefined;
       if (!this.summaryDirty || this.room.isEmpty) return;
       this.summaryDirty = false;
       this.io.to(this.summaryChannel).emit('roomSummary', this.summary());
-    }, SUMMARY_INTERVAL_MS);
+    }, delay);
     this.summaryTimer.unref();
   }
 }
