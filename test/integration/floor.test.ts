@@ -18,7 +18,9 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
   let moderator: SignallingClient;
 
   before(async () => {
-    t = await startTestServer({ RELAIS_WORKERS: '2' });
+    // One receiver per router: the audience sits on the second worker, so the promoted
+    // listener's voice must be piped there, and un-piped on take-back.
+    t = await startTestServer({ RELAIS_WORKERS: '2', RELAIS_CONSUMERS_PER_ROUTER: '1' });
     chromium = await launchChromium();
     asker = await chromium.open(t.url);
     audience = await chromium.open(t.url);
@@ -66,6 +68,8 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
       return tracks.some((tr) => tr.participantId === 'prefecture-13') && audio && audio.packetsReceived > 50 ? audio : undefined;
     }, 30_000, 'the other listener to receive the promoted listener’s audio');
     assert.ok(heard.packetsReceived > 50);
+    const loads = t.server.signalling.room('briefing')!.media.routerLoads();
+    assert.equal(Object.keys(loads).length, 2, `the room spans both workers: ${JSON.stringify(loads)}`);
   });
 
   it('take-back closes the promoted listener’s producer everywhere', async () => {
