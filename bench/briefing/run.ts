@@ -131,6 +131,15 @@ interface Measured {
   /** Transports whose ICE left 'connected' (consent lapsed), by direction; relais only. */
   iceDisconnects: { send: number; recv: number };
   listenIp: string;
+  /** Which SRTP the running worker uses, read from its memory map (see srtpOf). */
+  workerSrtp: string;
+}
+
+/** Debian's shared libsrtp2 does its crypto through NSS; the build script's default links libsrtp statically against OpenSSL. */
+function srtpOf(workerPid: number | undefined): string {
+  if (workerPid === undefined) return 'unknown';
+  const maps = readFileSync(`/proc/${workerPid}/maps`, 'utf8');
+  return /libsrtp2\.so/.test(maps) ? 'libsrtp2 shared (Debian, NSS)' : 'libsrtp static (OpenSSL)';
 }
 
 async function measure(script: string, label: string): Promise<Measured> {
@@ -192,6 +201,7 @@ async function measure(script: string, label: string): Promise<Measured> {
       rssSteadyBytes,
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
+      workerSrtp: srtpOf(target.workerPids[0]),
       speakerToSfuLost,
       ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
       iceDisconnects: { send: iceEvents.filter((e) => e.direction === 'send').length, recv: iceEvents.filter((e) => e.direction === 'recv').length },
@@ -252,6 +262,7 @@ const result = {
   routers: relais.routers,
   listenIp: relais.listenIp,
   machine: machine(),
+  workerSrtp: relais.workerSrtp,
   date,
   command: `npm run bench:briefing -- ${process.argv.slice(2).join(' ')}`.trim(),
   relais: strip(relais),
@@ -276,7 +287,7 @@ if (!values['no-row']) {
   const j = result.joinToFirstAudioMs;
   appendFileSync(
     file,
-    `| ${date} | \`${result.command}\` | ${result.machine} | ${listeners} | ${rampSeconds} | ${result.failedJoins} | ${j.p50}/${j.p95}/${j.max} | ${result.deliveredPct} | ` +
+    `| ${date} | \`${result.command}\` | ${result.machine}, SRTP: ${result.workerSrtp} | ${listeners} | ${rampSeconds} | ${result.failedJoins} | ${j.p50}/${j.p95}/${j.max} | ${result.deliveredPct} | ` +
       `${result.sfuCpuPctSteady} % | ${result.sfuUsPerPacket} | ${result.baselineUsPerPacket ?? '–'} | ${result.relaisOverBaseline ?? '–'} | ` +
       `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |\n`,
   );
