@@ -7,16 +7,20 @@
 #   $RELAIS_WORKER_CACHE (default ~/.cache/relais/mediasoup-worker)/<version>-<script hash>/
 # and linked at <project>/.worker/mediasoup-worker, where the server looks for it.
 #
-# Debian packages needed: g++ meson ninja-build pkg-config flatbuffers-compiler
-#   libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev libsrtp2-dev libusrsctp-dev
+# Debian packages needed (scripts/debian-build-packages.txt): g++ make meson ninja-build
+#   pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev
+#   libsrtp2-dev libusrsctp-dev
 #
-# SRTP (RELAIS_LIBSRTP):
-#   openssl (default) — libsrtp 2.5.0 compiled here, against OpenSSL, from Debian's own source
-#     tarball (pool/main/libs/libsrtp2 on $RELAIS_DEBIAN_MIRROR, or a local copy named by
-#     RELAIS_LIBSRTP_TARBALL; sha256 pinned below) and linked statically. Debian's binary
-#     libsrtp2 is built against NSS, which costs about 5 times more CPU per packet
-#     (BENCHMARKS.md); every forwarded packet goes through it once per listener.
-#   debian — Debian's binary libsrtp2 (NSS), for a machine that only has binary packages.
+# Two libraries are compiled here from Debian's own source tarballs (the archive's pool, on
+# $RELAIS_DEBIAN_MIRROR, default http://deb.debian.org/debian; sha256 pinned in
+# worker-shims/debian-sources.sh) and linked statically:
+#   RELAIS_LIBSRTP=openssl (default): libsrtp 2.5.0 against OpenSSL. Debian's binary libsrtp2
+#     uses NSS, ~5x the CPU per packet, and every forwarded packet is encrypted once per
+#     receiver. RELAIS_LIBSRTP=debian links Debian's binary libsrtp2 instead.
+#   RELAIS_LIBURING=on (default, Linux >= 6): liburing 2.9, so a packet's copies leave in one
+#     io_uring submission instead of one sendmsg() each. RELAIS_LIBURING=off goes without.
+# Without the archive's sources, RELAIS_LIBSRTP_TARBALL / RELAIS_LIBURING_TARBALL name local
+# copies of libsrtp2_2.5.0.orig.tar.gz / liburing_2.9.orig.tar.gz.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,9 +32,14 @@ shims="$here/worker-shims"
 version="$(node -e 'const p=require(process.argv[1]);const v=p.dependencies.mediasoup;if(!/^\d+\.\d+\.\d+$/.test(v)){console.error("package.json must pin mediasoup to an exact version, got "+v);process.exit(1)}console.log(v)' "$project/package.json")"
 srtp_variant="${RELAIS_LIBSRTP:-openssl}"
 case "$srtp_variant" in openssl|debian) ;; *) echo "RELAIS_LIBSRTP must be 'openssl' or 'debian', got '$srtp_variant'" >&2; exit 1 ;; esac
-srtp_version=2.5.0
-srtp_sha256=8a43ef8e9ae2b665292591af62aa1a4ae41e468b6d98d8258f91478735da4e09
-script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant") | sha256sum | cut -c1-12)"
+uring_variant="${RELAIS_LIBURING:-on}"
+case "$uring_variant" in on|off) ;; *) echo "RELAIS_LIBURING must be 'on' or 'off', got '$uring_variant'" >&2; exit 1 ;; esac
+# mediasoup's build file only uses liburing when the building machine runs Linux >= 6.
+if [ "$uring_variant" = on ] && [ "$(uname -r | cut -d. -f1)" -lt 6 ]; then
+  echo "[build-mediasoup-worker] Linux $(uname -r) < 6: building without liburing" >&2
+  uring_variant=off
+fi
+script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant uring=$uring_variant") | sha256sum | cut -c1-12)"
 cache_root="${RELAIS_WORKER_CACHE:-${HOME:-/root}/.cache/relais/mediasoup-worker}"
 cache_dir="$cache_root/$version-$script_hash"
 bin="$cache_dir/mediasoup-worker"
@@ -49,8 +58,8 @@ if [ -x "$bin" ] && [ "${RELAIS_WORKER_REBUILD:-0}" != "1" ]; then
   exit 0
 fi
 
-for tool in meson ninja pkg-config flatc g++; do
-  command -v "$tool" >/dev/null || { log "missing '$tool': apt-get install g++ meson ninja-build pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev libsrtp2-dev libusrsctp-dev"; exit 1; }
+for tool in meson ninja pkg-config flatc g++ make; do
+  command -v "$tool" >/dev/null || { log "missing '$tool': apt-get install g++ make meson ninja-build pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev libsrtp2-dev libusrsctp-dev"; exit 1; }
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/relais-worker-build.XXXXXX")"
@@ -70,32 +79,18 @@ src="$work/package/worker"
 rm -f "$src"/subprojects/*.wrap
 cp -r "$shims/subprojects/." "$src/subprojects/"
 
-# 1b. libsrtp against OpenSSL, from Debian's source tarball, into a private prefix that the
-#     libsrtp3 shim links statically. Its own known-answer tests run before it is used.
+# 1b. libsrtp (against OpenSSL) and liburing from Debian's source tarballs (worker-shims/debian-sources.sh).
+# shellcheck source=worker-shims/debian-sources.sh
+. "$shims/debian-sources.sh"
 srtp_prefix=""
 if [ "$srtp_variant" = openssl ]; then
-  srtp_tarball="${RELAIS_LIBSRTP_TARBALL:-$work/libsrtp2_$srtp_version.orig.tar.gz}"
-  if [ -z "${RELAIS_LIBSRTP_TARBALL:-}" ]; then
-    mirror="${RELAIS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-    url="$mirror/pool/main/libs/libsrtp2/libsrtp2_$srtp_version.orig.tar.gz"
-    log "fetching libsrtp $srtp_version sources from Debian's archive: $url"
-    node -e 'fetch(process.argv[1]).then(async r=>{if(!r.ok)throw new Error("HTTP "+r.status);require("fs").writeFileSync(process.argv[2],Buffer.from(await r.arrayBuffer()))}).catch(e=>{console.error(e.message);process.exit(1)})' "$url" "$srtp_tarball" \
-      || { log "could not fetch $url: set RELAIS_DEBIAN_MIRROR, or RELAIS_LIBSRTP_TARBALL to a local copy, or RELAIS_LIBSRTP=debian (slower SRTP)"; exit 1; }
-  fi
-  echo "$srtp_sha256  $srtp_tarball" | sha256sum -c --quiet - >&2 \
-    || { log "$srtp_tarball is not libsrtp2_$srtp_version.orig.tar.gz (sha256 mismatch)"; exit 1; }
-  tar -xzf "$srtp_tarball" -C "$work"
   srtp_prefix="$work/srtp-prefix"
-  log "building libsrtp $srtp_version against OpenSSL"
-  (
-    cd "$work/libsrtp-$srtp_version"
-    meson setup build --buildtype release -Db_ndebug=true -Ddefault_library=static \
-      -Dcrypto-library=openssl -Dtests=enabled -Dpcap-tests=disabled -Ddoc=disabled \
-      --prefix "$srtp_prefix" --libdir lib >&2
-    ninja -C build >&2
-    meson test -C build --print-errorlogs >&2
-    ninja -C build install >&2
-  )
+  build_libsrtp_openssl "$srtp_prefix" || { log "or RELAIS_LIBSRTP=debian (Debian's binary libsrtp2, slower SRTP)"; exit 1; }
+fi
+uring_prefix=""
+if [ "$uring_variant" = on ]; then
+  uring_prefix="$work/uring-prefix"
+  build_liburing "$uring_prefix" || { log "or RELAIS_LIBURING=off (one sendmsg per packet and receiver)"; exit 1; }
 fi
 
 # 2. Bookworm's meson is 1.0.1; the worker's build file uses nothing newer than 1.0.
@@ -111,7 +106,9 @@ sed -i 's/(operationType == BIO_CB_RETURN)/((operationType \& BIO_CB_RETURN) != 
 log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 (
   cd "$src"
-  meson setup build --buildtype release -Db_ndebug=true -Dms_disable_liburing=true \
+  uring_options=(-Dms_disable_liburing=true)
+  [ -n "$uring_prefix" ] && uring_options=(-Dms_disable_liburing=false -Dliburing:relais_uring_prefix="$uring_prefix")
+  meson setup build --buildtype release -Db_ndebug=true "${uring_options[@]}" \
     -Dlibsrtp3:relais_srtp_prefix="$srtp_prefix" >&2
   # The generated FlatBuffers headers are not declared as inputs of the worker target: make them first.
   ninja -C build fbs/FBS >&2
@@ -121,5 +118,5 @@ log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 mkdir -p "$cache_dir"
 install -m 0755 "$src/build/mediasoup-worker" "$bin.tmp"
 mv "$bin.tmp" "$bin"
-log "built $bin (SRTP: $srtp_variant)"
+log "built $bin (SRTP: $srtp_variant, liburing: $uring_variant)"
 link_into_project
