@@ -8,7 +8,7 @@
  * and appends a row to BENCHMARKS.md.
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,7 @@ async function startTarget(script: string): Promise<Target> {
   });
   const next = <T>(type: string): Promise<T> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${script}: no ${type}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`${script}: no ${type}`)), 90_000);
       const on = (message: { type: string }): void => {
         if (message.type !== type) return;
         clearTimeout(timer);
@@ -131,15 +131,27 @@ interface Measured {
   /** Transports whose ICE left 'connected' (consent lapsed), by direction; relais only. */
   iceDisconnects: { send: number; recv: number };
   listenIp: string;
-  /** Which SRTP the running worker uses, read from its memory map (see srtpOf). */
+  /** Which SRTP and send path the running worker uses (see workerIoOf). */
   workerSrtp: string;
 }
 
-/** Debian's shared libsrtp2 does its crypto through NSS; the build script's default links libsrtp statically against OpenSSL. */
-function srtpOf(workerPid: number | undefined): string {
+/**
+ * How the running worker encrypts and sends: Debian's shared libsrtp2 does its crypto through
+ * NSS (the build script's default links libsrtp statically against OpenSSL), and a worker
+ * built with liburing holds an io_uring descriptor.
+ */
+function workerIoOf(workerPid: number | undefined): string {
   if (workerPid === undefined) return 'unknown';
   const maps = readFileSync(`/proc/${workerPid}/maps`, 'utf8');
-  return /libsrtp2\.so/.test(maps) ? 'libsrtp2 shared (Debian, NSS)' : 'libsrtp static (OpenSSL)';
+  const srtp = /libsrtp2\.so/.test(maps) ? 'libsrtp2 shared (Debian, NSS)' : 'libsrtp static (OpenSSL)';
+  const fds = readdirSync(`/proc/${workerPid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${workerPid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  return `${srtp}, ${fds.includes('anon_inode:[io_uring]') ? 'io_uring sends' : 'sendmsg per packet'}`;
 }
 
 async function measure(script: string, label: string): Promise<Measured> {
@@ -201,7 +213,7 @@ async function measure(script: string, label: string): Promise<Measured> {
       rssSteadyBytes,
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
-      workerSrtp: srtpOf(target.workerPids[0]),
+      workerSrtp: workerIoOf(target.workerPids[0]),
       speakerToSfuLost,
       ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
       iceDisconnects: { send: iceEvents.filter((e) => e.direction === 'send').length, recv: iceEvents.filter((e) => e.direction === 'recv').length },
