@@ -12,9 +12,10 @@ RUN apt-get update -q \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # Built before npm ci, so mediasoup's postinstall sees MEDIASOUP_WORKER_BIN and skips GitHub.
-# libsrtp's source comes from Debian's archive too (RELAIS_DEBIAN_MIRROR for a local mirror).
+# libsrtp's and liburing's sources come from Debian's archive too (RELAIS_DEBIAN_MIRROR: a local mirror).
 ARG RELAIS_DEBIAN_MIRROR
 ARG RELAIS_LIBSRTP
+ARG RELAIS_LIBURING
 RUN RELAIS_WORKER_CACHE=/opt/relais/worker-cache bash scripts/build-mediasoup-worker.sh \
  && cp --dereference .worker/mediasoup-worker /opt/relais/mediasoup-worker
 ENV MEDIASOUP_WORKER_BIN=/opt/relais/mediasoup-worker \
