@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { TokenVerifier, type RevocationList } from './auth/tokenVerifier.js';
+import { InMemoryRevocations } from './auth/revocations.js';
+import { TokenVerifier } from './auth/tokenVerifier.js';
 import type { IssuerKey } from './auth/tokenIssuer.js';
 import type { RelaisConfig } from './config/config.js';
+import { createAdminApi } from './http/adminApi.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import type { Logger } from './observability/logger.js';
@@ -15,7 +17,6 @@ import { SignallingServer } from './signalling/SignallingServer.js';
 export interface RelaisServerOptions {
   config: RelaisConfig;
   logger: Logger;
-  revocations?: RevocationList;
 }
 
 /**
@@ -27,6 +28,8 @@ export class RelaisServer {
   readonly httpServer: http.Server | https.Server;
   readonly signalling: SignallingServer;
   readonly metrics = new RelaisMetrics();
+  /** Tokens and people revoked through the admin API; asked at every connection. */
+  readonly revocations = new InMemoryRevocations();
   /** The key tokens for this server are signed with, when this server knows it (HS256 or dev). */
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
@@ -49,7 +52,7 @@ export class RelaisServer {
     this.usesThrowawayKey = !jwt.publicKeyFile && !jwt.secret;
     const claimsCheck = { ...(jwt.issuer ? { issuer: jwt.issuer } : {}), ...(jwt.audience ? { audience: jwt.audience } : {}) };
     this.issuerKey = jwt.algorithm === 'HS256' ? { algorithm: 'HS256', key: verifierKey, ...claimsCheck } : undefined;
-    const verifier = new TokenVerifier({ algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck }, options.revocations);
+    const verifier = new TokenVerifier({ algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck }, this.revocations);
 
     this.pool = new WorkerPool({
       workers: config.media.workers,
@@ -60,6 +63,15 @@ export class RelaisServer {
       logger: logger.child({ component: 'media' }),
     });
     this.pool.on('workerDied', () => this.metrics.workerDeaths.inc());
+    const admin = createAdminApi(
+      config.admin.key,
+      {
+        revocations: this.revocations,
+        endRevokedSessions: (entry) => this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
+        rooms: () => this.signalling.roomOverview(),
+      },
+      logger.child({ component: 'admin' }),
+    );
     const app = createHttpApp(
       {
         ready: () => this.started && this.pool.ready,
@@ -71,6 +83,7 @@ export class RelaisServer {
         this.metrics.participants.set(this.signalling.participantCount());
         this.metrics.workers.set(this.pool.size);
       },
+      admin,
     );
     this.httpServer = config.http.tls
       ? https.createServer({ cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) }, app)

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { issueToken } from '../../server/src/auth/tokenIssuer.js';
 import type { Page } from 'puppeteer-core';
 import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
-import { clickJoin, openLink } from '../support/browserMeeting.js';
+import { clickJoin, openLink, waitConnected } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+const ADMIN_KEY = 'relais-admin-key-for-e2e-tests-0123456789abcdef';
 
 describe('e2e: access links', function () {
   this.timeout(90_000);
@@ -16,7 +18,7 @@ describe('e2e: access links', function () {
   let page: Page | undefined;
 
   before(async function () {
-    server = await startTestServer({ RELAIS_LOG_LEVEL: 'info' });
+    server = await startTestServer({ RELAIS_LOG_LEVEL: 'info', RELAIS_ADMIN_KEY: ADMIN_KEY });
     browser = await launchBrowser();
   });
 
@@ -70,6 +72,35 @@ describe('e2e: access links', function () {
     assert.match(shown.text, /a expiré/);
     assert.equal(shown.controls, 0);
     await eventually('the audit event', async () => authFailures().slice(before).some((line) => /expired/i.test(String(line.reason))));
+  });
+
+  it('access revoked by an administrator during a briefing: said in words, no way back in', async function () {
+    page = await browser.page();
+    const token = server.token({ room: 'point-de-situation', role: 'listener', sub: 'prefecture-59-poste-3', name: 'Préfecture 59' });
+    await openLink(page, server.url, token);
+    await clickJoin(page);
+    await waitConnected(page);
+    const response = await fetch(`${server.url}/admin/revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'prefecture-59-poste-3', reason: 'poste déclaré volé' }),
+    });
+    assert.equal(response.status, 201);
+    await page.waitForSelector('main[data-view="ended"]', { timeout: 15_000 });
+    const shown = await page.$eval('main', (main) => ({
+      text: main.textContent ?? '',
+      actions: [...main.querySelectorAll('button')].map((b) => (b as HTMLElement).dataset.action),
+    }));
+    assert.match(shown.text, /Votre accès a été révoqué par un administrateur\./);
+    assert.ok(!shown.actions.includes('rejoin'), 'no way back in with the revoked link');
+    // The same link again, in a new tab: the server refuses it, and the page says why.
+    await page.close();
+    page = await browser.page();
+    await openLink(page, server.url, token);
+    await clickJoin(page);
+    const refused = await refusalShown();
+    assert.equal(refused.title, 'Lien d’accès refusé');
+    assert.match(refused.text, /révoqué/);
   });
 
   it('a link without a usable token says so', async function () {

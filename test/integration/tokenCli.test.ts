@@ -28,6 +28,8 @@ describe('token CLI (npm run token)', function () {
     assert.equal(claims.name, 'Préfète Martin');
     assert.equal(claims.role, 'moderator');
     assert.ok(claims.exp - Math.floor(Date.now() / 1000) <= 1800);
+    // What an operator pastes into the admin API to revoke this token or this person.
+    assert.match(result.stdout, new RegExp(`^id:    jti=${claims.jti} sub=${claims.sub}$`, 'm'));
   });
 
   it('explains what is wrong instead of minting a bad token', () => {

@@ -71,7 +71,7 @@ describe('token verification', () => {
   it('refuses a revoked token id', () => {
     const token = issueToken({ algorithm: 'HS256', key: SECRET }, base);
     const jti = (jwt.decode(token) as { jti: string }).jti;
-    const revoking = new TokenVerifier({ algorithm: 'HS256', key: SECRET }, { isRevoked: (id) => id === jti });
+    const revoking = new TokenVerifier({ algorithm: 'HS256', key: SECRET }, { isRevoked: (claims) => claims.jti === jti });
     refusal(() => revoking.verify(token), /revoked/);
   });
 

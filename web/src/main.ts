@@ -36,8 +36,9 @@ function webRtcMissing(): string | undefined {
 function refusal(error: unknown): void {
   const detail = error instanceof RequestFailed ? error.message : error instanceof Error ? error.message : String(error);
   const expired = /expired/i.test(detail);
+  const revoked = /revoked/i.test(detail);
   showMessage(root, 'error', expired ? t('expiredTokenTitle') : t('badTokenTitle'), [
-    expired ? t('expiredTokenBody') : t('badTokenBody'),
+    expired ? t('expiredTokenBody') : revoked ? t('revokedTokenBody') : t('badTokenBody'),
     t('serverSaid', { message: detail }),
   ]);
 }

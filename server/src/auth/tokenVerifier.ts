@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { RelaisError } from '../domain/errors.js';
 import { claimsSchema, type RelaisClaims } from './claims.js';
+import { noRevocations, type RevocationList } from './revocations.js';
 
 export interface VerifierKey {
   algorithm: 'HS256' | 'RS256' | 'ES256';
@@ -9,13 +10,6 @@ export interface VerifierKey {
   issuer?: string;
   audience?: string;
 }
-
-/** Token ids an operator has revoked. In-memory here; the cluster adapter shares it. */
-export interface RevocationList {
-  isRevoked(jti: string): boolean;
-}
-
-export const noRevocations: RevocationList = { isRevoked: () => false };
 
 /**
  * Verifies a relais access token. The algorithm is pinned by configuration, so `alg: none`
@@ -49,7 +43,7 @@ export class TokenVerifier {
       const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || 'claims'))].join(', ');
       throw new RelaisError('UNAUTHORIZED', `The access token lacks valid claims: ${fields}.`);
     }
-    if (parsed.data.jti && this.revocations.isRevoked(parsed.data.jti)) {
+    if (this.revocations.isRevoked(parsed.data, now)) {
       throw new RelaisError('UNAUTHORIZED', 'The access token has been revoked.');
     }
     return parsed.data;

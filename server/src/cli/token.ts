@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import jsonwebtoken from 'jsonwebtoken';
 import { claimsSchema } from '../auth/claims.js';
 import { issueToken, parseTtl } from '../auth/tokenIssuer.js';
 import { ConfigError, loadConfig } from '../config/config.js';
@@ -84,7 +85,9 @@ function main(): void {
       ...(Object.keys(grants).length ? { grants } : {}),
     },
   );
-  process.stdout.write(`token: ${token}\njoin:  ${config.http.publicUrl}/#token=${token}\n`);
+  // The ids an operator needs to revoke this token (jti) or everything of this person (sub).
+  const { jti, sub } = jsonwebtoken.decode(token) as { jti: string; sub: string };
+  process.stdout.write(`token: ${token}\njoin:  ${config.http.publicUrl}/#token=${token}\nid:    jti=${jti} sub=${sub}\n`);
 }
 
 main();

@@ -30,6 +30,8 @@ const schema = z.object({
   RELAIS_JWT_PUBLIC_KEY_FILE: optionalText,
   RELAIS_JWT_ISSUER: optionalText,
   RELAIS_JWT_AUDIENCE: optionalText,
+  /** Bearer key of the admin API (/admin); without it the API is off. */
+  RELAIS_ADMIN_KEY: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   RELAIS_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   RELAIS_RTC_LISTEN_IP: z.string().min(1).default('127.0.0.1'),
   RELAIS_RTC_ANNOUNCED_ADDRESS: optionalText,
@@ -64,6 +66,7 @@ export interface RelaisConfig {
     consumersPerRouter: number;
   };
   rooms: { maxParticipants: number; demoRoom: string };
+  admin: { key?: string };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
 }
 
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
     },
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
+    admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 
 import type { RelaisMetrics } from '../observability/metrics.js';
 
@@ -13,8 +13,8 @@ export interface HealthSource {
 
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
 
-/** HTTP: the bundled browser client, liveness, readiness and Prometheus metrics. */
-export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refreshGauges: () => void): Express {
+/** HTTP: the bundled browser client, liveness, readiness, Prometheus metrics and the admin API. */
+export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refreshGauges: () => void, admin: Router): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -41,6 +41,8 @@ export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refr
     refreshGauges();
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.use('/admin', admin);
 
   if (existsSync(webDist)) {
     // Hashed assets never change; the page that names them must be revalidated after a deploy.

@@ -48,7 +48,9 @@ export type AuditEvent =
   | 'participant.muted'
   | 'floor.granted'
   | 'floor.revoked'
-  | 'session.expired';
+  | 'session.expired'
+  | 'admin.refused'
+  | 'token.revoked';
 
 export function audit(logger: Logger, event: AuditEvent, fields: Record<string, unknown> = {}, message?: string): void {
   logger.info({ audit: true, event, ...fields }, message ?? event);

@@ -57,6 +57,8 @@ export class SignallingServer {
   private readonly directory: RoomDirectory;
   private readonly rooms = new Map<string, Promise<RoomSession>>();
   private readonly live = new Map<string, RoomSession>();
+  /** Every connected socket's session, joined or not: what an operator's revocation must reach. */
+  private readonly connected = new Set<ClientSession>();
 
   constructor(httpServer: HttpServer | HttpsServer, private readonly options: SignallingOptions) {
     this.directory = new RoomDirectory({ maxParticipants: options.maxParticipantsPerRoom });
@@ -90,8 +92,38 @@ export class SignallingServer {
     return count;
   }
 
+  /** Who is where, by role: for operators (no names, no ids). */
+  roomOverview(): { id: string; participants: number; byRole: Record<string, number> }[] {
+    return [...this.live.values()].map((room) => {
+      const byRole: Record<string, number> = { moderator: 0, speaker: 0, listener: 0 };
+      for (const participant of room.room.all()) byRole[participant.role] = (byRole[participant.role] ?? 0) + 1;
+      return { id: room.id, participants: room.room.size, byRole };
+    });
+  }
+
   room(roomId: string): RoomSession | undefined {
     return this.live.get(roomId);
+  }
+
+  /**
+   * Ends, from the server side, every connected session whose token matches: the client is told
+   * why (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
+   */
+  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: 'revoked'): number {
+    let ended = 0;
+    for (const session of [...this.connected]) {
+      if (session.ended || !match(session.claims)) continue;
+      ended += 1;
+      const room = this.live.get(session.roomId);
+      if (room && room.sessionOf(session.participantId) === session) {
+        room.end(session, reason);
+      } else {
+        session.notify('sessionEnded', { reason });
+        session.dispose();
+        session.socket.disconnect(true);
+      }
+    }
+    return ended;
   }
 
   async close(): Promise<void> {
@@ -124,6 +156,7 @@ export class SignallingServer {
     const claims = (socket.data as { claims: ClientSession['claims'] }).claims;
     const logger = this.options.logger.child({ room: claims.room, participant: claims.sub, role: claims.role });
     const session = new ClientSession(socket, claims, logger);
+    this.connected.add(session);
     session.armExpiry(() => {
       audit(logger, 'session.expired', { room: claims.room, participant: claims.sub });
       const room = this.live.get(session.roomId);
@@ -139,6 +172,7 @@ export class SignallingServer {
       void this.dispatch(session, event, args[0], ack);
     });
     socket.on('disconnect', (reason) => {
+      this.connected.delete(session);
       session.dispose();
       const room = this.live.get(session.roomId);
       room?.leave(session, `disconnect: ${reason}`);

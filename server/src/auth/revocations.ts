@@ -1,0 +1,89 @@
+import { RelaisError } from '../domain/errors.js';
+import type { RelaisClaims } from './claims.js';
+
+/** What a revocation names: one token (its `jti`), or every token of a person (`sub`) issued so far. */
+export type RevocationTarget = { jti: string } | { sub: string };
+
+export interface Revocation {
+  target: RevocationTarget;
+  /** ms since the epoch. */
+  revokedAt: number;
+  /** The entry is dropped then: no token it could match is still valid. */
+  forgetAt: number;
+  reason?: string;
+}
+
+/** Token ids and people an operator has revoked, asked on every connection. */
+export interface RevocationList {
+  isRevoked(claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>, now?: number): boolean;
+}
+
+export const noRevocations: RevocationList = { isRevoked: () => false };
+
+/** No token minted by `npm run token` lives longer; external issuers are told the same in the README. */
+export const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000;
+/** Bounds memory against a runaway script on the admin side. */
+export const MAX_REVOCATIONS = 100_000;
+
+/**
+ * In-memory revocations of one server. Revoking a person (`sub`) refuses the tokens issued up to
+ * that second (by `iat`; tokens without `iat` too), so a fresh token can be issued to them
+ * afterwards, e.g. once a lost laptop is replaced. Entries are forgotten once every token they
+ * could match has expired anyway.
+ */
+export class InMemoryRevocations implements RevocationList {
+  private readonly byJti = new Map<string, Revocation>();
+  private readonly bySub = new Map<string, Revocation>();
+
+  isRevoked(claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>, now: number = Date.now()): boolean {
+    this.forgetExpired(now);
+    if (claims.jti !== undefined && this.byJti.has(claims.jti)) return true;
+    const person = this.bySub.get(claims.sub);
+    return person !== undefined && InMemoryRevocations.matches(person, claims);
+  }
+
+  revoke(target: RevocationTarget, options: { reason?: string; now?: number } = {}): Revocation {
+    const now = options.now ?? Date.now();
+    this.forgetExpired(now);
+    const [map, key] = 'jti' in target ? [this.byJti, target.jti] : [this.bySub, target.sub];
+    if (!map.has(key) && this.size >= MAX_REVOCATIONS) {
+      throw new RelaisError('CONFLICT', `At most ${MAX_REVOCATIONS} revocations are kept at once.`);
+    }
+    const entry: Revocation = {
+      target,
+      revokedAt: now,
+      forgetAt: now + MAX_TOKEN_LIFETIME_MS,
+      ...(options.reason ? { reason: options.reason } : {}),
+    };
+    // Re-inserted at the end, so each map stays ordered by forgetAt (see forgetExpired).
+    map.delete(key);
+    map.set(key, entry);
+    return entry;
+  }
+
+  /** Does this revocation apply to a session holding these claims? */
+  static matches(entry: Revocation, claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>): boolean {
+    if ('jti' in entry.target) return claims.jti === entry.target.jti;
+    // iat has a one-second granularity: a token issued in the revocation's own second is refused.
+    return claims.sub === entry.target.sub && (claims.iat === undefined || claims.iat <= Math.floor(entry.revokedAt / 1000));
+  }
+
+  list(now: number = Date.now()): Revocation[] {
+    this.forgetExpired(now);
+    return [...this.byJti.values(), ...this.bySub.values()].sort((a, b) => a.revokedAt - b.revokedAt);
+  }
+
+  get size(): number {
+    return this.byJti.size + this.bySub.size;
+  }
+
+  /** Maps iterate in insertion order, which is forgetAt order: stop at the first live entry. */
+  private forgetExpired(now: number): void {
+    for (const map of [this.byJti, this.bySub]) {
+      for (const [key, entry] of map) {
+        if (entry.forgetAt > now) break;
+        map.delete(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { InMemoryRevocations, type Revocation, type RevocationTarget } from '../auth/revocations.js';
+import { RelaisError, type ErrorCode } from '../domain/errors.js';
+import { audit, type Logger } from '../observability/logger.js';
+
+/** What the admin API needs from the running server; the composition root provides it. */
+export interface AdminBackend {
+  revocations: InMemoryRevocations;
+  /** Ends the live sessions a new revocation applies to; returns how many. */
+  endRevokedSessions(entry: Revocation): number;
+  rooms(): { id: string; participants: number; byRole: Record<string, number> }[];
+}
+
+const idText = z.string().trim().min(1).max(200);
+const revocationBody = z.union([
+  z.object({ jti: idText, reason: z.string().trim().max(200).optional() }).strict(),
+  z.object({ sub: idText, reason: z.string().trim().max(200).optional() }).strict(),
+]);
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  INVALID_REQUEST: 400,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  CONFLICT: 409,
+  INTERNAL: 500,
+};
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function sendError(res: Response, code: ErrorCode, message: string): void {
+  res.status(HTTP_STATUS[code]).json({ code, message });
+}
+
+function view(entry: Revocation) {
+  return {
+    ...entry.target,
+    revokedAt: new Date(entry.revokedAt).toISOString(),
+    forgetAt: new Date(entry.forgetAt).toISOString(),
+    ...(entry.reason ? { reason: entry.reason } : {}),
+  };
+}
+
+/**
+ * The operators' HTTP API under /admin, behind a bearer key (RELAIS_ADMIN_KEY). Without a key
+ * configured it does not exist: every /admin path answers 404. Errors are `{ code, message }`
+ * with the same stable codes as signalling.
+ */
+export function createAdminApi(adminKey: string | undefined, backend: AdminBackend, logger: Logger): Router {
+  const router = express.Router();
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  if (!adminKey) {
+    router.use((_req, res) => sendError(res, 'NOT_FOUND', 'The admin API is disabled on this server (RELAIS_ADMIN_KEY is not set).'));
+    return router;
+  }
+  const expected = digest(adminKey);
+  router.use((req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    // Hashing first gives equal lengths, so the comparison time says nothing about the key.
+    if (match && timingSafeEqual(digest(match[1]!), expected)) return next();
+    audit(logger, 'admin.refused', { address: req.ip, method: req.method, path: req.path });
+    sendError(res, 'UNAUTHORIZED', 'The admin API needs "Authorization: Bearer <RELAIS_ADMIN_KEY>".');
+  });
+  router.use(express.json({ limit: '4kb', strict: true }));
+
+  router.get('/rooms', (_req, res) => {
+    res.json({ rooms: backend.rooms() });
+  });
+
+  router.get('/revocations', (_req, res) => {
+    res.json({ revocations: backend.revocations.list().map(view) });
+  });
+
+  router.post('/revocations', (req, res) => {
+    const parsed = revocationBody.safeParse(req.body);
+    if (!parsed.success) {
+      sendError(res, 'INVALID_REQUEST', 'Send a JSON object with either "jti" (one token) or "sub" (a person), and an optional "reason".');
+      return;
+    }
+    const { reason, ...target } = parsed.data;
+    const entry = backend.revocations.revoke(target as RevocationTarget, reason ? { reason } : {});
+    const sessionsEnded = backend.endRevokedSessions(entry);
+    audit(logger, 'token.revoked', { ...target, sessionsEnded, address: req.ip });
+    res.status(201).json({ revocation: view(entry), sessionsEnded });
+  });
+
+  router.use((_req, res) => sendError(res, 'NOT_FOUND', 'No such admin resource.'));
+  // Malformed or oversized JSON, the revocation cap, anything unforeseen: typed, nothing changed.
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof RelaisError) return sendError(res, error.code, error.message);
+    const status = (error as { status?: number }).status;
+    if (status === 413) return sendError(res, 'INVALID_REQUEST', 'The request body is too large (4 KB at most).');
+    if (status !== undefined && status >= 400 && status < 500) return sendError(res, 'INVALID_REQUEST', 'The request body is not valid JSON.');
+    logger.error({ err: error }, 'admin request failed');
+    sendError(res, 'INTERNAL', 'The server could not complete this request.');
+  });
+  return router;
+}
