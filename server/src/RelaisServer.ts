@@ -69,6 +69,7 @@ export class RelaisServer {
         revocations: this.revocations,
         endRevokedSessions: (entry) => this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
         rooms: () => this.signalling.roomOverview(),
+        closeRoom: (roomId) => this.signalling.endSessions((claims) => claims.room === roomId, 'room-closed'),
       },
       logger.child({ component: 'admin' }),
     );

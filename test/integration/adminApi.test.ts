@@ -139,6 +139,49 @@ describe('admin API: revoking access (real server, real worker, socket.io client
   });
 });
 
+describe('admin API: closing a room (real server, real worker, socket.io clients)', function () {
+  this.timeout(30_000);
+  let t: TestServer;
+  const clients: SignallingClient[] = [];
+  before(async () => {
+    t = await startTestServer({ RELAIS_ADMIN_KEY: ADMIN_KEY });
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  async function joinWith(room: string, role: 'moderator' | 'speaker' | 'listener', sub: string): Promise<SignallingClient> {
+    const client = await SignallingClient.connect(t.url, t.token({ room, role, sub }));
+    clients.push(client);
+    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
+    await client.request('join', { rtpCapabilities });
+    return client;
+  }
+
+  it('ends the meeting for everyone in it and nobody else; bad or empty rooms change nothing', async () => {
+    const inRoom = [await joinWith('compromise', 'moderator', 'm'), await joinWith('compromise', 'speaker', 's'), await joinWith('compromise', 'listener', 'l')];
+    const elsewhere = await joinWith('other-cell', 'speaker', 's');
+
+    assert.equal((await admin(t, 'DELETE', '/rooms/a%20room')).status, 400);
+    const empty = await admin(t, 'DELETE', '/rooms/nobody-here');
+    assert.equal(empty.status, 404);
+    assert.equal(empty.body.code, 'NOT_FOUND');
+    assert.equal(t.server.signalling.room('compromise')?.room.size, 3, 'refused calls closed nothing');
+
+    const answer = await admin(t, 'DELETE', '/rooms/compromise');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { room: 'compromise', sessionsEnded: 3 });
+    for (const client of inRoom) assert.deepEqual(await client.next('sessionEnded'), { reason: 'room-closed' });
+    await waitUntil(() => t.server.signalling.room('compromise') === undefined, 'the room freed');
+    assert.ok(elsewhere.socket.connected);
+    assert.equal(t.server.signalling.room('other-cell')?.room.size, 1);
+    assert.ok(t.logs.some((l) => l.audit === true && l.event === 'room.closed' && l.room === 'compromise' && l.sessionsEnded === 3));
+  });
+});
+
 describe('admin API without RELAIS_ADMIN_KEY', function () {
   this.timeout(30_000);
   let t: TestServer;

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { ROOM_ID_PATTERN } from '../auth/claims.js';
 import { InMemoryRevocations, type Revocation, type RevocationTarget } from '../auth/revocations.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import { audit, type Logger } from '../observability/logger.js';
@@ -11,6 +12,8 @@ export interface AdminBackend {
   /** Ends the live sessions a new revocation applies to; returns how many. */
   endRevokedSessions(entry: Revocation): number;
   rooms(): { id: string; participants: number; byRole: Record<string, number> }[];
+  /** Ends every session connected to the room; returns how many. */
+  closeRoom(roomId: string): number;
 }
 
 const idText = z.string().trim().min(1).max(200);
@@ -74,6 +77,23 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
 
   router.get('/rooms', (_req, res) => {
     res.json({ rooms: backend.rooms() });
+  });
+
+  // Ends a meeting for everyone in it (a compromised or finished room). Their tokens stay valid:
+  // revoke them too if they must not come back.
+  router.delete('/rooms/:room', (req, res) => {
+    const roomId = req.params.room ?? '';
+    if (!ROOM_ID_PATTERN.test(roomId)) {
+      sendError(res, 'INVALID_REQUEST', 'A room id is 1-64 characters of A-Z a-z 0-9 _ . -');
+      return;
+    }
+    const sessionsEnded = backend.closeRoom(roomId);
+    if (sessionsEnded === 0) {
+      sendError(res, 'NOT_FOUND', `Nobody is connected to room "${roomId}".`);
+      return;
+    }
+    audit(logger, 'room.closed', { room: roomId, sessionsEnded, address: req.ip });
+    res.json({ room: roomId, sessionsEnded });
   });
 
   router.get('/revocations', (_req, res) => {

@@ -50,7 +50,8 @@ export type AuditEvent =
   | 'floor.revoked'
   | 'session.expired'
   | 'admin.refused'
-  | 'token.revoked';
+  | 'token.revoked'
+  | 'room.closed';
 
 export function audit(logger: Logger, event: AuditEvent, fields: Record<string, unknown> = {}, message?: string): void {
   logger.info({ audit: true, event, ...fields }, message ?? event);

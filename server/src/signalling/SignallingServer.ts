@@ -109,7 +109,7 @@ export class SignallingServer {
    * Ends, from the server side, every connected session whose token matches: the client is told
    * why (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
    */
-  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: 'revoked'): number {
+  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: 'revoked' | 'room-closed'): number {
     let ended = 0;
     for (const session of [...this.connected]) {
       if (session.ended || !match(session.claims)) continue;

@@ -145,7 +145,7 @@ export interface Notifications {
   activeSpeaker: { participantId: string | null };
   chatMessage: ChatMessage;
   /** You have been removed, or your session ended (token expired, replaced by a newer tab). */
-  sessionEnded: { reason: 'removed' | 'expired' | 'revoked' | 'replaced' | 'server-shutdown' | 'media-lost' };
+  sessionEnded: { reason: 'removed' | 'expired' | 'revoked' | 'room-closed' | 'replaced' | 'server-shutdown' | 'media-lost' };
   /** Listeners' view of the room, throttled: counts, who speaks, hands raised. */
   roomSummary: { participants: number; speakers: ParticipantView[]; handsRaised: number };
   /** A moderator muted your microphone. */
