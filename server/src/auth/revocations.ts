@@ -20,7 +20,7 @@ export interface RevocationList {
 
 export const noRevocations: RevocationList = { isRevoked: () => false };
 
-/** No token minted by `npm run token` lives longer; external issuers are told the same in the README. */
+/** No token minted by `npm run token` lives longer; config/README.md asks external issuers for the same bound. */
 export const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000;
 /** Bounds memory against a runaway script on the admin side. */
 export const MAX_REVOCATIONS = 100_000;
