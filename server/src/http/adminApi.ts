@@ -5,13 +5,14 @@ import { ROOM_ID_PATTERN } from '../auth/claims.js';
 import { InMemoryRevocations, type Revocation, type RevocationTarget } from '../auth/revocations.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import { audit, type Logger } from '../observability/logger.js';
+import type { RoomOverview } from '../signalling/SignallingServer.js';
 
 /** What the admin API needs from the running server; the composition root provides it. */
 export interface AdminBackend {
   revocations: InMemoryRevocations;
   /** Ends the live sessions a new revocation applies to; returns how many. */
   endRevokedSessions(entry: Revocation): number;
-  rooms(): { id: string; participants: number; byRole: Record<string, number> }[];
+  rooms(): RoomOverview[];
   /** Ends every session connected to the room; returns how many. */
   closeRoom(roomId: string): number;
 }

@@ -9,7 +9,8 @@ import { RoomMedia, type RoomMediaOptions } from '../media/RoomMedia.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { audit, type Logger } from '../observability/logger.js';
 import type { RelaisMetrics } from '../observability/metrics.js';
-import type { Ack, ClientToServerEvents, RequestName, ServerToClientEvents, WireError } from './catalog.js';
+import { ROLES, type Role } from '../domain/roles.js';
+import type { Ack, ClientToServerEvents, Notifications, RequestName, ServerToClientEvents, WireError } from './catalog.js';
 import { ClientSession, type RelaisSocket } from './ClientSession.js';
 import { RoomSession } from './RoomSession.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
@@ -25,6 +26,13 @@ export interface SignallingOptions {
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
 const MAX_MESSAGE_BYTES = 128 * 1024;
+
+/** One open room as operators see it: counts only, no names or ids. */
+export interface RoomOverview {
+  id: string;
+  participants: number;
+  byRole: Record<Role, number>;
+}
 
 type Handler = (room: RoomSession, session: ClientSession, payload: never) => unknown;
 
@@ -93,10 +101,10 @@ export class SignallingServer {
   }
 
   /** Who is where, by role: for operators (no names, no ids). */
-  roomOverview(): { id: string; participants: number; byRole: Record<string, number> }[] {
+  roomOverview(): RoomOverview[] {
     return [...this.live.values()].map((room) => {
-      const byRole: Record<string, number> = { moderator: 0, speaker: 0, listener: 0 };
-      for (const participant of room.room.all()) byRole[participant.role] = (byRole[participant.role] ?? 0) + 1;
+      const byRole = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
+      for (const participant of room.room.all()) byRole[participant.role] += 1;
       return { id: room.id, participants: room.room.size, byRole };
     });
   }
@@ -109,21 +117,23 @@ export class SignallingServer {
    * Ends, from the server side, every connected session whose token matches: the client is told
    * why (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
    */
-  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: 'revoked' | 'room-closed'): number {
+  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: Notifications['sessionEnded']['reason']): number {
     let ended = 0;
     for (const session of [...this.connected]) {
       if (session.ended || !match(session.claims)) continue;
       ended += 1;
-      const room = this.live.get(session.roomId);
-      if (room && room.sessionOf(session.participantId) === session) {
-        room.end(session, reason);
-      } else {
-        session.notify('sessionEnded', { reason });
-        session.dispose();
-        session.socket.disconnect(true);
-      }
+      this.endSession(session, reason);
     }
     return ended;
+  }
+
+  /** Joined or not: the room's `end` also covers a session that never joined (its leave is a no-op). */
+  private endSession(session: ClientSession, reason: Notifications['sessionEnded']['reason']): void {
+    const room = this.live.get(session.roomId);
+    if (room) return room.end(session, reason);
+    session.notify('sessionEnded', { reason });
+    session.dispose();
+    session.socket.disconnect(true);
   }
 
   async close(): Promise<void> {
@@ -159,12 +169,7 @@ export class SignallingServer {
     this.connected.add(session);
     session.armExpiry(() => {
       audit(logger, 'session.expired', { room: claims.room, participant: claims.sub });
-      const room = this.live.get(session.roomId);
-      if (room) room.end(session, 'expired');
-      else {
-        session.notify('sessionEnded', { reason: 'expired' });
-        socket.disconnect(true);
-      }
+      this.endSession(session, 'expired');
     });
 
     socket.onAny((event: string, ...args: unknown[]) => {
