@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { RelaisError } from '../../server/src/domain/errors.js';
-import { MAX_CHAT_LENGTH, Room } from '../../server/src/domain/Room.js';
+import { MAX_CHAT_LENGTH } from '../../server/src/domain/chat.js';
+import { Room } from '../../server/src/domain/Room.js';
 import { RoomDirectory } from '../../server/src/domain/RoomDirectory.js';
 
 function code(fn: () => unknown, expected: string): void {

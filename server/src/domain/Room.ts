@@ -1,8 +1,7 @@
 import { conflict, forbidden, notFound, RelaisError } from './errors.js';
 import { Participant, type ParticipantIdentity } from './Participant.js';
+import { chatTextProblem, MAX_CHAT_LENGTH } from './chat.js';
 import type { Permissions } from './roles.js';
-
-export const MAX_CHAT_LENGTH = 2000;
 
 export interface RoomLimits {
   maxParticipants: number;
@@ -96,8 +95,9 @@ export class Room {
 
   checkChat(participantId: string, text: string): Participant {
     const participant = this.assertAllowed(participantId, 'chat', 'send chat messages');
-    if (text.trim().length === 0) throw new RelaisError('INVALID_REQUEST', 'A chat message cannot be empty.');
-    if (text.length > MAX_CHAT_LENGTH) {
+    const problem = chatTextProblem(text);
+    if (problem === 'empty') throw new RelaisError('INVALID_REQUEST', 'A chat message cannot be empty.');
+    if (problem === 'too-long') {
       throw new RelaisError('INVALID_REQUEST', `A chat message is limited to ${MAX_CHAT_LENGTH} characters.`);
     }
     return participant;

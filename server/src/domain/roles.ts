@@ -78,3 +78,14 @@ export function permissionToPublish(source: MediaSource): keyof Permissions {
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
+
+/** Before joining, a client may do nothing. */
+export const NO_PERMISSIONS: Readonly<Permissions> = {
+  publishAudio: false,
+  publishVideo: false,
+  publishScreen: false,
+  chat: false,
+  raiseHand: false,
+  moderate: false,
+  seeParticipantList: false,
+};

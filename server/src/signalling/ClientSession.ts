@@ -1,10 +1,10 @@
 import type { Socket } from 'socket.io';
 import type { RelaisClaims } from '../auth/claims.js';
 import type { Logger } from '../observability/logger.js';
-import type { ClientToServerEvents, Notifications, NotificationName, ServerToClientEvents } from './catalog.js';
+import type { IncomingEvents, Notifications, NotificationName, ServerToClientEvents } from './catalog.js';
 import { TokenBucket } from './rateLimiter.js';
 
-export type RelaisSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+export type RelaisSocket = Socket<IncomingEvents, ServerToClientEvents>;
 
 /** One connected socket: who it is (from its verified token) and what it has joined. */
 export class ClientSession {

@@ -7,19 +7,19 @@ import { permissionToPublish } from '../domain/roles.js';
 import type { RoomMedia } from '../media/RoomMedia.js';
 import { audit, type Logger } from '../observability/logger.js';
 import type {
-  ClientToServerEvents,
+  IncomingEvents,
   JoinResult,
   NotificationName,
   Notifications,
   ProducerInfo,
-  RequestPayload,
+  ValidPayload,
   RequestResults,
   ServerToClientEvents,
   TransportOptions,
 } from './catalog.js';
 import type { ClientSession } from './ClientSession.js';
 
-type Io = Server<ClientToServerEvents, ServerToClientEvents>;
+type Io = Server<IncomingEvents, ServerToClientEvents>;
 
 /** Listeners get this, throttled, instead of every join and leave (see summaryChanged). */
 export interface RoomSummary {
@@ -158,7 +158,7 @@ export class RoomSession {
     this.onEmpty();
   }
 
-  async createTransport(session: ClientSession, { direction }: RequestPayload<'createTransport'>): Promise<TransportOptions> {
+  async createTransport(session: ClientSession, { direction }: ValidPayload<'createTransport'>): Promise<TransportOptions> {
     const participant = this.participant(session);
     if (direction === 'send') {
       const p = participant.permissions;
@@ -175,18 +175,18 @@ export class RoomSession {
     };
   }
 
-  async connectTransport(session: ClientSession, payload: RequestPayload<'connectTransport'>): Promise<RequestResults['connectTransport']> {
+  async connectTransport(session: ClientSession, payload: ValidPayload<'connectTransport'>): Promise<RequestResults['connectTransport']> {
     const participant = this.participant(session);
     await this.media.connectTransport(participant.id, payload.transportId, payload.dtlsParameters as unknown as types.DtlsParameters);
     return {};
   }
 
-  async restartIce(session: ClientSession, payload: RequestPayload<'restartIce'>): Promise<RequestResults['restartIce']> {
+  async restartIce(session: ClientSession, payload: ValidPayload<'restartIce'>): Promise<RequestResults['restartIce']> {
     const iceParameters = await this.media.restartIce(this.participant(session).id, payload.transportId);
     return { iceParameters: { ...iceParameters } };
   }
 
-  async produce(session: ClientSession, payload: RequestPayload<'produce'>): Promise<RequestResults['produce']> {
+  async produce(session: ClientSession, payload: ValidPayload<'produce'>): Promise<RequestResults['produce']> {
     const participant = this.participant(session);
     this.room.assertAllowed(participant.id, permissionToPublish(payload.source), `publish your ${payload.source}`);
     const producer = await this.media.produce(
@@ -201,7 +201,7 @@ export class RoomSession {
     return { producerId: producer.id };
   }
 
-  closeProducer(session: ClientSession, { producerId }: RequestPayload<'closeProducer'>): RequestResults['closeProducer'] {
+  closeProducer(session: ClientSession, { producerId }: ValidPayload<'closeProducer'>): RequestResults['closeProducer'] {
     this.media.ownProducer(this.participant(session).id, producerId).close();
     return {};
   }
@@ -214,7 +214,7 @@ export class RoomSession {
     return {};
   }
 
-  async consume(session: ClientSession, { producerId }: RequestPayload<'consume'>): Promise<RequestResults['consume']> {
+  async consume(session: ClientSession, { producerId }: ValidPayload<'consume'>): Promise<RequestResults['consume']> {
     const participant = this.participant(session);
     const { consumer, record } = await this.media.consume(participant.id, producerId);
     return {
@@ -228,18 +228,18 @@ export class RoomSession {
     };
   }
 
-  async resumeConsumer(session: ClientSession, { consumerId }: RequestPayload<'resumeConsumer'>): Promise<Record<string, never>> {
+  async resumeConsumer(session: ClientSession, { consumerId }: ValidPayload<'resumeConsumer'>): Promise<Record<string, never>> {
     await this.media.ownConsumer(this.participant(session).id, consumerId).resume();
     return {};
   }
 
   /** Stop receiving something (a listener closing the commander's video). */
-  closeConsumer(session: ClientSession, { consumerId }: RequestPayload<'closeConsumer'>): Record<string, never> {
+  closeConsumer(session: ClientSession, { consumerId }: ValidPayload<'closeConsumer'>): Record<string, never> {
     this.media.ownConsumer(this.participant(session).id, consumerId).close();
     return {};
   }
 
-  async setConsumerLayers(session: ClientSession, payload: RequestPayload<'setConsumerLayers'>): Promise<Record<string, never>> {
+  async setConsumerLayers(session: ClientSession, payload: ValidPayload<'setConsumerLayers'>): Promise<Record<string, never>> {
     const consumer = this.media.ownConsumer(this.participant(session).id, payload.consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') throw invalid('This media has no layers to choose from.');
     await consumer.setPreferredLayers({
@@ -249,19 +249,19 @@ export class RoomSession {
     return {};
   }
 
-  chat(session: ClientSession, { text }: RequestPayload<'chat'>): Record<string, never> {
+  chat(session: ClientSession, { text }: ValidPayload<'chat'>): Record<string, never> {
     const participant = this.room.checkChat(this.participant(session).id, text);
     this.toAll('chatMessage', { from: participant.id, name: participant.name, text, at: Date.now() });
     return {};
   }
 
-  setHand(session: ClientSession, { raised }: RequestPayload<'setHand'>): Record<string, never> {
+  setHand(session: ClientSession, { raised }: ValidPayload<'setHand'>): Record<string, never> {
     const participant = this.room.setHand(this.participant(session).id, raised);
     this.participantChanged(participant);
     return {};
   }
 
-  async muteParticipant(session: ClientSession, { participantId }: RequestPayload<'muteParticipant'>): Promise<Record<string, never>> {
+  async muteParticipant(session: ClientSession, { participantId }: ValidPayload<'muteParticipant'>): Promise<Record<string, never>> {
     const target = this.room.moderate(this.participant(session).id, participantId, 'mute someone');
     const targetSession = this.sessions.get(target.id);
     const mic = this.media.producerList().find((r) => r.peerId === target.id && r.source === 'mic');
@@ -274,7 +274,7 @@ export class RoomSession {
     return {};
   }
 
-  removeParticipant(session: ClientSession, { participantId }: RequestPayload<'removeParticipant'>): Record<string, never> {
+  removeParticipant(session: ClientSession, { participantId }: ValidPayload<'removeParticipant'>): Record<string, never> {
     const target = this.room.moderate(this.participant(session).id, participantId, 'remove someone');
     audit(session.logger, 'participant.removed', { room: this.id, target: target.id });
     const targetSession = this.sessions.get(target.id);
@@ -282,7 +282,7 @@ export class RoomSession {
     return {};
   }
 
-  grantFloor(session: ClientSession, { participantId }: RequestPayload<'grantFloor'>): Record<string, never> {
+  grantFloor(session: ClientSession, { participantId }: ValidPayload<'grantFloor'>): Record<string, never> {
     const target = this.room.grantFloor(this.participant(session).id, participantId);
     audit(session.logger, 'floor.granted', { room: this.id, target: target.id });
     this.sessions.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
@@ -290,7 +290,7 @@ export class RoomSession {
     return {};
   }
 
-  revokeFloor(session: ClientSession, { participantId }: RequestPayload<'revokeFloor'>): Record<string, never> {
+  revokeFloor(session: ClientSession, { participantId }: ValidPayload<'revokeFloor'>): Record<string, never> {
     const target = this.room.revokeFloor(this.participant(session).id, participantId);
     audit(session.logger, 'floor.revoked', { room: this.id, target: target.id });
     // Whatever the floor allowed and the role does not is closed everywhere, now.

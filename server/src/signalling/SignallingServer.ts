@@ -10,7 +10,7 @@ import type { WorkerPool } from '../media/WorkerPool.js';
 import { audit, type Logger } from '../observability/logger.js';
 import type { RelaisMetrics } from '../observability/metrics.js';
 import { ROLES, type Role } from '../domain/roles.js';
-import type { Ack, ClientToServerEvents, Notifications, RequestName, ServerToClientEvents, WireError } from './catalog.js';
+import type { Ack, IncomingEvents, Notifications, RequestName, ServerToClientEvents, WireError } from './catalog.js';
 import { ClientSession, type RelaisSocket } from './ClientSession.js';
 import { RoomSession } from './RoomSession.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
@@ -61,7 +61,7 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
  * catalog, and answers each request with `{ ok, data }` or `{ ok: false, error: { code, message } }`.
  */
 export class SignallingServer {
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly io: Server<IncomingEvents, ServerToClientEvents>;
   private readonly directory: RoomDirectory;
   private readonly rooms = new Map<string, Promise<RoomSession>>();
   private readonly live = new Map<string, RoomSession>();

@@ -8,11 +8,14 @@
  * and its errors are turned into INVALID_REQUEST.
  */
 import { z } from 'zod';
+import { MAX_CHAT_LENGTH } from '../domain/chat.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { ParticipantView } from '../domain/Participant.js';
-import type { MediaSource, Role } from '../domain/roles.js';
+import type { MediaSource, Permissions, Role } from '../domain/roles.js';
+import type { RoomSummary } from '../domain/roomSummary.js';
+import type { RefusalReason, SessionEndReason } from '../domain/sessionEnd.js';
 
-export type { ErrorCode, ParticipantView, MediaSource, Role };
+export type { ErrorCode, ParticipantView, MediaSource, Permissions, Role, RoomSummary, RefusalReason, SessionEndReason };
 
 const id = z.string().min(1).max(100);
 /** An RTP/DTLS/ICE dictionary from mediasoup(-client): a JSON object checked by mediasoup. */
@@ -50,7 +53,8 @@ export const requestSchemas = {
       temporalLayer: z.number().int().min(0).max(2).optional(),
     })
     .strict(),
-  chat: z.object({ text: z.string().max(4000) }).strict(),
+  // Twice the chat limit: the domain refuses a long text with its own words (the limit).
+  chat: z.object({ text: z.string().max(2 * MAX_CHAT_LENGTH) }).strict(),
   setHand: z.object({ raised: z.boolean() }).strict(),
   muteParticipant: z.object({ participantId: id }).strict(),
   removeParticipant: z.object({ participantId: id }).strict(),
@@ -60,7 +64,10 @@ export const requestSchemas = {
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;
-export type RequestPayload<N extends RequestName> = z.infer<(typeof requestSchemas)[N]>;
+/** What a client sends with request N (what the schema accepts). */
+export type RequestPayload<N extends RequestName> = z.input<(typeof requestSchemas)[N]>;
+/** What a handler receives for request N (what the schema produced). */
+export type ValidPayload<N extends RequestName> = z.output<(typeof requestSchemas)[N]>;
 
 export interface TransportOptions {
   id: string;
@@ -89,7 +96,7 @@ export interface JoinResult {
   self: ParticipantView;
   participants: ParticipantView[];
   producers: ProducerInfo[];
-  permissions: Record<string, boolean>;
+  permissions: Permissions;
   /** Who is speaking right now (server-side active speaker detection), if anyone. */
   activeSpeaker: string | null;
 }
@@ -130,6 +137,11 @@ export interface WireError {
   message: string;
 }
 
+/** The `data` of a refused handshake (`connect_error`): the client decides on `reason`. */
+export interface HandshakeRefusal extends WireError {
+  reason: RefusalReason;
+}
+
 export type Ack<N extends RequestName> = { ok: true; data: RequestResults[N] } | { ok: false; error: WireError };
 
 export interface Notifications {
@@ -137,7 +149,7 @@ export interface Notifications {
   participantLeft: { participantId: string };
   participantUpdated: ParticipantView;
   /** Your own permissions changed (floor given or taken back). */
-  permissionsChanged: { permissions: Record<string, boolean> };
+  permissionsChanged: { permissions: Permissions };
   producerAdded: ProducerInfo;
   producerClosed: { producerId: string };
   producerPaused: { producerId: string; paused: boolean };
@@ -145,17 +157,21 @@ export interface Notifications {
   activeSpeaker: { participantId: string | null };
   chatMessage: ChatMessage;
   /** You have been removed, or your session ended (token expired, replaced by a newer tab). */
-  sessionEnded: { reason: 'removed' | 'expired' | 'revoked' | 'room-closed' | 'replaced' | 'server-shutdown' | 'media-lost' };
+  sessionEnded: { reason: SessionEndReason };
   /** Listeners' view of the room, throttled: counts, who speaks, hands raised. */
-  roomSummary: { participants: number; speakers: ParticipantView[]; handsRaised: number };
+  roomSummary: RoomSummary;
   /** A moderator muted your microphone. */
   mutedByModerator: { producerId: string };
 }
 
 export type NotificationName = keyof Notifications;
 
-/** Socket.IO typing for both ends. */
+/** Socket.IO typing for clients: each request with its payload and acknowledgement. */
 export type ClientToServerEvents = {
+  [N in RequestName]: (payload: RequestPayload<N>, ack: (response: Ack<N>) => void) => void;
+};
+/** The server's view of the same events: nothing is trusted before validation. */
+export type IncomingEvents = {
   [N in RequestName]: (payload: unknown, ack: (response: Ack<N>) => void) => void;
 };
 export type ServerToClientEvents = {

@@ -2,6 +2,7 @@
  * Bundled into a page of the relais server by the integration tests: exposes the real
  * ConferenceClient (socket.io-client + mediasoup-client) to puppeteer, without the UI.
  */
+import type { Permissions } from '../../../server/src/domain/roles.js';
 import { ConferenceClient } from '../../../web/src/rtc/ConferenceClient.js';
 
 interface HarnessClient {
@@ -15,7 +16,7 @@ async function join(
   name: string,
   token: string,
   receiveVideo: 'auto' | 'on-request' = 'auto',
-): Promise<{ participantId: string; permissions: Record<string, boolean>; activeSpeaker: string | null }> {
+): Promise<{ participantId: string; permissions: Permissions; activeSpeaker: string | null }> {
   const client = new ConferenceClient({ token, reconnection: false, receiveVideo });
   const joined = await client.connect();
   clients.set(name, { client, joined });

@@ -15,11 +15,13 @@ import type {
   MediaSource,
   Notifications,
   ParticipantView,
+  Permissions,
   ProducerInfo,
   RequestName,
   RequestResults,
   WireError,
 } from '../../../server/src/signalling/catalog.js';
+import { NO_PERMISSIONS } from '../../../server/src/domain/roles.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
@@ -56,7 +58,7 @@ type Events = {
   activeSpeaker: [participantId: string | null];
   chatMessage: [message: ChatMessage];
   roomSummary: [summary: Notifications['roomSummary']];
-  permissionsChanged: [permissions: Record<string, boolean>];
+  permissionsChanged: [permissions: Permissions];
   mutedByModerator: [source: MediaSource];
   sessionEnded: [reason: Notifications['sessionEnded']['reason']];
 };
@@ -79,7 +81,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
   readonly device = new Device();
   state: ConnectionState = 'connecting';
   self: ParticipantView | undefined;
-  permissions: Record<string, boolean> = {};
+  permissions: Permissions = { ...NO_PERMISSIONS };
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<MediaSource, types.Producer>();
@@ -305,7 +307,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
         this.emit('mutedByModerator', own[0]);
       }
     });
-    s.on('permissionsChanged', ({ permissions }: { permissions: Record<string, boolean> }) => {
+    s.on('permissionsChanged', ({ permissions }: { permissions: Permissions }) => {
       this.permissions = permissions;
       for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
       this.emit('permissionsChanged', permissions);
