@@ -30,7 +30,12 @@ const slots: Slot[] = [];
 for (let i = 0; i < workers; i++) {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
   const listen = { ip: '127.0.0.1', port: portBase + i };
-  const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+  const server = await worker.createWebRtcServer({
+    listenInfos: [
+      { protocol: 'udp', ...listen },
+      { protocol: 'tcp', ...listen },
+    ],
+  });
   slots.push({ worker, server, router: undefined, consumers: 0, piped: new Map() });
 }
 const origin = slots[0]!;
@@ -67,16 +72,30 @@ io.on('connection', (socket) => {
   });
   handle('createTransport', async (p) => {
     const slot = p.direction === 'send' ? origin : await routerForReceiver();
-    const transport = await slot.router!.createWebRtcTransport({ webRtcServer: slot.server, enableUdp: true, enableTcp: true, preferUdp: true });
+    const transport = await slot.router!.createWebRtcTransport({
+      webRtcServer: slot.server,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+    });
     transports.set(transport.id, { transport, slot, direction: p.direction });
-    return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
   });
   handle('connectTransport', async (p) => {
-    await transports.get(String(p.transportId))!.transport.connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
+    await transports
+      .get(String(p.transportId))!
+      .transport.connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
     return {};
   });
   handle('produce', async (p) => {
-    const producer = await transports.get(String(p.transportId))!.transport.produce({ kind: 'audio', rtpParameters: p.rtpParameters as types.RtpParameters });
+    const producer = await transports
+      .get(String(p.transportId))!
+      .transport.produce({ kind: 'audio', rtpParameters: p.rtpParameters as types.RtpParameters });
     producers.set(producer.id, producer);
     return { producerId: producer.id };
   });
@@ -120,7 +139,9 @@ process.on('disconnect', stop);
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stop') stop();
   if (message.type === 'producerStats') {
-    void Promise.all([...producers.values()].map((p) => p.getStats())).then((stats) => process.send?.({ type: 'producerStats', stats: stats.flat() }));
+    void Promise.all([...producers.values()].map((p) => p.getStats())).then((stats) =>
+      process.send?.({ type: 'producerStats', stats: stats.flat() }),
+    );
   }
   if (message.type === 'routers') {
     const loads: Record<number, number> = {};
@@ -130,4 +151,10 @@ process.on('message', (message: { type: string }) => {
     process.send?.({ type: 'routers', loads });
   }
 });
-process.send?.({ type: 'ready', url, pid: process.pid, workerPids: slots.map((s) => s.worker.pid), listenIp: '127.0.0.1' });
+process.send?.({
+  type: 'ready',
+  url,
+  pid: process.pid,
+  workerPids: slots.map((s) => s.worker.pid),
+  listenIp: '127.0.0.1',
+});

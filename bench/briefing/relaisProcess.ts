@@ -31,11 +31,14 @@ mediasoup.observer.on('newworker', (worker) =>
         consumers.add(consumer);
         consumer.observer.once('close', () => consumers.delete(consumer));
       });
-      transport.on('icestatechange' as never, ((state: string) => {
-        if (state !== 'connected' && state !== 'completed' && iceEvents.length < 10_000) {
-          iceEvents.push({ state, direction: transport.appData.direction, at: Date.now() });
-        }
-      }) as never);
+      transport.on(
+        'icestatechange' as never,
+        ((state: string) => {
+          if (state !== 'connected' && state !== 'completed' && iceEvents.length < 10_000) {
+            iceEvents.push({ state, direction: transport.appData.direction, at: Date.now() });
+          }
+        }) as never,
+      );
     }),
   ),
 );

@@ -40,7 +40,11 @@ const concurrency = Number(values.concurrency);
 const workers = Number(values.workers);
 const processes = Number(values.processes ?? Math.max(1, Math.ceil(listeners / 300)));
 const perRouter = values['consumers-per-router']!;
-if (![listeners, rampSeconds, durationSeconds, concurrency, workers, processes].every((n) => Number.isInteger(n) && n >= 0)) {
+if (
+  ![listeners, rampSeconds, durationSeconds, concurrency, workers, processes].every(
+    (n) => Number.isInteger(n) && n >= 0,
+  )
+) {
   throw new Error('numeric options must be non-negative integers');
 }
 const SECRET = 'relais-bench-secret-0123456789-abcdefghijklmn';
@@ -55,7 +59,11 @@ interface Target {
   listenIp: string;
   routers(): Promise<Record<string, number>>;
   /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
-  producerStats(): Promise<{ stats: { packetCount?: number; packetsLost?: number }[]; iceEvents?: { state: string; direction: unknown; at: number }[]; sfuSentPackets?: number }>;
+  producerStats(): Promise<{
+    stats: { packetCount?: number; packetsLost?: number }[];
+    iceEvents?: { state: string; direction: unknown; at: number }[];
+    sfuSentPackets?: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -216,8 +224,13 @@ async function measure(script: string, label: string): Promise<Measured> {
       workerSrtp: workerIoOf(target.workerPids[0]),
       speakerToSfuLost,
       ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
-      iceDisconnects: { send: iceEvents.filter((e) => e.direction === 'send').length, recv: iceEvents.filter((e) => e.direction === 'recv').length },
-      ...(relais ? { messagesPerJoin: Number(((messagesAfter - messagesBefore) / Math.max(1, load.joined)).toFixed(2)) } : {}),
+      iceDisconnects: {
+        send: iceEvents.filter((e) => e.direction === 'send').length,
+        recv: iceEvents.filter((e) => e.direction === 'recv').length,
+      },
+      ...(relais
+        ? { messagesPerJoin: Number(((messagesAfter - messagesBefore) / Math.max(1, load.joined)).toFixed(2)) }
+        : {}),
     };
     log(
       `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
@@ -230,7 +243,9 @@ async function measure(script: string, label: string): Promise<Measured> {
 }
 
 function machine(): string {
-  const release = existsSync('/etc/os-release') ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
+  const release = existsSync('/etc/os-release')
+    ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]
+    : undefined;
   const cpus = os.cpus();
   return `${cpus[0]?.model.trim() ?? 'cpu'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${release ?? os.platform()}, Node ${process.version}`;
 }
@@ -281,7 +296,8 @@ const result = {
   baseline: bare ? strip(bare) : null,
   perListener: relais.load.perListener,
 };
-const out = values.out ?? path.join(root, 'bench/results', `briefing-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
+const out =
+  values.out ?? path.join(root, 'bench/results', `briefing-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 log(`wrote ${path.relative(root, out)}`);

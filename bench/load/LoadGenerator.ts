@@ -77,10 +77,16 @@ function localGroup(plan: GroupPlan): Group {
 }
 
 async function childGroup(plan: GroupPlan): Promise<Group> {
-  const child: ChildProcess = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(CHILD, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = (type: string, timeoutMs: number): Promise<{ type: string; report?: GroupReport }> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onMessage = (message: { type: string; report?: GroupReport }): void => {
         if (message.type !== type) return;
         clearTimeout(timer);
@@ -130,7 +136,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const processes = Math.max(0, Math.min(options.processes, 16));
     const shares = Math.max(1, processes);
     const interval = options.listeners > 1 ? (options.rampSeconds * 1000) / options.listeners : 0;
-    const decodeEvery = options.decodeSample > 0 ? Math.max(1, Math.floor(options.listeners / options.decodeSample)) : 0;
+    const decodeEvery =
+      options.decodeSample > 0 ? Math.max(1, Math.floor(options.listeners / options.decodeSample)) : 0;
     const plans: GroupPlan[] = Array.from({ length: shares }, () => ({
       url: options.url,
       listeners: [],
@@ -147,7 +154,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       });
     }
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
-    log(`ramp: ${options.listeners} listeners over ${options.rampSeconds} s, ${shares} group(s), concurrency ${options.concurrency}`);
+    log(
+      `ramp: ${options.listeners} listeners over ${options.rampSeconds} s, ${shares} group(s), concurrency ${options.concurrency}`,
+    );
     const rampStart = performance.now();
     await Promise.all(groups.map((g) => g.run()));
     const rampActualSeconds = (performance.now() - rampStart) / 1000;
@@ -196,7 +205,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       speakerPacketsSent: steadyPackets,
       speakerRefused: speaker.refused,
       speakerLateTicks: speaker.lateTicks,
-      notificationsPerListener: Number((perListener.reduce((s, l) => s + l.notifications, 0) / Math.max(1, perListener.length)).toFixed(2)),
+      notificationsPerListener: Number(
+        (perListener.reduce((s, l) => s + l.notifications, 0) / Math.max(1, perListener.length)).toFixed(2),
+      ),
       signalledMs: stats(ok.flatMap((l) => (l.signalledMs !== undefined ? [l.signalledMs] : []))),
       steadySeconds: Number(steadySeconds.toFixed(2)),
       rampActualSeconds: Number(rampActualSeconds.toFixed(2)),

@@ -53,10 +53,13 @@ if (values.url) {
 // Hard stop: whatever happens, the generator ends.
 const rampSeconds = int('ramp-seconds', values['ramp-seconds'], 0, 3600);
 const durationSeconds = int('duration-seconds', values['duration-seconds'], 1, 3600);
-const deadline = setTimeout(() => {
-  console.error('load generator: hard deadline reached, exiting');
-  process.exit(2);
-}, (rampSeconds + durationSeconds + 180) * 1000);
+const deadline = setTimeout(
+  () => {
+    console.error('load generator: hard deadline reached, exiting');
+    process.exit(2);
+  },
+  (rampSeconds + durationSeconds + 180) * 1000,
+);
 deadline.unref();
 
 try {

@@ -50,13 +50,21 @@ export class ListenerGroup {
       const wait = start + entry.startAtMs - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await acquire();
-      const listener = new RtcListener(entry.id, { url: this.plan.url, token: entry.token, decode: entry.decode, toneHz: this.plan.toneHz });
+      const listener = new RtcListener(entry.id, {
+        url: this.plan.url,
+        token: entry.token,
+        decode: entry.decode,
+        toneHz: this.plan.toneHz,
+      });
       this.listeners.push(listener);
       this.pending.push(
         listener
           .join(this.plan.joinTimeoutMs)
           .then(() => listener.firstAudio(10_000))
-          .then(() => undefined, () => undefined)
+          .then(
+            () => undefined,
+            () => undefined,
+          )
           .finally(release),
       );
     }

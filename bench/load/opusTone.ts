@@ -39,7 +39,8 @@ export class ToneDetector {
   push(payload: Buffer): void {
     if (this.samples.length >= this.maxSamples) return;
     const pcm = Buffer.from(this.decoder.decode(payload));
-    for (let i = 0; i + 3 < pcm.length && this.samples.length < this.maxSamples; i += 4) this.samples.push(pcm.readInt16LE(i));
+    for (let i = 0; i + 3 < pcm.length && this.samples.length < this.maxSamples; i += 4)
+      this.samples.push(pcm.readInt16LE(i));
   }
 
   get full(): boolean {

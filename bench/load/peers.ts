@@ -70,10 +70,14 @@ export class OpusSpeaker {
     const signalling = await LoadSignalling.connect(url, token);
     const pc = loopbackPeer('speaker');
     try {
-      const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>('getRouterRtpCapabilities');
+      const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>(
+        'getRouterRtpCapabilities',
+      );
       const caps = opusCapabilities(rtpCapabilities);
       await signalling.request('join', { rtpCapabilities: caps });
-      const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', { direction: 'send' });
+      const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', {
+        direction: 'send',
+      });
       const payloadType = 111;
       const audio = new Audio('0', 'SendOnly');
       audio.addOpusCodec(payloadType);
@@ -85,10 +89,16 @@ export class OpusSpeaker {
       pc.setLocalDescription();
       const offer = pc.localDescription();
       if (!offer) throw new Error('no local offer');
-      pc.setRemoteDescription(remoteSdp(transport, { mid: '0', payloadType, parameters: { minptime: 10, useinbandfec: 1 } }, 'answer'), 'answer');
+      pc.setRemoteDescription(
+        remoteSdp(transport, { mid: '0', payloadType, parameters: { minptime: 10, useinbandfec: 1 } }, 'answer'),
+        'answer',
+      );
       await signalling.request('connectTransport', {
         transportId: transport.id,
-        dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: localFingerprint(offer.sdp) }] },
+        dtlsParameters: {
+          role: 'client',
+          fingerprints: [{ algorithm: 'sha-256', value: localFingerprint(offer.sdp) }],
+        },
       });
       const { producerId } = await signalling.request<{ producerId: string }>('produce', {
         transportId: transport.id,
@@ -96,7 +106,16 @@ export class OpusSpeaker {
         source: 'mic',
         rtpParameters: {
           mid: '0',
-          codecs: [{ mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
+          codecs: [
+            {
+              mimeType: 'audio/opus',
+              payloadType,
+              clockRate: 48000,
+              channels: 2,
+              parameters: { useinbandfec: 1 },
+              rtcpFeedback: [],
+            },
+          ],
           headerExtensions: [],
           encodings: [{ ssrc }],
           rtcp: { cname, reducedSize: true },
@@ -121,7 +140,8 @@ export class OpusSpeaker {
       if (due - this.sent > 1) this.lateTicks += 1;
       for (let n = 0; this.sent < due && n < 50; n++) {
         const frame = frames[this.sent % frames.length]!;
-        if (!this.track.sendMessageBinary(rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame))) this.refused += 1;
+        if (!this.track.sendMessageBinary(rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame)))
+          this.refused += 1;
         this.seq = (this.seq + 1) & 0xffff;
         this.timestamp = (this.timestamp + 960) >>> 0;
         this.sent += 1;
@@ -202,9 +222,15 @@ export class RtcListener {
     });
     const added: ProducerInfo[] = [];
     signalling.on('producerAdded', (p) => added.push(p as ProducerInfo));
-    const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>('getRouterRtpCapabilities');
-    const joined = await signalling.request<{ producers: ProducerInfo[] }>('join', { rtpCapabilities: opusCapabilities(rtpCapabilities) });
-    const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', { direction: 'recv' });
+    const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>(
+      'getRouterRtpCapabilities',
+    );
+    const joined = await signalling.request<{ producers: ProducerInfo[] }>('join', {
+      rtpCapabilities: opusCapabilities(rtpCapabilities),
+    });
+    const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', {
+      direction: 'recv',
+    });
     const producer = [...joined.producers, ...added].find((p) => p.kind === 'audio');
     if (!producer) throw new Error('no audio producer in the room');
     const consumer = await signalling.request<{
@@ -268,7 +294,8 @@ export class RtcListener {
     try {
       this.countPacket(packet);
     } catch (error) {
-      if (!this.error) this.error = `packet handling: ${(error as Error).message} (header ${packet.subarray(0, 16).toString('hex')})`;
+      if (!this.error)
+        this.error = `packet handling: ${(error as Error).message} (header ${packet.subarray(0, 16).toString('hex')})`;
       this.captured = undefined;
     }
   }

@@ -30,7 +30,9 @@ export interface OpusSection {
 
 /** SDP of mediasoup's side: an offer for a receive transport, an answer for a send transport. */
 export function remoteSdp(transport: TransportInfo, section: OpusSection, kind: 'offer' | 'answer'): string {
-  const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ?? transport.dtlsParameters.fingerprints[0];
+  const fingerprint =
+    transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ??
+    transport.dtlsParameters.fingerprints[0];
   if (!fingerprint) throw new Error('transport has no DTLS fingerprint');
   const udp = transport.iceCandidates.filter((c) => c.protocol === 'udp');
   const fmtp = Object.entries(section.parameters ?? {})

@@ -15,7 +15,13 @@ export class LoadSignalling {
     if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost' && target.hostname !== '[::1]') {
       return Promise.reject(new Error(`the load generator only targets loopback, not ${target.hostname}`));
     }
-    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+    const socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: timeoutMs,
+    });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new LoadSignalling(socket)));
       socket.once('connect_error', (error: Error & { data?: { code: string; message: string } }) => {

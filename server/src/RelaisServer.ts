@@ -50,9 +50,15 @@ export class RelaisServer {
       throw new Error('no token key configured');
     }
     this.usesThrowawayKey = !jwt.publicKeyFile && !jwt.secret;
-    const claimsCheck = { ...(jwt.issuer ? { issuer: jwt.issuer } : {}), ...(jwt.audience ? { audience: jwt.audience } : {}) };
+    const claimsCheck = {
+      ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
+      ...(jwt.audience ? { audience: jwt.audience } : {}),
+    };
     this.issuerKey = jwt.algorithm === 'HS256' ? { algorithm: 'HS256', key: verifierKey, ...claimsCheck } : undefined;
-    const verifier = new TokenVerifier({ algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck }, this.revocations);
+    const verifier = new TokenVerifier(
+      { algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck },
+      this.revocations,
+    );
 
     this.pool = new WorkerPool({
       workers: config.media.workers,
@@ -67,7 +73,8 @@ export class RelaisServer {
       config.admin.key,
       {
         revocations: this.revocations,
-        endRevokedSessions: (entry) => this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
+        endRevokedSessions: (entry) =>
+          this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
         rooms: () => this.signalling.roomOverview(),
         closeRoom: (roomId) => this.signalling.endSessions((claims) => claims.room === roomId, 'room-closed'),
       },
@@ -87,7 +94,10 @@ export class RelaisServer {
       admin,
     );
     this.httpServer = config.http.tls
-      ? https.createServer({ cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) }, app)
+      ? https.createServer(
+          { cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) },
+          app,
+        )
       : http.createServer(app);
     this.signalling = new SignallingServer(this.httpServer, {
       verifier,

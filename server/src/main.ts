@@ -25,10 +25,17 @@ async function main(): Promise<void> {
   if (server.usesThrowawayKey && server.issuerKey) {
     logger.warn('No RELAIS_JWT_SECRET configured: using a throw-away key for this run (development only).');
     const links = ROLES.map((role) => {
-      const token = issueToken(server.issuerKey!, { room: config.rooms.demoRoom, name: `Demo ${role}`, role, ttlSeconds: 4 * 3600 });
+      const token = issueToken(server.issuerKey!, {
+        room: config.rooms.demoRoom,
+        name: `Demo ${role}`,
+        role,
+        ttlSeconds: 4 * 3600,
+      });
       return `  ${role.padEnd(9)} ${server.url}/#token=${token}`;
     });
-    process.stdout.write(`\nrelais demo room "${config.rooms.demoRoom}" — open one link per browser window:\n${links.join('\n')}\n\n`);
+    process.stdout.write(
+      `\nrelais demo room "${config.rooms.demoRoom}" — open one link per browser window:\n${links.join('\n')}\n\n`,
+    );
   }
 
   let stopping = false;

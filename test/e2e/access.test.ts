@@ -46,7 +46,10 @@ describe('e2e: access links', function () {
   }
 
   it('a token signed with the wrong key: refused in words, nothing else offered, audit event logged', async function () {
-    const forged = issueToken({ algorithm: 'HS256', key: 'not-the-server-secret-not-the-server-secret' }, { room: 'cellule', role: 'moderator', name: 'Mallory', ttlSeconds: 600 });
+    const forged = issueToken(
+      { algorithm: 'HS256', key: 'not-the-server-secret-not-the-server-secret' },
+      { room: 'cellule', role: 'moderator', name: 'Mallory', ttlSeconds: 600 },
+    );
     const before = authFailures().length;
     page = await browser.page();
     await openLink(page, server.url, forged);
@@ -56,14 +59,23 @@ describe('e2e: access links', function () {
     assert.equal(shown.title, 'Lien d’accès refusé');
     assert.match(shown.text, /n’est pas valide/);
     assert.equal(shown.controls, 0, 'no button, field or preview is offered');
-    assert.equal(await page.$eval('main h1', (h1) => h1.closest('[role="alert"]') !== null), true, 'announced to screen readers');
+    assert.equal(
+      await page.$eval('main h1', (h1) => h1.closest('[role="alert"]') !== null),
+      true,
+      'announced to screen readers',
+    );
     await eventually('the audit event', async () => authFailures().length > before);
     const event = authFailures().at(-1)!;
     assert.equal(JSON.stringify(event).includes(forged), false, 'the token itself is never logged');
   });
 
   it('an expired token: says it expired, without a camera preview, audit event logged', async function () {
-    const expired = issueToken(server.server.issuerKey!, { room: 'cellule', role: 'speaker', name: 'Paul', ttlSeconds: -60 });
+    const expired = issueToken(server.server.issuerKey!, {
+      room: 'cellule',
+      role: 'speaker',
+      name: 'Paul',
+      ttlSeconds: -60,
+    });
     const before = authFailures().length;
     page = await browser.page();
     await openLink(page, server.url, expired);
@@ -71,12 +83,21 @@ describe('e2e: access links', function () {
     assert.equal(shown.title, 'Lien d’accès expiré');
     assert.match(shown.text, /a expiré/);
     assert.equal(shown.controls, 0);
-    await eventually('the audit event', async () => authFailures().slice(before).some((line) => /expired/i.test(String(line.reason))));
+    await eventually('the audit event', async () =>
+      authFailures()
+        .slice(before)
+        .some((line) => /expired/i.test(String(line.reason))),
+    );
   });
 
   it('access revoked by an administrator during a briefing: said in words, no way back in', async function () {
     page = await browser.page();
-    const token = server.token({ room: 'point-de-situation', role: 'listener', sub: 'prefecture-59-poste-3', name: 'Préfecture 59' });
+    const token = server.token({
+      room: 'point-de-situation',
+      role: 'listener',
+      sub: 'prefecture-59-poste-3',
+      name: 'Préfecture 59',
+    });
     await openLink(page, server.url, token);
     await clickJoin(page);
     await waitConnected(page);
@@ -140,7 +161,9 @@ describe('e2e: access links', function () {
     await clickJoin(page);
     await page.waitForSelector('main[data-view="failed"] h1');
     assert.equal(await page.$eval('main h1', (h1) => h1.textContent), 'Connexion au serveur impossible');
-    const actions = await page.$$eval('main button', (buttons) => buttons.map((b) => (b as HTMLElement).dataset.action));
+    const actions = await page.$$eval('main button', (buttons) =>
+      buttons.map((b) => (b as HTMLElement).dataset.action),
+    );
     assert.deepEqual(actions, ['retry', 'leave']);
   });
 
@@ -149,7 +172,9 @@ describe('e2e: access links', function () {
     await page.evaluateOnNewDocument(() => {
       delete (window as unknown as Record<string, unknown>).RTCPeerConnection;
     });
-    await page.goto(`${server.url}/#token=${server.token({ room: 'cellule', role: 'speaker', sub: 'old', name: 'Vieux navigateur' })}`);
+    await page.goto(
+      `${server.url}/#token=${server.token({ room: 'cellule', role: 'speaker', sub: 'old', name: 'Vieux navigateur' })}`,
+    );
     await page.waitForSelector('main[data-view="unsupported"] h1');
     const title = await page.$eval('main h1', (h1) => h1.textContent);
     assert.equal(title, 'Ce navigateur ne permet pas la visioconférence');

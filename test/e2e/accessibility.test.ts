@@ -8,7 +8,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'puppeteer-core';
 import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
-import { clickJoin, joinMeeting, press, openLink, screenshot, tileAttribute, waitConnected } from '../support/browserMeeting.js';
+import {
+  clickJoin,
+  joinMeeting,
+  press,
+  openLink,
+  screenshot,
+  tileAttribute,
+  waitConnected,
+} from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -26,7 +34,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, not as an inline script: the page's CSP stays on.
   await page.evaluate(axeSource);
   const violations = (await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: unknown[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: unknown[] }> } }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations;
   })) as AxeViolation[];
@@ -48,7 +58,8 @@ describe('e2e: accessibility', function () {
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') {
-      for (const [index, page] of pages.entries()) await screenshot(page, `failed-a11y-${index}.png`).catch(() => undefined);
+      for (const [index, page] of pages.entries())
+        await screenshot(page, `failed-a11y-${index}.png`).catch(() => undefined);
     }
     for (const page of pages.splice(0)) await page.close().catch(() => undefined);
   });
@@ -66,7 +77,11 @@ describe('e2e: accessibility', function () {
 
   it('join screen and meeting view: no serious or critical violations', async function () {
     const alice = await newPage();
-    await openLink(alice, server.url, server.token({ room: 'a11y', role: 'speaker', sub: 'alice', name: 'Alice Martin' }));
+    await openLink(
+      alice,
+      server.url,
+      server.token({ room: 'a11y', role: 'speaker', sub: 'alice', name: 'Alice Martin' }),
+    );
     await alice.waitForSelector('.join-view[data-ready="true"]');
     assert.deepEqual(await seriousViolations(alice), [], 'join screen');
     await screenshot(alice, 'join-view.png');
@@ -75,10 +90,16 @@ describe('e2e: accessibility', function () {
     await eventually('the join screen in English', () => alice.$eval('h1', (h1) => h1.textContent === 'Join “a11y”'));
     assert.equal(await alice.$eval('html', (html) => html.lang), 'en');
     await press(alice, '[data-action="lang"]');
-    await eventually('the join screen in French again', () => alice.$eval('h1', (h1) => h1.textContent === 'Rejoindre « a11y »'));
+    await eventually('the join screen in French again', () =>
+      alice.$eval('h1', (h1) => h1.textContent === 'Rejoindre « a11y »'),
+    );
 
     const bob = await newPage();
-    await joinMeeting(bob, server.url, server.token({ room: 'a11y', role: 'speaker', sub: 'bob', name: 'Bruno Petit' }));
+    await joinMeeting(
+      bob,
+      server.url,
+      server.token({ room: 'a11y', role: 'speaker', sub: 'bob', name: 'Bruno Petit' }),
+    );
     await clickJoin(alice);
     await waitConnected(alice);
     await eventually('Alice to see Bob', async () => (await tileAttribute(alice, 'bob', 'mic')) === 'on');
@@ -92,9 +113,17 @@ describe('e2e: accessibility', function () {
 
   it('listener view and an error page: no serious or critical violations', async function () {
     const speaker = await newPage();
-    await joinMeeting(speaker, server.url, server.token({ room: 'a11y-briefing', role: 'moderator', sub: 'cmd', name: 'Commandant' }));
+    await joinMeeting(
+      speaker,
+      server.url,
+      server.token({ room: 'a11y-briefing', role: 'moderator', sub: 'cmd', name: 'Commandant' }),
+    );
     const listener = await newPage();
-    await openLink(listener, server.url, server.token({ room: 'a11y-briefing', role: 'listener', sub: 'lst', name: 'Préfecture' }));
+    await openLink(
+      listener,
+      server.url,
+      server.token({ room: 'a11y-briefing', role: 'listener', sub: 'lst', name: 'Préfecture' }),
+    );
     await listener.waitForSelector('[data-action="join"]');
     assert.deepEqual(await seriousViolations(listener), [], 'listener join screen');
     await clickJoin(listener);
@@ -109,13 +138,21 @@ describe('e2e: accessibility', function () {
 
   it('the meeting can be used with the keyboard alone, with a visible focus', async function () {
     const page = await newPage();
-    await openLink(page, server.url, server.token({ room: 'a11y-keys', role: 'speaker', sub: 'kb', name: 'Clavier Seul' }));
+    await openLink(
+      page,
+      server.url,
+      server.token({ room: 'a11y-keys', role: 'speaker', sub: 'kb', name: 'Clavier Seul' }),
+    );
     await page.waitForSelector('.join-view[data-ready="true"]');
     // Tab to the join button and press Enter: no mouse.
-    const reached = await eventually('the join button to take the focus', async () => {
-      await page.keyboard.press('Tab');
-      return page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action === 'join');
-    }, 20_000);
+    const reached = await eventually(
+      'the join button to take the focus',
+      async () => {
+        await page.keyboard.press('Tab');
+        return page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action === 'join');
+      },
+      20_000,
+    );
     assert.ok(reached);
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     assert.notEqual(outline, 'none', 'the focused control is outlined');
@@ -127,10 +164,13 @@ describe('e2e: accessibility', function () {
       const action = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action);
       if (action) seen.add(action);
     }
-    for (const action of ['mic', 'camera', 'screen', 'hand', 'leave', 'chat-input', 'chat-send']) assert.ok(seen.has(action), `${action} is reachable by Tab (saw ${[...seen].join(', ')})`);
+    for (const action of ['mic', 'camera', 'screen', 'hand', 'leave', 'chat-input', 'chat-send'])
+      assert.ok(seen.has(action), `${action} is reachable by Tab (saw ${[...seen].join(', ')})`);
     // Space on the focused mic button mutes, as a click would.
     await page.focus('[data-action="mic"]');
     await page.keyboard.press('Space');
-    await eventually('the mic to be muted from the keyboard', () => page.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state === 'off'));
+    await eventually('the mic to be muted from the keyboard', () =>
+      page.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state === 'off'),
+    );
   });
 });

@@ -40,11 +40,19 @@ describe('air-gapped: the client contacts nothing but its server', function () {
     await joinMeeting(page, t.url, t.token({ room: 'airgap', role: 'speaker', sub: 'a', name: 'Agent A' }));
 
     const origin = new URL(t.url).origin;
-    const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(origin.replace('http', 'ws')) && !/^(data|blob):/.test(url));
+    const foreign = requests.filter(
+      (url) =>
+        !url.startsWith(`${origin}/`) && !url.startsWith(origin.replace('http', 'ws')) && !/^(data|blob):/.test(url),
+    );
     assert.deepEqual(foreign, [], 'requests outside the relais origin');
-    assert.ok(requests.some((url) => url.includes('/assets/')), 'the bundled client came from the server');
+    assert.ok(
+      requests.some((url) => url.includes('/assets/')),
+      'the bundled client came from the server',
+    );
 
-    const configs = (await page.evaluate(() => (window as unknown as { __pcConfigs: { iceServers?: unknown[] }[] }).__pcConfigs)) ?? [];
+    const configs =
+      (await page.evaluate(() => (window as unknown as { __pcConfigs: { iceServers?: unknown[] }[] }).__pcConfigs)) ??
+      [];
     assert.ok(configs.length >= 1, 'peer connections were created');
     for (const config of configs) assert.deepEqual(config.iceServers ?? [], [], 'no STUN/TURN server configured');
 

@@ -45,7 +45,10 @@ describe('e2e: crisis meeting in the browser', function () {
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') {
       for (const [index, page] of pages.entries()) {
-        if (!page.isClosed()) await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}-${index}.png`).catch(() => undefined);
+        if (!page.isClosed())
+          await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}-${index}.png`).catch(
+            () => undefined,
+          );
       }
     }
     for (const page of pages.splice(0)) await page.close().catch(() => undefined);
@@ -58,7 +61,13 @@ describe('e2e: crisis meeting in the browser', function () {
     if (tones) rmSync(tones, { recursive: true, force: true });
   });
 
-  async function member(browser: TestBrowser, room: string, sub: string, name: string, role: 'speaker' | 'moderator' = 'speaker'): Promise<Page> {
+  async function member(
+    browser: TestBrowser,
+    room: string,
+    sub: string,
+    name: string,
+    role: 'speaker' | 'moderator' = 'speaker',
+  ): Promise<Page> {
     const page = await browser.page();
     pages.push(page);
     await joinMeeting(page, server.url, server.token({ room, role, sub, name }));
@@ -72,7 +81,10 @@ describe('e2e: crisis meeting in the browser', function () {
     await eventually('Bob to hear Alice’s 440 Hz', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
     await eventually('Alice to hear Bob’s 880 Hz', async () => isTone(await hear(alice, 'bob'), 880), 30_000);
 
-    for (const [page, other] of [[bob, 'alice'], [alice, 'bob']] as const) {
+    for (const [page, other] of [
+      [bob, 'alice'],
+      [alice, 'bob'],
+    ] as const) {
       const first = await eventually(`video from ${other} to be decoded`, () => framesDecoded(page), 30_000);
       await eventually(`more frames from ${other}`, async () => (await framesDecoded(page)) > first, 30_000);
       const pixels = await eventually(`${other}'s tile to show a picture`, async () => {
@@ -82,11 +94,18 @@ describe('e2e: crisis meeting in the browser', function () {
       assert.ok(pixels.width > 0 && pixels.height > 0);
     }
     // Simulcast: the layer asked for suits the tile's size (two tiles side by side: not the top one).
-    const layer = await eventually('a simulcast layer picked for Alice’s tile', () => bob.$eval(`${tileSelector('alice')} video`, (v) => (v as HTMLElement).dataset.layer).catch(() => undefined));
+    const layer = await eventually('a simulcast layer picked for Alice’s tile', () =>
+      bob.$eval(`${tileSelector('alice')} video`, (v) => (v as HTMLElement).dataset.layer).catch(() => undefined),
+    );
     assert.ok(['0', '1'].includes(layer), `layer ${layer} for a ~450 px tile`);
     // The active speaker is highlighted in words, and announced to screen readers at the other side.
     const speaking = await eventually('an active speaker to be shown', () =>
-      bob.$eval('li.tile[data-speaking="true"]', (tile) => ({ id: (tile as HTMLElement).dataset.participantId!, badge: getComputedStyle(tile.querySelector('.badge-speaking')!).display !== 'none' })).catch(() => undefined),
+      bob
+        .$eval('li.tile[data-speaking="true"]', (tile) => ({
+          id: (tile as HTMLElement).dataset.participantId!,
+          badge: getComputedStyle(tile.querySelector('.badge-speaking')!).display !== 'none',
+        }))
+        .catch(() => undefined),
     );
     assert.ok(speaking.badge, 'the speaking badge is visible, not only a border colour');
     await eventually('“… parle” announced at the other side', async () => {
@@ -106,10 +125,20 @@ describe('e2e: crisis meeting in the browser', function () {
     await eventually('Bob to hear Alice', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
 
     await press(alice, '[data-action="mic"]');
-    await eventually('Alice’s mic button to show muted', async () => (await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state)) === 'off');
+    await eventually(
+      'Alice’s mic button to show muted',
+      async () => (await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state)) === 'off',
+    );
     await eventually('Bob to hear silence from Alice', async () => isSilent(await hear(bob, 'alice')), 2_000);
-    await eventually('Bob to see Alice muted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted', 2_000);
-    const badgeVisible = await bob.$eval(`${tileSelector('alice')} .badge-muted`, (el) => getComputedStyle(el).display !== 'none' && (el.textContent ?? '').includes('micro coupé'));
+    await eventually(
+      'Bob to see Alice muted',
+      async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted',
+      2_000,
+    );
+    const badgeVisible = await bob.$eval(
+      `${tileSelector('alice')} .badge-muted`,
+      (el) => getComputedStyle(el).display !== 'none' && (el.textContent ?? '').includes('micro coupé'),
+    );
     assert.ok(badgeVisible, 'the muted badge says so in words');
 
     await press(alice, '[data-action="mic"]');
@@ -131,13 +160,19 @@ describe('e2e: crisis meeting in the browser', function () {
         return original(constraints);
       };
     });
-    await listener.goto(`${server.url}/#token=${server.token({ room: 'briefing', role: 'listener', sub: 'lucie', name: 'Lucie (préfecture)' })}`);
+    await listener.goto(
+      `${server.url}/#token=${server.token({ room: 'briefing', role: 'listener', sub: 'lucie', name: 'Lucie (préfecture)' })}`,
+    );
     await listener.waitForSelector('main[data-view="join"] [data-action="join"]');
     await press(listener, '[data-action="join"]');
     await waitConnected(listener);
     assert.equal(await listener.$eval('main', (m) => (m as HTMLElement).dataset.view), 'listener');
 
-    await eventually('the listener to hear Alice’s 440 Hz', async () => isTone(await hear(listener, 'alice'), 440), 30_000);
+    await eventually(
+      'the listener to hear Alice’s 440 Hz',
+      async () => isTone(await hear(listener, 'alice'), 440),
+      30_000,
+    );
     const state = await listener.evaluate(async () => {
       const client = (window as unknown as RelaisWindow).relais!.client!;
       const produce = (await client.socket.emitWithAck('produce', {
@@ -150,7 +185,9 @@ describe('e2e: crisis meeting in the browser', function () {
         hasSendTransport: client.hasSendTransport(),
         mediaRequests: (window as unknown as { __mediaRequests: number }).__mediaRequests,
         produce,
-        controls: [...document.querySelectorAll<HTMLElement>('.controls button:not([hidden])')].map((b) => b.dataset.action),
+        controls: [...document.querySelectorAll<HTMLElement>('.controls button:not([hidden])')].map(
+          (b) => b.dataset.action,
+        ),
       };
     });
     assert.equal(state.hasSendTransport, false);
@@ -158,17 +195,23 @@ describe('e2e: crisis meeting in the browser', function () {
     assert.equal(state.produce.ok, false);
     assert.equal(state.produce.error?.code, 'FORBIDDEN');
     assert.deepEqual(state.controls, ['hand']);
-    await eventually('the listener to see Alice in the speakers', async () => (await tileIds(listener)).includes('alice'));
+    await eventually('the listener to see Alice in the speakers', async () =>
+      (await tileIds(listener)).includes('alice'),
+    );
 
     // Audio first: Alice's camera is offered, not received, until the listener asks.
     const offer = await listener.waitForSelector('[data-action="watch"]');
     assert.equal(await framesDecoded(listener), 0, 'no video decoded before asking');
     assert.match((await offer!.evaluate((b) => b.textContent)) ?? '', /Alice Martin/);
     await press(listener, '[data-action="watch"]');
-    await eventually('Alice’s video on the listener’s stage', async () => {
-      const shown = await videoPixels(listener, '[data-testid="screen-stage"] video');
-      return shown && shown.brightness > 20;
-    }, 30_000);
+    await eventually(
+      'Alice’s video on the listener’s stage',
+      async () => {
+        const shown = await videoPixels(listener, '[data-testid="screen-stage"] video');
+        return shown && shown.brightness > 20;
+      },
+      30_000,
+    );
     await screenshot(listener, 'listener-view.png');
   });
 
@@ -178,10 +221,17 @@ describe('e2e: crisis meeting in the browser', function () {
 
     await press(alice, '[data-action="screen"]');
     await eventually('Bob to see Alice’s screen on the stage', async () => {
-      const stage = await bob.$eval('[data-testid="screen-stage"]', (el) => ({ hidden: (el as HTMLElement).hidden, who: (el as HTMLElement).dataset.participantId })).catch(() => undefined);
+      const stage = await bob
+        .$eval('[data-testid="screen-stage"]', (el) => ({
+          hidden: (el as HTMLElement).hidden,
+          who: (el as HTMLElement).dataset.participantId,
+        }))
+        .catch(() => undefined);
       return stage && !stage.hidden && stage.who === 'alice';
     });
-    const shown = await eventually('the shared screen to show pixels', () => videoPixels(bob, '[data-testid="screen-stage"] video'));
+    const shown = await eventually('the shared screen to show pixels', () =>
+      videoPixels(bob, '[data-testid="screen-stage"] video'),
+    );
     const tile = await bob.$eval(`${tileSelector('alice')}`, (el) => el.getBoundingClientRect().width);
     const stage = await bob.$eval('[data-testid="screen-stage"]', (el) => el.getBoundingClientRect().width);
     assert.ok(stage > tile * 1.5, `the screen (${stage}px) is shown larger than a tile (${tile}px)`);
@@ -192,22 +242,40 @@ describe('e2e: crisis meeting in the browser', function () {
     await alice.type('#chat-input', text);
     await alice.keyboard.press('Enter');
     const received = await eventually('the chat message at Bob', () =>
-      bob.$$eval('.chat-log li', (items) => items.map((li) => ({ from: (li as HTMLElement).dataset.from, text: li.querySelector('.chat-text')?.textContent, elements: li.querySelectorAll('.chat-text *').length }))).then((items) => items.find((m) => m.from === 'alice')),
+      bob
+        .$$eval('.chat-log li', (items) =>
+          items.map((li) => ({
+            from: (li as HTMLElement).dataset.from,
+            text: li.querySelector('.chat-text')?.textContent,
+            elements: li.querySelectorAll('.chat-text *').length,
+          })),
+        )
+        .then((items) => items.find((m) => m.from === 'alice')),
     );
     assert.equal(received.text, text, 'the message is shown exactly as typed');
     assert.equal(received.elements, 0, 'no markup was created from it');
     assert.equal(await bob.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined);
 
     await press(alice, '[data-action="hand"]');
-    await eventually('Bob to see Alice’s hand raised', async () => (await tileAttribute(bob, 'alice', 'hand')) === 'raised');
-    const handBadge = await bob.$eval(`${tileSelector('alice')} .badge-hand`, (el) => getComputedStyle(el).display !== 'none' && el.textContent);
+    await eventually(
+      'Bob to see Alice’s hand raised',
+      async () => (await tileAttribute(bob, 'alice', 'hand')) === 'raised',
+    );
+    const handBadge = await bob.$eval(
+      `${tileSelector('alice')} .badge-hand`,
+      (el) => getComputedStyle(el).display !== 'none' && el.textContent,
+    );
     assert.ok(handBadge && handBadge.includes('main levée'));
-    await eventually('a screen-reader announcement of the hand', async () => (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')));
+    await eventually('a screen-reader announcement of the hand', async () =>
+      (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')),
+    );
     assert.equal(await alice.$eval('[data-action="hand"]', (b) => (b as HTMLElement).dataset.state), 'on');
     await screenshot(bob, 'meeting-screen-chat-hand.png');
 
     await press(alice, '[data-action="screen"]');
-    await eventually('the stage to close at Bob', () => bob.$eval('[data-testid="screen-stage"]', (el) => (el as HTMLElement).hidden));
+    await eventually('the stage to close at Bob', () =>
+      bob.$eval('[data-testid="screen-stage"]', (el) => (el as HTMLElement).hidden),
+    );
   });
 
   it('leave and rejoin, or a dropped connection, leaves no ghost', async function () {
@@ -229,22 +297,37 @@ describe('e2e: crisis meeting in the browser', function () {
     // A network cut while Alice is muted: the socket drops, the client reconnects on its own.
     await press(alice, '[data-action="mic"]');
     await eventually('Bob to see Alice muted', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted');
-    const micConsumer = () => bob.$eval('audio[data-participant-id="alice"][data-source="mic"]', (a) => (a as HTMLElement).dataset.consumerId).catch(() => undefined);
+    const micConsumer = () =>
+      bob
+        .$eval('audio[data-participant-id="alice"][data-source="mic"]', (a) => (a as HTMLElement).dataset.consumerId)
+        .catch(() => undefined);
     const before = await micConsumer();
     await alice.evaluate(() => (window as unknown as RelaisWindow).relais!.client!.socket.io.engine.close());
     await eventually('Alice to reconnect', () => alice.$('.connection[data-state="connected"]').then(Boolean), 30_000);
     // Bob receives Alice's microphone anew (a new consumer), and it is still muted.
-    await eventually('Bob to receive Alice’s microphone again', async () => {
-      const now = await micConsumer();
-      return now !== undefined && now !== before;
-    }, 30_000);
+    await eventually(
+      'Bob to receive Alice’s microphone again',
+      async () => {
+        const now = await micConsumer();
+        return now !== undefined && now !== before;
+      },
+      30_000,
+    );
     await eventually('Alice still muted at Bob', async () => (await tileAttribute(bob, 'alice', 'mic')) === 'muted');
     assert.ok(isSilent(await hear(bob, 'alice')));
-    assert.equal(await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state), 'off', 'Alice still sees herself muted');
+    assert.equal(
+      await alice.$eval('[data-action="mic"]', (b) => (b as HTMLElement).dataset.state),
+      'off',
+      'Alice still sees herself muted',
+    );
     assert.deepEqual((await tileIds(bob)).sort(), ['alice', 'bob'], 'exactly one Alice at Bob');
     assert.deepEqual((await tileIds(alice)).sort(), ['alice', 'bob'], 'exactly one Bob at Alice');
     await press(alice, '[data-action="mic"]');
-    await eventually('Bob to hear Alice after her reconnect', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
+    await eventually(
+      'Bob to hear Alice after her reconnect',
+      async () => isTone(await hear(bob, 'alice'), 440),
+      30_000,
+    );
   });
 
   it('three members: everyone sees everyone (screenshot)', async function () {
@@ -252,10 +335,14 @@ describe('e2e: crisis meeting in the browser', function () {
     await member(browserB, 'trio', 'bob', 'Bruno Petit');
     await member(browserA, 'trio', 'carole', 'Carole Nguyen');
     for (const other of ['bob', 'carole']) {
-      await eventually(`Alice to see ${other}'s video`, async () => {
-        const shown = await videoPixels(alice, `${tileSelector(other)} video`);
-        return shown && shown.brightness > 20;
-      }, 30_000);
+      await eventually(
+        `Alice to see ${other}'s video`,
+        async () => {
+          const shown = await videoPixels(alice, `${tileSelector(other)} video`);
+          return shown && shown.brightness > 20;
+        },
+        30_000,
+      );
     }
     assert.deepEqual((await tileIds(alice)).sort(), ['alice', 'bob', 'carole']);
     await screenshot(alice, 'meeting-3-participants.png');

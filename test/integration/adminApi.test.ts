@@ -19,7 +19,10 @@ interface Answer {
 async function admin(t: TestServer, method: string, path: string, body?: string, key = ADMIN_KEY): Promise<Answer> {
   const response = await fetch(`${t.url}/admin${path}`, {
     method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body } : {}),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -62,9 +65,19 @@ describe('admin API: revoking access (real server, real worker, socket.io client
       assert.equal(answer.status, 401);
       assert.equal(answer.body.code, 'UNAUTHORIZED');
     }
-    const refused = await admin(t, 'POST', '/revocations', JSON.stringify({ sub: 'anyone' }), 'wrong-key-0123456789-0123456789-0123');
+    const refused = await admin(
+      t,
+      'POST',
+      '/revocations',
+      JSON.stringify({ sub: 'anyone' }),
+      'wrong-key-0123456789-0123456789-0123',
+    );
     assert.equal(refused.status, 401);
-    assert.deepEqual((await admin(t, 'GET', '/revocations')).body, { revocations: [] }, 'a refused request revoked nothing');
+    assert.deepEqual(
+      (await admin(t, 'GET', '/revocations')).body,
+      { revocations: [] },
+      'a refused request revoked nothing',
+    );
     assert.ok(t.logs.filter((l) => l.audit === true && l.event === 'admin.refused').length >= 3);
     assert.ok(!JSON.stringify(t.logs).includes('wrong-key-0123456789'), 'no key in the logs');
   });
@@ -98,7 +111,9 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     const moderator = await joinWith(t.token({ room: 'cell', role: 'moderator', sub: 'mod', name: 'Modératrice' }));
 
     const rooms = await admin(t, 'GET', '/rooms');
-    assert.deepEqual(rooms.body, { rooms: [{ id: 'cell', participants: 2, byRole: { moderator: 1, speaker: 1, listener: 0 } }] });
+    assert.deepEqual(rooms.body, {
+      rooms: [{ id: 'cell', participants: 2, byRole: { moderator: 1, speaker: 1, listener: 0 } }],
+    });
 
     const { jti } = jwt.decode(aliceToken) as { jti: string };
     const answer = await admin(t, 'POST', '/revocations', JSON.stringify({ jti, reason: 'token leaked in a chat' }));
@@ -108,7 +123,10 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     await waitUntil(() => !alice.socket.connected, 'alice disconnected by the server');
     await moderator.next('participantLeft', (p) => p.participantId === 'alice');
 
-    await assert.rejects(SignallingClient.connect(t.url, aliceToken), (e: RequestError) => e.error.code === 'UNAUTHORIZED' && /revoked/.test(e.error.message));
+    await assert.rejects(
+      SignallingClient.connect(t.url, aliceToken),
+      (e: RequestError) => e.error.code === 'UNAUTHORIZED' && /revoked/.test(e.error.message),
+    );
     // The moderator's session carries on.
     assert.ok((await moderator.request('getRouterRtpCapabilities')).rtpCapabilities);
     assert.equal(t.server.signalling.room('cell')?.room.size, 1);
@@ -121,14 +139,23 @@ describe('admin API: revoking access (real server, real worker, socket.io client
   it('revoking a person ends all their sessions, joined or not, and a token issued afterwards works', async () => {
     const inCell = await joinWith(t.token({ room: 'cell-2', role: 'speaker', sub: 'laptop-3' }));
     const inBriefing = await joinWith(t.token({ room: 'briefing', role: 'listener', sub: 'laptop-3' }));
-    const connectedOnly = await SignallingClient.connect(t.url, t.token({ room: 'cell-3', role: 'speaker', sub: 'laptop-3' }));
+    const connectedOnly = await SignallingClient.connect(
+      t.url,
+      t.token({ room: 'cell-3', role: 'speaker', sub: 'laptop-3' }),
+    );
     clients.push(connectedOnly);
     const bystander = await joinWith(t.token({ room: 'cell-2', role: 'speaker', sub: 'bystander' }));
 
-    const answer = await admin(t, 'POST', '/revocations', JSON.stringify({ sub: 'laptop-3', reason: 'laptop reported stolen' }));
+    const answer = await admin(
+      t,
+      'POST',
+      '/revocations',
+      JSON.stringify({ sub: 'laptop-3', reason: 'laptop reported stolen' }),
+    );
     assert.equal(answer.status, 201);
     assert.equal(answer.body.sessionsEnded, 3);
-    for (const client of [inCell, inBriefing, connectedOnly]) assert.deepEqual(await client.next('sessionEnded'), { reason: 'revoked' });
+    for (const client of [inCell, inBriefing, connectedOnly])
+      assert.deepEqual(await client.next('sessionEnded'), { reason: 'revoked' });
     await waitUntil(() => t.server.signalling.room('briefing') === undefined, 'the emptied briefing room freed');
     assert.ok(bystander.socket.connected);
 
@@ -140,7 +167,8 @@ describe('admin API: revoking access (real server, real worker, socket.io client
 
   it('closing a room ends the meeting for everyone in it and nobody else; bad or empty rooms change nothing', async () => {
     const inRoom: SignallingClient[] = [];
-    for (const role of ['moderator', 'speaker', 'listener'] as const) inRoom.push(await joinWith(t.token({ room: 'compromise', role, sub: role })));
+    for (const role of ['moderator', 'speaker', 'listener'] as const)
+      inRoom.push(await joinWith(t.token({ room: 'compromise', role, sub: role })));
     const elsewhere = await joinWith(t.token({ room: 'other-cell', role: 'speaker', sub: 'speaker' }));
 
     assert.equal((await admin(t, 'DELETE', '/rooms/a%20room')).status, 400);
@@ -156,7 +184,11 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     await waitUntil(() => t.server.signalling.room('compromise') === undefined, 'the room freed');
     assert.ok(elsewhere.socket.connected);
     assert.equal(t.server.signalling.room('other-cell')?.room.size, 1);
-    assert.ok(t.logs.some((l) => l.audit === true && l.event === 'room.closed' && l.room === 'compromise' && l.sessionsEnded === 3));
+    assert.ok(
+      t.logs.some(
+        (l) => l.audit === true && l.event === 'room.closed' && l.room === 'compromise' && l.sessionsEnded === 3,
+      ),
+    );
   });
 });
 
@@ -171,8 +203,18 @@ describe('admin API without RELAIS_ADMIN_KEY', function () {
   });
 
   it('does not exist: every /admin path answers 404, whatever key is sent', async () => {
-    for (const [method, path] of [['GET', '/rooms'], ['POST', '/revocations'], ['GET', '/revocations']] as const) {
-      const answer = await admin(t, method, path, method === 'POST' ? JSON.stringify({ sub: 'x' }) : undefined, 'any-key');
+    for (const [method, path] of [
+      ['GET', '/rooms'],
+      ['POST', '/revocations'],
+      ['GET', '/revocations'],
+    ] as const) {
+      const answer = await admin(
+        t,
+        method,
+        path,
+        method === 'POST' ? JSON.stringify({ sub: 'x' }) : undefined,
+        'any-key',
+      );
       assert.equal(answer.status, 404);
       assert.equal(answer.body.code, 'NOT_FOUND');
       assert.match(String(answer.body.message), /RELAIS_ADMIN_KEY/);

@@ -23,16 +23,25 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
 
   before(async () => {
     // A low threshold spreads 50 listeners over both workers' routers.
-    server = await startTestServer({ RELAIS_WORKERS: '2', RELAIS_CONSUMERS_PER_ROUTER: '20', RELAIS_LOG_LEVEL: 'warn' });
+    server = await startTestServer({
+      RELAIS_WORKERS: '2',
+      RELAIS_CONSUMERS_PER_ROUTER: '20',
+      RELAIS_LOG_LEVEL: 'warn',
+    });
     moderator = await SignallingClient.connect(server.url, server.token({ room: ROOM, role: 'moderator', sub: 'mod' }));
     const { rtpCapabilities } = await moderator.request('getRouterRtpCapabilities');
     const joined = await moderator.request('join', { rtpCapabilities });
     for (const p of joined.participants) moderatorView.set(p.id, p);
     moderator.socket.on('participantJoined', (p: ParticipantView) => moderatorView.set(p.id, p));
-    moderator.socket.on('participantLeft', ({ participantId }: { participantId: string }) => moderatorView.delete(participantId));
+    moderator.socket.on('participantLeft', ({ participantId }: { participantId: string }) =>
+      moderatorView.delete(participantId),
+    );
 
     // A listener without media, watching what listeners are shown: the throttled summary.
-    observer = await SignallingClient.connect(server.url, server.token({ room: ROOM, role: 'listener', sub: 'observer' }));
+    observer = await SignallingClient.connect(
+      server.url,
+      server.token({ room: ROOM, role: 'listener', sub: 'observer' }),
+    );
     await observer.request('join', { rtpCapabilities });
 
     result = await runLoad({
@@ -47,7 +56,10 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
       onSteady: () => {
         routerLoads = server.server.signalling.room(ROOM)?.media.routerLoads() ?? {};
         const views = [...moderatorView.values()];
-        viewAtSteady = { listeners: views.filter((p) => p.role === 'listener').length, speakers: views.filter((p) => p.role === 'speaker').length };
+        viewAtSteady = {
+          listeners: views.filter((p) => p.role === 'listener').length,
+          speakers: views.filter((p) => p.role === 'speaker').length,
+        };
       },
     });
     const { perListener: _perListener, ...summary } = result;
@@ -63,8 +75,13 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
   it('joins every listener and each one receives the speaker’s stream', () => {
     assert.equal(result.failedJoins, 0, JSON.stringify(result.errors));
     const silent = result.perListener.filter((l) => l.received === 0);
-    assert.deepEqual(silent.map((l) => l.id), [], 'listeners that received no audio');
-    for (const l of result.perListener) assert.ok(l.received >= l.expected * 0.9, `listener ${l.id} got ${l.received}/${l.expected}`);
+    assert.deepEqual(
+      silent.map((l) => l.id),
+      [],
+      'listeners that received no audio',
+    );
+    for (const l of result.perListener)
+      assert.ok(l.received >= l.expected * 0.9, `listener ${l.id} got ${l.received}/${l.expected}`);
   });
 
   it('delivers the real tone, decoded, to the sampled listeners', () => {
@@ -75,22 +92,34 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
   it('spreads the listeners over more than one router, no router above its share', () => {
     const loads = Object.values(routerLoads);
     assert.ok(loads.length > 1, `routers used: ${JSON.stringify(routerLoads)}`);
-    assert.equal(loads.reduce((a, b) => a + b, 0), LISTENERS, `consumers per router: ${JSON.stringify(routerLoads)}`);
-    for (const load of loads) assert.ok(load > 0 && load <= Math.ceil(LISTENERS / 2) + 1, `unbalanced: ${JSON.stringify(routerLoads)}`);
+    assert.equal(
+      loads.reduce((a, b) => a + b, 0),
+      LISTENERS,
+      `consumers per router: ${JSON.stringify(routerLoads)}`,
+    );
+    for (const load of loads)
+      assert.ok(load > 0 && load <= Math.ceil(LISTENERS / 2) + 1, `unbalanced: ${JSON.stringify(routerLoads)}`);
   });
 
   it('shows the moderator every participant, and listeners the right count', async () => {
     // The load's listeners and the observer are listeners; the load's speaker is the speaker.
     assert.deepEqual(viewAtSteady, { listeners: LISTENERS + 1, speakers: 1 });
-    const summary = await observer.next('roomSummary', (s) => s.participants === LISTENERS + 3, 5_000).catch(() => undefined);
-    const seen = observer.notifications.filter((n) => n.name === 'roomSummary').map((n) => (n.payload as { participants: number }).participants);
+    const summary = await observer
+      .next('roomSummary', (s) => s.participants === LISTENERS + 3, 5_000)
+      .catch(() => undefined);
+    const seen = observer.notifications
+      .filter((n) => n.name === 'roomSummary')
+      .map((n) => (n.payload as { participants: number }).participants);
     assert.ok(summary || seen.includes(LISTENERS + 3), `summaries seen: ${seen.join(',')}`);
   });
 
   it('frees every listener’s media and view when they leave', async () => {
     const deadline = Date.now() + 20_000;
     while (moderatorView.size > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.deepEqual([...moderatorView.values()].map((p) => p.id), ['observer']);
+    assert.deepEqual(
+      [...moderatorView.values()].map((p) => p.id),
+      ['observer'],
+    );
     const counts = server.server.signalling.room(ROOM)?.media.counts();
     assert.equal(counts?.consumers, 0);
     assert.equal(counts?.routers, 1, 'the fan-out router is closed once nobody receives there');

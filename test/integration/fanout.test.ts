@@ -29,21 +29,37 @@ describe('fan-out over workers under concurrent arrivals', function () {
       transportId: send.id,
       kind: 'audio',
       source: 'mic',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 4242 }], rtcp: { cname: 'c' } },
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: 4242 }],
+        rtcp: { cname: 'c' },
+      },
     });
 
     const listeners = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
-        const client = await SignallingClient.connect(t.url, t.token({ room: 'burst', role: 'listener', sub: `l${i}` }));
+        const client = await SignallingClient.connect(
+          t.url,
+          t.token({ room: 'burst', role: 'listener', sub: `l${i}` }),
+        );
         clients.push(client);
         await client.request('join', { rtpCapabilities });
         return client;
       }),
     );
     // All at once, and each listener twice: the second of a pair must be refused, not doubled.
-    const results = await Promise.allSettled(listeners.flatMap((c) => [c.request('createTransport', { direction: 'recv' }), c.request('createTransport', { direction: 'recv' })]));
+    const results = await Promise.allSettled(
+      listeners.flatMap((c) => [
+        c.request('createTransport', { direction: 'recv' }),
+        c.request('createTransport', { direction: 'recv' }),
+      ]),
+    );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 12);
-    assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.error.code === 'CONFLICT'));
+    assert.ok(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason.error.code === 'CONFLICT'),
+    );
 
     const consumed = await Promise.all(listeners.map((c) => c.request('consume', { producerId })));
     assert.equal(consumed.length, 12);

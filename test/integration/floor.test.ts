@@ -24,7 +24,10 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
     chromium = await launchChromium();
     asker = await chromium.open(t.url);
     audience = await chromium.open(t.url);
-    moderator = await SignallingClient.connect(t.url, t.token({ room: 'briefing', role: 'moderator', sub: 'commander', name: 'Commander' }));
+    moderator = await SignallingClient.connect(
+      t.url,
+      t.token({ room: 'briefing', role: 'moderator', sub: 'commander', name: 'Commander' }),
+    );
     const { rtpCapabilities } = await moderator.request('getRouterRtpCapabilities');
     await moderator.request('join', { rtpCapabilities });
   });
@@ -36,10 +39,20 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
   });
 
   it('a listener cannot publish, promote itself or see the participant list', async () => {
-    const joined = await harness(asker, 'join', 'asker', t.token({ room: 'briefing', role: 'listener', sub: 'prefecture-13', name: 'Préfecture 13' }));
+    const joined = await harness(
+      asker,
+      'join',
+      'asker',
+      t.token({ room: 'briefing', role: 'listener', sub: 'prefecture-13', name: 'Préfecture 13' }),
+    );
     assert.equal(joined.permissions.publishAudio, false);
     assert.equal(joined.permissions.seeParticipantList, false);
-    await harness(audience, 'join', 'audience', t.token({ room: 'briefing', role: 'listener', sub: 'prefecture-69', name: 'Préfecture 69' }));
+    await harness(
+      audience,
+      'join',
+      'audience',
+      t.token({ room: 'briefing', role: 'listener', sub: 'prefecture-69', name: 'Préfecture 69' }),
+    );
 
     const produce = await harness(asker, 'request', 'asker', 'createTransport', { direction: 'send' });
     assert.equal(produce.ok, false);
@@ -56,17 +69,27 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
 
     await moderator.request('grantFloor', { participantId: 'prefecture-13' });
     // Live: the same connection, the same token; the client learns it may now speak.
-    await waitFor(async () => (await harness(asker, 'permissions', 'asker')).publishAudio, 10_000, 'permissionsChanged at the listener');
+    await waitFor(
+      async () => (await harness(asker, 'permissions', 'asker')).publishAudio,
+      10_000,
+      'permissionsChanged at the listener',
+    );
     const producers = await harness(asker, 'publish', 'asker', ['mic']);
     assert.equal(producers.length, 1);
     assert.equal(await harness(asker, 'hasSendTransport', 'asker'), true);
 
-    const heard = await waitFor(async () => {
-      const tracks = await harness(audience, 'remoteTracks', 'audience');
-      const stats = await harness(audience, 'stats', 'audience');
-      const audio = stats.filter((s) => s.kind === 'audio').sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
-      return tracks.some((tr) => tr.participantId === 'prefecture-13') && audio && audio.packetsReceived > 50 ? audio : undefined;
-    }, 30_000, 'the other listener to receive the promoted listener’s audio');
+    const heard = await waitFor(
+      async () => {
+        const tracks = await harness(audience, 'remoteTracks', 'audience');
+        const stats = await harness(audience, 'stats', 'audience');
+        const audio = stats.filter((s) => s.kind === 'audio').sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
+        return tracks.some((tr) => tr.participantId === 'prefecture-13') && audio && audio.packetsReceived > 50
+          ? audio
+          : undefined;
+      },
+      30_000,
+      'the other listener to receive the promoted listener’s audio',
+    );
     assert.ok(heard.packetsReceived > 50);
     const loads = t.server.signalling.room('briefing')!.media.routerLoads();
     assert.equal(Object.keys(loads).length, 2, `the room spans both workers: ${JSON.stringify(loads)}`);
@@ -78,12 +101,24 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
     assert.ok(producer, 'producer exists before take-back');
     await moderator.request('revokeFloor', { participantId: 'prefecture-13' });
     await moderator.next('producerClosed', (p) => p.producerId === producer.producer.id);
-    await waitFor(async () => {
-      const tracks = await harness(audience, 'remoteTracks', 'audience');
-      return !tracks.some((tr) => tr.participantId === 'prefecture-13');
-    }, 10_000, 'the audience to drop the track');
-    assert.equal(room.media.producerList().some((r) => r.peerId === 'prefecture-13'), false);
-    const retry = await harness(asker, 'request', 'asker', 'produce', { transportId: 'x', kind: 'audio', rtpParameters: {}, source: 'mic' });
+    await waitFor(
+      async () => {
+        const tracks = await harness(audience, 'remoteTracks', 'audience');
+        return !tracks.some((tr) => tr.participantId === 'prefecture-13');
+      },
+      10_000,
+      'the audience to drop the track',
+    );
+    assert.equal(
+      room.media.producerList().some((r) => r.peerId === 'prefecture-13'),
+      false,
+    );
+    const retry = await harness(asker, 'request', 'asker', 'produce', {
+      transportId: 'x',
+      kind: 'audio',
+      rtpParameters: {},
+      source: 'mic',
+    });
     assert.equal(retry.error?.code, 'FORBIDDEN');
   });
 });

@@ -26,11 +26,29 @@ describe('HTTPS when a certificate and key are configured', function () {
 
   before(function () {
     dir = mkdtempSync(path.join(os.tmpdir(), 'relais-tls-'));
-    const result = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { encoding: 'utf8' });
+    const result = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
   });
 
@@ -40,7 +58,10 @@ describe('HTTPS when a certificate and key are configured', function () {
   });
 
   it('serves health and authenticated signalling over TLS only', async () => {
-    t = await startTestServer({ RELAIS_TLS_CERT_FILE: path.join(dir, 'cert.pem'), RELAIS_TLS_KEY_FILE: path.join(dir, 'key.pem') });
+    t = await startTestServer({
+      RELAIS_TLS_CERT_FILE: path.join(dir, 'cert.pem'),
+      RELAIS_TLS_KEY_FILE: path.join(dir, 'key.pem'),
+    });
     assert.match(t.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const ca = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
     assert.deepEqual(await getHealth(t.url, ca), { status: 200, body: '{"status":"ok"}' });

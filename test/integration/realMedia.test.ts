@@ -34,22 +34,31 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
     assert.equal(producers.length, 2);
 
     await harness(listener, 'join', 'b', server.token({ room: 'ops', role: 'listener', sub: 'bob', name: 'Bob' }));
-    const tracks = await waitFor(async () => {
-      const t = await harness(listener, 'remoteTracks', 'b');
-      return t.length === 2 ? t : undefined;
-    }, 20_000, 'two remote tracks');
+    const tracks = await waitFor(
+      async () => {
+        const t = await harness(listener, 'remoteTracks', 'b');
+        return t.length === 2 ? t : undefined;
+      },
+      20_000,
+      'two remote tracks',
+    );
     assert.deepEqual(tracks.map((t) => `${t.participantId}/${t.source}`).sort(), ['alice/camera', 'alice/mic']);
 
     let last: unknown;
-    const received = await waitFor(async () => {
-      const stats = await harness(listener, 'stats', 'b');
-      last = stats;
-      // mediasoup-client also receives the SFU's bandwidth "probator" video stream: take the busiest.
-      const busiest = (kind: string) => stats.filter((s) => s.kind === kind).sort((x, y) => y.packetsReceived - x.packetsReceived)[0];
-      const audio = busiest('audio');
-      const video = busiest('video');
-      return audio && video && audio.packetsReceived > 50 && video.framesDecoded > 10 ? { audio, video } : undefined;
-    }, 30_000, 'audio packets and decoded video frames at the listener').catch((error: Error) => {
+    const received = await waitFor(
+      async () => {
+        const stats = await harness(listener, 'stats', 'b');
+        last = stats;
+        // mediasoup-client also receives the SFU's bandwidth "probator" video stream: take the busiest.
+        const busiest = (kind: string) =>
+          stats.filter((s) => s.kind === kind).sort((x, y) => y.packetsReceived - x.packetsReceived)[0];
+        const audio = busiest('audio');
+        const video = busiest('video');
+        return audio && video && audio.packetsReceived > 50 && video.framesDecoded > 10 ? { audio, video } : undefined;
+      },
+      30_000,
+      'audio packets and decoded video frames at the listener',
+    ).catch((error: Error) => {
       throw new Error(`${error.message}; last inbound stats: ${JSON.stringify(last)}`);
     });
     assert.ok(received.audio.packetsReceived > 50);
@@ -63,26 +72,51 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
   it('lets a briefing listener receive audio only, and the video on request at the lowest layer', async () => {
     const light = await chromium.open(server.url);
     try {
-      const joined = await harness(light, 'join', 'c', server.token({ room: 'ops', role: 'listener', sub: 'carol' }), 'on-request');
+      const joined = await harness(
+        light,
+        'join',
+        'c',
+        server.token({ room: 'ops', role: 'listener', sub: 'carol' }),
+        'on-request',
+      );
       assert.equal(joined.activeSpeaker, 'alice', 'a late joiner is told who is speaking');
-      const offered = await waitFor(async () => {
-        const video = await harness(light, 'availableVideo', 'c');
-        return video.length === 1 ? video : undefined;
-      }, 10_000, 'the speaker’s video to be offered');
+      const offered = await waitFor(
+        async () => {
+          const video = await harness(light, 'availableVideo', 'c');
+          return video.length === 1 ? video : undefined;
+        },
+        10_000,
+        'the speaker’s video to be offered',
+      );
       await waitFor(async () => (await harness(light, 'remoteTracks', 'c')).length === 1, 10_000, 'audio track');
-      assert.deepEqual((await harness(light, 'remoteTracks', 'c')).map((tr) => tr.kind), ['audio'], 'no video until asked');
+      assert.deepEqual(
+        (await harness(light, 'remoteTracks', 'c')).map((tr) => tr.kind),
+        ['audio'],
+        'no video until asked',
+      );
 
       await harness(light, 'watchVideo', 'c', offered[0]!.producerId);
-      await waitFor(async () => {
-        const stats = await harness(light, 'stats', 'c');
-        return stats.some((s) => s.kind === 'video' && s.framesDecoded > 5);
-      }, 30_000, 'decoded video after asking for it');
+      await waitFor(
+        async () => {
+          const stats = await harness(light, 'stats', 'c');
+          return stats.some((s) => s.kind === 'video' && s.framesDecoded > 5);
+        },
+        30_000,
+        'decoded video after asking for it',
+      );
       const room = server.server.signalling.room('ops')!;
-      const consumer = room.media.ownConsumer('carol', (await harness(light, 'remoteTracks', 'c')).find((tr) => tr.kind === 'video')!.consumerId);
+      const consumer = room.media.ownConsumer(
+        'carol',
+        (await harness(light, 'remoteTracks', 'c')).find((tr) => tr.kind === 'video')!.consumerId,
+      );
       assert.equal(consumer.preferredLayers?.spatialLayer, 0, 'lowest simulcast layer');
 
       await harness(light, 'stopVideo', 'c', offered[0]!.producerId);
-      await waitFor(async () => room.media.counts().consumers === 3, 10_000, 'the video consumer to be closed on the server');
+      await waitFor(
+        async () => room.media.counts().consumers === 3,
+        10_000,
+        'the video consumer to be closed on the server',
+      );
       await harness(light, 'leave', 'c');
     } finally {
       await light.close();

@@ -9,7 +9,9 @@ import { startTestServer, type TestServer } from '../support/server.js';
 /** Opus as a browser would send it: enough for mediasoup to accept a producer. */
 function opusParameters(ssrc: number) {
   return {
-    codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 } }],
+    codecs: [
+      { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 } },
+    ],
     encodings: [{ ssrc }],
     rtcp: { cname: `c${ssrc}` },
   };
@@ -20,7 +22,12 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
   let t: TestServer;
   const clients: SignallingClient[] = [];
 
-  async function connect(room: string, role: 'moderator' | 'speaker' | 'listener', sub: string, ttlSeconds = 600): Promise<SignallingClient> {
+  async function connect(
+    room: string,
+    role: 'moderator' | 'speaker' | 'listener',
+    sub: string,
+    ttlSeconds = 600,
+  ): Promise<SignallingClient> {
     const client = await SignallingClient.connect(t.url, t.token({ room, role, sub, name: sub, ttlSeconds }));
     clients.push(client);
     return client;
@@ -45,20 +52,28 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
 
   describe('authentication in the handshake', () => {
     it('refuses a connection without a token, with a typed error and an audit event', async () => {
-      await assert.rejects(SignallingClient.connect(t.url, undefined), (e: RequestError) => e.error.code === 'UNAUTHORIZED');
+      await assert.rejects(
+        SignallingClient.connect(t.url, undefined),
+        (e: RequestError) => e.error.code === 'UNAUTHORIZED',
+      );
       assert.ok(t.logs.some((l) => l.audit === true && l.event === 'auth.failed'));
     });
 
     it('refuses a forged token and never logs it', async () => {
       const forged = t.token({ room: 'r', role: 'moderator' }).replace(/.{6}$/, 'AAAAAA');
-      await assert.rejects(SignallingClient.connect(t.url, forged), (e: RequestError) => e.error.code === 'UNAUTHORIZED');
+      await assert.rejects(
+        SignallingClient.connect(t.url, forged),
+        (e: RequestError) => e.error.code === 'UNAUTHORIZED',
+      );
       assert.ok(!JSON.stringify(t.logs).includes(forged.split('.')[2]!), 'token signature absent from logs');
     });
 
     it('refuses an expired token', async () => {
       const expired = t.token({ room: 'r', role: 'speaker', ttlSeconds: 1 });
       await new Promise((resolve) => setTimeout(resolve, 2100));
-      await assert.rejects(SignallingClient.connect(t.url, expired), (e: RequestError) => /expired/.test(e.error.message));
+      await assert.rejects(SignallingClient.connect(t.url, expired), (e: RequestError) =>
+        /expired/.test(e.error.message),
+      );
     });
 
     it('ends a session when its token expires during the meeting', async () => {
@@ -88,13 +103,20 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.ok(candidates.every((c) => c.address === '127.0.0.1'));
       const ports = new Set(candidates.map((c) => c.port));
       assert.equal(ports.size, 1, 'one port for UDP and TCP');
-      await assert.rejects(client.request('createTransport', { direction: 'send' }), (e: RequestError) => e.error.code === 'CONFLICT');
+      await assert.rejects(
+        client.request('createTransport', { direction: 'send' }),
+        (e: RequestError) => e.error.code === 'CONFLICT',
+      );
     });
 
     it('lets a speaker produce and another participant consume it, and tells each about the other', async () => {
       const alice = await joinAs('meet', 'speaker', 'alice');
       const bob = await joinAs('meet', 'listener', 'bob');
-      assert.deepEqual(bob.joined.participants.map((p) => p.id), ['alice'], 'a listener sees the speakers');
+      assert.deepEqual(
+        bob.joined.participants.map((p) => p.id),
+        ['alice'],
+        'a listener sees the speakers',
+      );
       // Alice sees everybody, so she hears of Bob's arrival.
       assert.equal((await alice.client.next('participantJoined')).id, 'bob');
 
@@ -123,7 +145,12 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.deepEqual(await bob.client.next('producerClosed'), { producerId });
 
       // Leaving closes the rest, and each closure is told exactly once.
-      const camera = await alice.client.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(1112), source: 'mic' });
+      const camera = await alice.client.request('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        rtpParameters: opusParameters(1112),
+        source: 'mic',
+      });
       await bob.client.next('producerAdded', (p) => p.producerId === camera.producerId);
       await alice.client.request('leave');
       await bob.client.next('producerClosed', (p) => p.producerId === camera.producerId);
@@ -138,7 +165,12 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       const { client } = await joinAs('brief', 'listener', 'lea');
       const transport = await client.refusal('createTransport', { direction: 'send' });
       assert.equal(transport.code, 'FORBIDDEN');
-      const produce = await client.refusal('produce', { transportId: 'x', kind: 'audio', rtpParameters: opusParameters(5), source: 'mic' });
+      const produce = await client.refusal('produce', {
+        transportId: 'x',
+        kind: 'audio',
+        rtpParameters: opusParameters(5),
+        source: 'mic',
+      });
       assert.equal(produce.code, 'FORBIDDEN');
       assert.match(produce.message, /listener/);
     });
@@ -154,13 +186,21 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
     it('keeps a participant inside its own room', async () => {
       const alice = await joinAs('room-a', 'speaker', 'alice');
       const send = await alice.client.request('createTransport', { direction: 'send' });
-      const { producerId } = await alice.client.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(2222), source: 'mic' });
+      const { producerId } = await alice.client.request('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        rtpParameters: opusParameters(2222),
+        source: 'mic',
+      });
       const eve = await joinAs('room-b', 'moderator', 'eve');
       await eve.client.request('createTransport', { direction: 'recv' });
       assert.equal((await eve.client.refusal('consume', { producerId })).code, 'NOT_FOUND');
       assert.equal((await eve.client.refusal('muteParticipant', { participantId: 'alice' })).code, 'NOT_FOUND');
       assert.equal((await eve.client.refusal('closeProducer', { producerId })).code, 'NOT_FOUND');
-      assert.equal(eve.client.notifications.some((n) => n.name === 'producerAdded'), false);
+      assert.equal(
+        eve.client.notifications.some((n) => n.name === 'producerAdded'),
+        false,
+      );
     });
 
     it('answers malformed messages with typed errors and keeps serving', async () => {
@@ -168,11 +208,24 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.equal((await client.refusal('formatDisk', {})).code, 'INVALID_REQUEST');
       assert.equal((await client.refusal('createTransport', { direction: 42 })).code, 'INVALID_REQUEST');
       assert.equal((await client.refusal('join', 'not an object')).code, 'INVALID_REQUEST');
-      assert.equal((await client.refusal('join', { rtpCapabilities: { codecs: [] } })).code, 'CONFLICT', 'already joined');
+      assert.equal(
+        (await client.refusal('join', { rtpCapabilities: { codecs: [] } })).code,
+        'CONFLICT',
+        'already joined',
+      );
       const send = await client.request('createTransport', { direction: 'send' });
-      const garbage = await client.refusal('produce', { transportId: send.id, kind: 'audio', rtpParameters: { codecs: 'no' }, source: 'mic' });
+      const garbage = await client.refusal('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        rtpParameters: { codecs: 'no' },
+        source: 'mic',
+      });
       assert.equal(garbage.code, 'INVALID_REQUEST');
-      assert.equal((await client.refusal('produce', { transportId: send.id, kind: 'video', rtpParameters: {}, source: 'mic' })).code, 'INVALID_REQUEST');
+      assert.equal(
+        (await client.refusal('produce', { transportId: send.id, kind: 'video', rtpParameters: {}, source: 'mic' }))
+          .code,
+        'INVALID_REQUEST',
+      );
       client.socket.emit('chat', { text: 'no ack callback' });
       client.socket.emit('produce', null, () => undefined);
       assert.deepEqual(await client.request('setHand', { raised: true }), {});
@@ -180,8 +233,12 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
 
     it('rate-limits chat floods', async () => {
       const { client } = await joinAs('chatty', 'speaker', 'flood');
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => client.socket.timeout(5000).emitWithAck('chat', { text: `m${i}` })));
-      const refused = results.filter((r: { ok: boolean; error?: { code: string } }) => !r.ok && r.error?.code === 'RATE_LIMITED');
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => client.socket.timeout(5000).emitWithAck('chat', { text: `m${i}` })),
+      );
+      const refused = results.filter(
+        (r: { ok: boolean; error?: { code: string } }) => !r.ok && r.error?.code === 'RATE_LIMITED',
+      );
       assert.ok(refused.length >= 2, `expected refusals, got ${JSON.stringify(results)}`);
     });
   });
@@ -197,7 +254,9 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
       assert.ok(value(/^relais_joins_total (\d+)/m) >= 2);
       assert.ok(value(/^relais_participants (\d+)/m) >= 2);
-      assert.ok(value(/^relais_signalling_requests_total\{request="createTransport",outcome="FORBIDDEN"\} (\d+)/m) >= 1);
+      assert.ok(
+        value(/^relais_signalling_requests_total\{request="createTransport",outcome="FORBIDDEN"\} (\d+)/m) >= 1,
+      );
       assert.ok(value(/^relais_signalling_messages_sent_total (\d+)/m) > 0);
       assert.equal(value(/^relais_workers (\d+)/m), 2);
     });
@@ -208,8 +267,19 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       const alice = await joinAs('tidy', 'speaker', 'alice');
       const send = await alice.client.request('createTransport', { direction: 'send' });
       await alice.client.request('createTransport', { direction: 'recv' });
-      await alice.client.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(3333), source: 'mic' });
-      assert.deepEqual(t.server.signalling.room('tidy')!.media.counts(), { peers: 1, transports: 2, producers: 1, consumers: 0, routers: 1 });
+      await alice.client.request('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        rtpParameters: opusParameters(3333),
+        source: 'mic',
+      });
+      assert.deepEqual(t.server.signalling.room('tidy')!.media.counts(), {
+        peers: 1,
+        transports: 2,
+        producers: 1,
+        consumers: 0,
+        routers: 1,
+      });
       await alice.client.request('leave');
       alice.client.close();
       await waitUntil(() => t.server.signalling.room('tidy') === undefined, 'room closed');
@@ -220,8 +290,18 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       const first = await joinAs('twice', 'speaker', 'claire');
       const second = await joinAs('twice', 'speaker', 'claire');
       assert.deepEqual(await first.client.next('sessionEnded'), { reason: 'replaced' });
-      assert.deepEqual(second.joined.participants.map((p) => p.id), ['mod']);
-      assert.deepEqual(t.server.signalling.room('twice')!.room.all().map((p) => p.id).sort(), ['claire', 'mod']);
+      assert.deepEqual(
+        second.joined.participants.map((p) => p.id),
+        ['mod'],
+      );
+      assert.deepEqual(
+        t.server.signalling
+          .room('twice')!
+          .room.all()
+          .map((p) => p.id)
+          .sort(),
+        ['claire', 'mod'],
+      );
       await watcher.client.next('participantLeft', (p) => p.participantId === 'claire');
     });
 
@@ -229,7 +309,12 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       const mod = await joinAs('mod', 'moderator', 'chief');
       const spk = await joinAs('mod', 'speaker', 'noisy');
       const send = await spk.client.request('createTransport', { direction: 'send' });
-      const { producerId } = await spk.client.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(4444), source: 'mic' });
+      const { producerId } = await spk.client.request('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        rtpParameters: opusParameters(4444),
+        source: 'mic',
+      });
       await mod.client.request('muteParticipant', { participantId: 'noisy' });
       assert.deepEqual(await spk.client.next('mutedByModerator'), { producerId });
       await mod.client.request('removeParticipant', { participantId: 'noisy' });
@@ -243,7 +328,10 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       await joinAs('large', 'speaker', 'commander');
       for (let i = 1; i <= 4; i++) await joinAs('large', 'listener', `l${i}`);
       const summary = await listener.client.next('roomSummary', (s) => s.participants === 6);
-      assert.deepEqual(summary.speakers.map((p) => p.id), ['commander']);
+      assert.deepEqual(
+        summary.speakers.map((p) => p.id),
+        ['commander'],
+      );
       assert.equal(listener.client.notifications.filter((n) => n.name === 'participantJoined').length, 0);
     });
   });

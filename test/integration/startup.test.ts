@@ -14,7 +14,13 @@ describe('starting relais (npm start)', function () {
   it('on a first run in development: makes a throw-away key, prints a join link per role, serves /readyz', async () => {
     const [httpPort, rtcPort] = [await freePortRange(1), await freePortRange(1)];
     child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', RELAIS_HTTP_PORT: String(httpPort), RELAIS_RTC_PORT_BASE: String(rtcPort), RELAIS_WORKERS: '1', RELAIS_LOG_PRETTY: 'false' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        RELAIS_HTTP_PORT: String(httpPort),
+        RELAIS_RTC_PORT_BASE: String(rtcPort),
+        RELAIS_WORKERS: '1',
+        RELAIS_LOG_PRETTY: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -16,14 +16,20 @@ describe('token CLI (npm run token)', function () {
   this.timeout(60_000);
 
   it('prints a token the server accepts and a join link carrying it in the fragment', () => {
-    const result = runCli(['--room', 'cellule-crise', '--name', 'Préfète Martin', '--role', 'moderator', '--ttl', '30m'], {
-      RELAIS_JWT_SECRET: SECRET,
-      RELAIS_PUBLIC_URL: 'https://relais.example.gouv.fr',
-    });
+    const result = runCli(
+      ['--room', 'cellule-crise', '--name', 'Préfète Martin', '--role', 'moderator', '--ttl', '30m'],
+      {
+        RELAIS_JWT_SECRET: SECRET,
+        RELAIS_PUBLIC_URL: 'https://relais.example.gouv.fr',
+      },
+    );
     assert.equal(result.status, 0, result.stderr);
     const token = /^token: (\S+)$/m.exec(result.stdout)?.[1];
     assert.ok(token);
-    assert.match(result.stdout, new RegExp(`^join:  https://relais\\.example\\.gouv\\.fr/#token=${token.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(
+      result.stdout,
+      new RegExp(`^join:  https://relais\\.example\\.gouv\\.fr/#token=${token.replace(/\./g, '\\.')}$`, 'm'),
+    );
     const claims = new TokenVerifier({ algorithm: 'HS256', key: SECRET }).verify(token);
     assert.equal(claims.name, 'Préfète Martin');
     assert.equal(claims.role, 'moderator');

@@ -26,7 +26,10 @@ describe('a mediasoup worker that dies', function () {
     process.kill(oldPid, 'SIGKILL');
 
     assert.deepEqual(await victim.next('sessionEnded'), { reason: 'media-lost' });
-    assert.ok(t.logs.some((l) => l.level === 60 && /worker died/.test(String(l.msg))), 'fatal log line');
+    assert.ok(
+      t.logs.some((l) => l.level === 60 && /worker died/.test(String(l.msg))),
+      'fatal log line',
+    );
     const deadline = Date.now() + 15_000;
     while (!(t.server.pool.ready && t.server.pool.at(0)!.worker.pid !== oldPid)) {
       if (Date.now() > deadline) throw new Error('worker not replaced');
@@ -57,19 +60,29 @@ describe('browsers in a room whose worker dies', function () {
       await harness(speaker, 'join', 's', t.token({ room: 'phoenix', role: 'speaker', sub: 'spk' }));
       await harness(speaker, 'publish', 's', ['mic']);
       await harness(listener, 'join', 'l', t.token({ room: 'phoenix', role: 'listener', sub: 'lst' }));
-      await waitFor(async () => (await harness(listener, 'remoteTracks', 'l')).length === 1, 20_000, 'audio before the crash');
+      await waitFor(
+        async () => (await harness(listener, 'remoteTracks', 'l')).length === 1,
+        20_000,
+        'audio before the crash',
+      );
 
       const oldPid = t.server.pool.at(0)!.worker.pid;
       process.kill(oldPid, 'SIGKILL');
 
-      const packets = await waitFor(async () => {
-        const room = t.server.signalling.room('phoenix');
-        if (!room || t.server.pool.at(0)?.worker.pid === oldPid) return undefined;
-        if (room.media.counts().producers !== 1) return undefined;
-        const stats = await harness(listener, 'stats', 'l');
-        const audio = stats.filter((s) => s.kind === 'audio').sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
-        return audio && audio.packetsReceived > 50 ? audio.packetsReceived : undefined;
-      }, 60_000, 'audio flowing again through the replacement worker');
+      const packets = await waitFor(
+        async () => {
+          const room = t.server.signalling.room('phoenix');
+          if (!room || t.server.pool.at(0)?.worker.pid === oldPid) return undefined;
+          if (room.media.counts().producers !== 1) return undefined;
+          const stats = await harness(listener, 'stats', 'l');
+          const audio = stats
+            .filter((s) => s.kind === 'audio')
+            .sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
+          return audio && audio.packetsReceived > 50 ? audio.packetsReceived : undefined;
+        },
+        60_000,
+        'audio flowing again through the replacement worker',
+      );
       assert.ok(packets > 50);
     } finally {
       await chromium.close();

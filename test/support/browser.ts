@@ -63,7 +63,8 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
       page.setDefaultTimeout(30_000);
       page.on('pageerror', (error) => console.error(`[page error] ${String(error)}`));
       page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
+        if (message.type() === 'error' || message.type() === 'warn')
+          console.error(`[page ${message.type()}] ${message.text()}`);
       });
       pages.push(page);
       return page;
@@ -76,7 +77,11 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
 }
 
 /** Polls `check` until it returns a truthy value; the message says what never happened. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -86,7 +91,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -50,7 +50,12 @@ export async function openLink(page: Page, baseUrl: string, token: string): Prom
 }
 
 /** Opens the link, goes through the join screen and waits until the meeting is connected. */
-export async function joinMeeting(page: Page, baseUrl: string, token: string, options: OpenOptions = {}): Promise<void> {
+export async function joinMeeting(
+  page: Page,
+  baseUrl: string,
+  token: string,
+  options: OpenOptions = {},
+): Promise<void> {
   await openLink(page, baseUrl, token);
   await page.waitForSelector('main[data-view="join"] .join-view[data-ready="true"]');
   if (page.url().includes('#')) throw new Error('the token stayed in the address bar');
@@ -69,7 +74,10 @@ export async function clickJoin(page: Page): Promise<void> {
 }
 
 export async function waitConnected(page: Page): Promise<void> {
-  await page.waitForSelector('main[data-view="meeting"] .connection[data-state="connected"], main[data-view="listener"] .connection[data-state="connected"]', { timeout: 30_000 });
+  await page.waitForSelector(
+    'main[data-view="meeting"] .connection[data-state="connected"], main[data-view="listener"] .connection[data-state="connected"]',
+    { timeout: 30_000 },
+  );
 }
 
 async function setCheckbox(page: Page, id: string, checked: boolean): Promise<void> {
@@ -94,11 +102,16 @@ export function tileIds(page: Page): Promise<string[]> {
 }
 
 export function tileAttribute(page: Page, participantId: string, name: string): Promise<string | undefined> {
-  return page.$eval(tileSelector(participantId), (tile, key) => (tile as HTMLElement).dataset[key as string], name).catch(() => undefined);
+  return page
+    .$eval(tileSelector(participantId), (tile, key) => (tile as HTMLElement).dataset[key as string], name)
+    .catch(() => undefined);
 }
 
 /** Mean brightness (0-255) and size of what a video element currently shows. */
-export function videoPixels(page: Page, selector: string): Promise<{ width: number; height: number; brightness: number } | null> {
+export function videoPixels(
+  page: Page,
+  selector: string,
+): Promise<{ width: number; height: number; brightness: number } | null> {
   return page.evaluate((sel: string) => {
     const video = document.querySelector<HTMLVideoElement>(sel);
     if (!video || !video.videoWidth) return null;

@@ -47,7 +47,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     url: server.url,
     logs,
     token: (request) =>
-      issueToken(server.issuerKey!, { name: `${request.role} ${request.sub ?? ''}`.trim(), ttlSeconds: 3600, ...request }),
+      issueToken(server.issuerKey!, {
+        name: `${request.role} ${request.sub ?? ''}`.trim(),
+        ttlSeconds: 3600,
+        ...request,
+      }),
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -1,5 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, Notifications, NotificationName, RequestName, RequestResults, WireError } from '../../server/src/signalling/catalog.js';
+import type {
+  Ack,
+  Notifications,
+  NotificationName,
+  RequestName,
+  RequestResults,
+  WireError,
+} from '../../server/src/signalling/catalog.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WireError) {
@@ -17,7 +24,13 @@ export class SignallingClient {
 
   /** `ca` trusts a test certificate authority for wss:// connections. */
   static connect(url: string, token: unknown, options: { ca?: string } = {}): Promise<SignallingClient> {
-    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+    const socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...options,
+    });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new SignallingClient(socket)));
       socket.once('connect_error', (error: Error & { data?: WireError }) => {
@@ -41,11 +54,18 @@ export class SignallingClient {
     return response.error;
   }
 
-  next<N extends NotificationName>(name: N, match: (payload: Notifications[N]) => boolean = () => true, timeoutMs = 15_000): Promise<Notifications[N]> {
+  next<N extends NotificationName>(
+    name: N,
+    match: (payload: Notifications[N]) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<Notifications[N]> {
     const seen = this.notifications.find((n) => n.name === name && match(n.payload as Notifications[N]));
     if (seen) return Promise.resolve(seen.payload as Notifications[N]);
     return new Promise((resolve, reject) => {
-      const socket = this.socket as unknown as { on(e: string, l: (p: never) => void): void; off(e: string, l: (p: never) => void): void };
+      const socket = this.socket as unknown as {
+        on(e: string, l: (p: never) => void): void;
+        off(e: string, l: (p: never) => void): void;
+      };
       const timer = setTimeout(() => {
         socket.off(name, handler);
         reject(new Error(`no ${name} notification within ${timeoutMs} ms`));

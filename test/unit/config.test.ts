@@ -20,7 +20,10 @@ describe('configuration', () => {
   });
 
   it('names the variable when a value is bad', () => {
-    assert.throws(() => loadConfig({ RELAIS_HTTP_PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /RELAIS_HTTP_PORT/.test(e.message));
+    assert.throws(
+      () => loadConfig({ RELAIS_HTTP_PORT: 'eighty' }),
+      (e: Error) => e instanceof ConfigError && /RELAIS_HTTP_PORT/.test(e.message),
+    );
     assert.throws(() => loadConfig({ RELAIS_WORKERS: '0' }), /RELAIS_WORKERS/);
     assert.throws(() => loadConfig({ RELAIS_LOG_LEVEL: 'loud' }), /RELAIS_LOG_LEVEL/);
     assert.throws(() => loadConfig({ RELAIS_JWT_SECRET: 'short' }), /RELAIS_JWT_SECRET.*32/);
@@ -33,13 +36,24 @@ describe('configuration', () => {
   });
 
   it('refuses half a TLS configuration and mismatched key settings', () => {
-    assert.throws(() => loadConfig({ RELAIS_TLS_CERT_FILE: '/tmp/cert.pem' }), /RELAIS_TLS_CERT_FILE and RELAIS_TLS_KEY_FILE/);
-    assert.throws(() => loadConfig({ RELAIS_JWT_ALGORITHM: 'RS256', RELAIS_JWT_SECRET: SECRET }), /RELAIS_JWT_SECRET is for HS256/);
+    assert.throws(
+      () => loadConfig({ RELAIS_TLS_CERT_FILE: '/tmp/cert.pem' }),
+      /RELAIS_TLS_CERT_FILE and RELAIS_TLS_KEY_FILE/,
+    );
+    assert.throws(
+      () => loadConfig({ RELAIS_JWT_ALGORITHM: 'RS256', RELAIS_JWT_SECRET: SECRET }),
+      /RELAIS_JWT_SECRET is for HS256/,
+    );
     assert.throws(() => loadConfig({ RELAIS_JWT_PUBLIC_KEY_FILE: '/tmp/k.pem' }), /RS256 or ES256/);
   });
 
   it('uses https in the public URL when TLS is configured', () => {
-    const config = loadConfig({ RELAIS_TLS_CERT_FILE: '/c.pem', RELAIS_TLS_KEY_FILE: '/k.pem', RELAIS_HTTP_HOST: '0.0.0.0', RELAIS_HTTP_PORT: '8443' });
+    const config = loadConfig({
+      RELAIS_TLS_CERT_FILE: '/c.pem',
+      RELAIS_TLS_KEY_FILE: '/k.pem',
+      RELAIS_HTTP_HOST: '0.0.0.0',
+      RELAIS_HTTP_PORT: '8443',
+    });
     assert.equal(config.http.publicUrl, 'https://localhost:8443');
     assert.deepEqual(config.http.tls, { certFile: '/c.pem', keyFile: '/k.pem' });
   });

@@ -16,17 +16,35 @@ function capture() {
 describe('logs', () => {
   it('never write a token, a secret, a key or an SDP, wherever they appear', () => {
     const { lines, logger } = capture();
-    logger.info({ token: 'eyJ.secret.sig', auth: { token: 'eyJ.a.b' }, secret: 's3cret', config: { secret: 'x', key: 'PEM' }, sdp: 'v=0...' }, 'hello');
+    logger.info(
+      {
+        token: 'eyJ.secret.sig',
+        auth: { token: 'eyJ.a.b' },
+        secret: 's3cret',
+        config: { secret: 'x', key: 'PEM' },
+        sdp: 'v=0...',
+      },
+      'hello',
+    );
     const text = JSON.stringify(lines);
-    for (const leaked of ['eyJ.secret.sig', 'eyJ.a.b', 's3cret', 'PEM', 'v=0']) assert.ok(!text.includes(leaked), `${leaked} leaked: ${text}`);
+    for (const leaked of ['eyJ.secret.sig', 'eyJ.a.b', 's3cret', 'PEM', 'v=0'])
+      assert.ok(!text.includes(leaked), `${leaked} leaked: ${text}`);
     assert.equal((lines[0] as { token: string }).token, '[redacted]');
   });
 
   it('mark audit events with audit: true and a stable event name, in child logger context', () => {
     const { lines, logger } = capture();
-    audit(logger.child({ room: 'cellule', participant: 'u1', role: 'moderator' }), 'participant.removed', { target: 'u2' });
+    audit(logger.child({ room: 'cellule', participant: 'u1', role: 'moderator' }), 'participant.removed', {
+      target: 'u2',
+    });
     assert.deepEqual(
-      { audit: lines[0]!.audit, event: lines[0]!.event, room: lines[0]!.room, participant: lines[0]!.participant, target: lines[0]!.target },
+      {
+        audit: lines[0]!.audit,
+        event: lines[0]!.event,
+        room: lines[0]!.room,
+        participant: lines[0]!.participant,
+        target: lines[0]!.target,
+      },
       { audit: true, event: 'participant.removed', room: 'cellule', participant: 'u1', target: 'u2' },
     );
   });

@@ -24,7 +24,12 @@ describe('message validation at the boundary', () => {
     assert.deepEqual(validateRequest('createTransport', { direction: 'recv' }), { direction: 'recv' });
     assert.deepEqual(validateRequest('setHand', { raised: true }), { raised: true });
     assert.deepEqual(validateRequest('leave', undefined), {});
-    const produce = validateRequest('produce', { transportId: 't', kind: 'audio', rtpParameters: { codecs: [] }, source: 'mic' });
+    const produce = validateRequest('produce', {
+      transportId: 't',
+      kind: 'audio',
+      rtpParameters: { codecs: [] },
+      source: 'mic',
+    });
     assert.equal(produce.source, 'mic');
   });
 

@@ -46,13 +46,19 @@ describe('revocations', () => {
     assert.equal(list.size, 2);
     assert.equal(renewed.reason, 'again');
     // Renewed entries move to the end, so expiry still walks them in order.
-    assert.deepEqual(list.list(T0 + MAX_TOKEN_LIFETIME_MS + 15).map((r) => r.target), [{ jti: 'token-a' }]);
+    assert.deepEqual(
+      list.list(T0 + MAX_TOKEN_LIFETIME_MS + 15).map((r) => r.target),
+      [{ jti: 'token-a' }],
+    );
   });
 
   it('refuses a revocation beyond its bound with a typed error and keeps the others', () => {
     const list = new InMemoryRevocations();
     for (let i = 0; i < MAX_REVOCATIONS; i += 1) list.revoke({ jti: `t${i}` }, { now: T0 });
-    assert.throws(() => list.revoke({ sub: 'one-too-many' }, { now: T0 }), (e: RelaisError) => e.code === 'CONFLICT');
+    assert.throws(
+      () => list.revoke({ sub: 'one-too-many' }, { now: T0 }),
+      (e: RelaisError) => e.code === 'CONFLICT',
+    );
     assert.equal(list.size, MAX_REVOCATIONS);
     assert.equal(list.isRevoked({ sub: 'one-too-many' }, T0), false);
     list.revoke({ jti: 't0' }, { now: T0 + 1 });

@@ -5,13 +5,31 @@ import { permissionsFor, permissionToPublish, ROLE_PERMISSIONS } from '../../ser
 describe('role permissions', () => {
   it('gives each role exactly the documented rights', () => {
     assert.deepEqual(ROLE_PERMISSIONS.moderator, {
-      publishAudio: true, publishVideo: true, publishScreen: true, chat: true, raiseHand: true, moderate: true, seeParticipantList: true,
+      publishAudio: true,
+      publishVideo: true,
+      publishScreen: true,
+      chat: true,
+      raiseHand: true,
+      moderate: true,
+      seeParticipantList: true,
     });
     assert.deepEqual(ROLE_PERMISSIONS.speaker, {
-      publishAudio: true, publishVideo: true, publishScreen: true, chat: true, raiseHand: true, moderate: false, seeParticipantList: true,
+      publishAudio: true,
+      publishVideo: true,
+      publishScreen: true,
+      chat: true,
+      raiseHand: true,
+      moderate: false,
+      seeParticipantList: true,
     });
     assert.deepEqual(ROLE_PERMISSIONS.listener, {
-      publishAudio: false, publishVideo: false, publishScreen: false, chat: true, raiseHand: true, moderate: false, seeParticipantList: false,
+      publishAudio: false,
+      publishVideo: false,
+      publishScreen: false,
+      chat: true,
+      raiseHand: true,
+      moderate: false,
+      seeParticipantList: false,
     });
   });
 

@@ -18,7 +18,10 @@ describe('room membership and moderation', () => {
 
   it('joins and leaves participants', () => {
     assert.equal(room.size, 2);
-    assert.deepEqual(room.all().map((p) => p.id), ['mod', 'spk']);
+    assert.deepEqual(
+      room.all().map((p) => p.id),
+      ['mod', 'spk'],
+    );
     assert.equal(room.leave('spk'), true);
     assert.equal(room.leave('spk'), false);
     assert.equal(room.size, 1);

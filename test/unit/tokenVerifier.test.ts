@@ -9,7 +9,10 @@ const SECRET = 'unit-test-secret-0123456789abcdefghijkl';
 const base = { room: 'cellule-1', name: 'Claire', role: 'speaker' as const, ttlSeconds: 600 };
 
 function refusal(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => error instanceof RelaisError && error.code === 'UNAUTHORIZED' && pattern.test(error.message));
+  assert.throws(
+    fn,
+    (error: unknown) => error instanceof RelaisError && error.code === 'UNAUTHORIZED' && pattern.test(error.message),
+  );
 }
 
 describe('token verification', () => {
@@ -35,7 +38,9 @@ describe('token verification', () => {
   });
 
   it('refuses alg "none"', () => {
-    const unsigned = jwt.sign({ ...base, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, '', { algorithm: 'none' });
+    const unsigned = jwt.sign({ ...base, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, '', {
+      algorithm: 'none',
+    });
     refusal(() => verifier.verify(unsigned), /not valid/);
   });
 
@@ -62,7 +67,10 @@ describe('token verification', () => {
     const strict = new TokenVerifier({ algorithm: 'HS256', key: SECRET, issuer: 'idp.interieur', audience: 'relais' });
     const good = issueToken({ algorithm: 'HS256', key: SECRET, issuer: 'idp.interieur', audience: 'relais' }, base);
     assert.equal(strict.verify(good).room, 'cellule-1');
-    const wrongAudience = issueToken({ algorithm: 'HS256', key: SECRET, issuer: 'idp.interieur', audience: 'other' }, base);
+    const wrongAudience = issueToken(
+      { algorithm: 'HS256', key: SECRET, issuer: 'idp.interieur', audience: 'other' },
+      base,
+    );
     refusal(() => strict.verify(wrongAudience), /audience/);
     const wrongIssuer = issueToken({ algorithm: 'HS256', key: SECRET, issuer: 'elsewhere', audience: 'relais' }, base);
     refusal(() => strict.verify(wrongIssuer), /issuer/);
@@ -71,7 +79,10 @@ describe('token verification', () => {
   it('refuses a revoked token id', () => {
     const token = issueToken({ algorithm: 'HS256', key: SECRET }, base);
     const jti = (jwt.decode(token) as { jti: string }).jti;
-    const revoking = new TokenVerifier({ algorithm: 'HS256', key: SECRET }, { isRevoked: (claims) => claims.jti === jti });
+    const revoking = new TokenVerifier(
+      { algorithm: 'HS256', key: SECRET },
+      { isRevoked: (claims) => claims.jti === jti },
+    );
     refusal(() => revoking.verify(token), /revoked/);
   });
 
@@ -86,7 +97,9 @@ describe('token verification', () => {
       const asymmetric = new TokenVerifier({ algorithm, key: publicPem });
       assert.equal(asymmetric.verify(issueToken({ algorithm, key: privatePem }, base)).role, 'speaker');
       // Algorithm confusion: HMAC keyed with the public key must not pass.
-      const forged = jwt.sign({ ...base, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, publicPem, { algorithm: 'HS256' });
+      const forged = jwt.sign({ ...base, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, publicPem, {
+        algorithm: 'HS256',
+      });
       refusal(() => asymmetric.verify(forged), /not valid/);
     });
   }

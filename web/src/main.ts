@@ -34,7 +34,8 @@ function webRtcMissing(): string | undefined {
 }
 
 function refusal(error: unknown): void {
-  const detail = error instanceof RequestFailed ? error.message : error instanceof Error ? error.message : String(error);
+  const detail =
+    error instanceof RequestFailed ? error.message : error instanceof Error ? error.message : String(error);
   const expired = /expired/i.test(detail);
   const revoked = /revoked/i.test(detail);
   showMessage(root, 'error', expired ? t('expiredTokenTitle') : t('badTokenTitle'), [
@@ -57,10 +58,14 @@ class Session {
     this.local = local;
     this.close();
     // Listeners hear first; a video is received only when they ask for it (light on old laptops).
-    const client = new ConferenceClient({ token: this.token, receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto' });
+    const client = new ConferenceClient({
+      token: this.token,
+      receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto',
+    });
     this.client = debug.client = client;
     client.on('state', (state, detail) => {
-      if (state === 'failed' && !this.view && client === this.client && detail?.code !== 'UNAUTHORIZED') this.failedBeforeJoin(detail?.message);
+      if (state === 'failed' && !this.view && client === this.client && detail?.code !== 'UNAUTHORIZED')
+        this.failedBeforeJoin(detail?.message);
     });
     // Before joining, an unreachable server is said at once, with a retry (not an endless spinner).
     client.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
@@ -90,17 +95,27 @@ class Session {
 
   private failedBeforeJoin(message: string | undefined): void {
     this.client = debug.client = undefined;
-    showMessage(root, 'failed', t('connectFailed'), [t('connectFailedBody'), ...(message ? [t('serverSaid', { message })] : [])], [
-      { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
-      { label: t('leave'), action: 'leave', run: () => void this.leave() },
-    ]);
+    showMessage(
+      root,
+      'failed',
+      t('connectFailed'),
+      [t('connectFailedBody'), ...(message ? [t('serverSaid', { message })] : [])],
+      [
+        { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
+        { label: t('leave'), action: 'leave', run: () => void this.leave() },
+      ],
+    );
   }
 
   /** Local tracks end with a view; a retry captures again the devices that were in use. */
   private async recapture(): Promise<JoinChoice> {
     const again = async (track: MediaStreamTrack | undefined, capture: () => Promise<MediaStreamTrack>) =>
       track?.readyState === 'live' ? track : track ? capture().catch(() => undefined) : undefined;
-    return { mic: await again(this.local.mic, captureMic), camera: await again(this.local.camera, captureCamera), micOn: this.local.micOn };
+    return {
+      mic: await again(this.local.mic, captureMic),
+      camera: await again(this.local.camera, captureCamera),
+      micOn: this.local.micOn,
+    };
   }
 
   private close(): void {
@@ -123,7 +138,13 @@ class Session {
     this.client = debug.client = undefined;
     await client?.leave();
     this.stopLocal();
-    showMessage(root, 'left', t('leftTitle'), [], [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }]);
+    showMessage(
+      root,
+      'left',
+      t('leftTitle'),
+      [],
+      [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }],
+    );
   }
 
   private async rejoin(): Promise<void> {
@@ -140,7 +161,13 @@ class Session {
     this.stopLocal();
     const key = `ended_${reason}` as Parameters<typeof t>[0];
     const canReturn = reason === 'server-shutdown' || reason === 'media-lost';
-    showMessage(root, 'ended', t('state_ended'), [t(key)], canReturn ? [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }] : []);
+    showMessage(
+      root,
+      'ended',
+      t('state_ended'),
+      [t(key)],
+      canReturn ? [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }] : [],
+    );
   }
 
   get role(): TokenClaims['role'] {
@@ -155,7 +182,11 @@ class Session {
 function startJoin(session: Session): void {
   if (session.role === 'listener') {
     // Audio first: no camera or microphone prompt, one click (which also lets audio play).
-    const button = h('button', { type: 'button', className: 'button primary large', 'data-action': 'join' }, t('listenButton'));
+    const button = h(
+      'button',
+      { type: 'button', className: 'button primary large', 'data-action': 'join' },
+      t('listenButton'),
+    );
     button.addEventListener('click', () => {
       unlockAudio();
       button.disabled = true;

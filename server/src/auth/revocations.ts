@@ -65,7 +65,9 @@ export class InMemoryRevocations implements RevocationList {
   static matches(entry: Revocation, claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>): boolean {
     if ('jti' in entry.target) return claims.jti === entry.target.jti;
     // iat has a one-second granularity: a token issued in the revocation's own second is refused.
-    return claims.sub === entry.target.sub && (claims.iat === undefined || claims.iat <= Math.floor(entry.revokedAt / 1000));
+    return (
+      claims.sub === entry.target.sub && (claims.iat === undefined || claims.iat <= Math.floor(entry.revokedAt / 1000))
+    );
   }
 
   list(now: number = Date.now()): Revocation[] {

@@ -34,7 +34,8 @@ export class TokenVerifier {
         ...(this.config.audience ? { audience: this.config.audience } : {}),
       });
     } catch (error) {
-      if (error instanceof jwt.TokenExpiredError) throw new RelaisError('UNAUTHORIZED', 'The access token has expired.');
+      if (error instanceof jwt.TokenExpiredError)
+        throw new RelaisError('UNAUTHORIZED', 'The access token has expired.');
       const reason = error instanceof Error ? error.message : 'invalid token';
       throw new RelaisError('UNAUTHORIZED', `The access token is not valid (${reason}).`);
     }

@@ -75,7 +75,12 @@ function main(): void {
   if (!check.success) fail(check.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
 
   const token = issueToken(
-    { algorithm: jwt.algorithm, key, ...(jwt.issuer ? { issuer: jwt.issuer } : {}), ...(jwt.audience ? { audience: jwt.audience } : {}) },
+    {
+      algorithm: jwt.algorithm,
+      key,
+      ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
+      ...(jwt.audience ? { audience: jwt.audience } : {}),
+    },
     {
       room: values.room,
       name: values.name,
@@ -87,7 +92,9 @@ function main(): void {
   );
   // The ids an operator needs to revoke this token (jti) or everything of this person (sub).
   const { jti, sub } = jsonwebtoken.decode(token) as { jti: string; sub: string };
-  process.stdout.write(`token: ${token}\njoin:  ${config.http.publicUrl}/#token=${token}\nid:    jti=${jti} sub=${sub}\n`);
+  process.stdout.write(
+    `token: ${token}\njoin:  ${config.http.publicUrl}/#token=${token}\nid:    jti=${jti} sub=${sub}\n`,
+  );
 }
 
 main();

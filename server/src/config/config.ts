@@ -88,7 +88,8 @@ function readFile(path: string): Record<string, string> {
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(CONFIG_KEYS as string[]).includes(key)) throw new ConfigError(`RELAIS_CONFIG_FILE: unknown key ${key} in ${path}`);
+    if (!(CONFIG_KEYS as string[]).includes(key))
+      throw new ConfigError(`RELAIS_CONFIG_FILE: unknown key ${key} in ${path}`);
     out[key] = String(value);
   }
   return out;
@@ -113,7 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_JWT_PUBLIC_KEY_FILE needs RELAIS_JWT_ALGORITHM=RS256 or ES256');
   }
   if (raw.RELAIS_JWT_ALGORITHM !== 'HS256' && raw.RELAIS_JWT_SECRET) {
-    throw new ConfigError(`RELAIS_JWT_SECRET is for HS256; with ${raw.RELAIS_JWT_ALGORITHM} set RELAIS_JWT_PUBLIC_KEY_FILE`);
+    throw new ConfigError(
+      `RELAIS_JWT_SECRET is for HS256; with ${raw.RELAIS_JWT_ALGORITHM} set RELAIS_JWT_PUBLIC_KEY_FILE`,
+    );
   }
   const hasKey = raw.RELAIS_JWT_SECRET || raw.RELAIS_JWT_PUBLIC_KEY_FILE;
   if (raw.RELAIS_ENV === 'production' && !hasKey) {
@@ -125,11 +128,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_RTC_PORT_BASE: RELAIS_RTC_PORT_BASE + RELAIS_WORKERS exceeds port 65535');
   }
 
-  const tls = raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
-    ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
-    : undefined;
+  const tls =
+    raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
+      ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
+      : undefined;
   const scheme = tls ? 'https' : 'http';
-  const shownHost = raw.RELAIS_HTTP_HOST === '0.0.0.0' || raw.RELAIS_HTTP_HOST === '::' ? 'localhost' : raw.RELAIS_HTTP_HOST;
+  const shownHost =
+    raw.RELAIS_HTTP_HOST === '0.0.0.0' || raw.RELAIS_HTTP_HOST === '::' ? 'localhost' : raw.RELAIS_HTTP_HOST;
 
   return {
     env: raw.RELAIS_ENV,

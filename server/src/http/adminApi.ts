@@ -62,7 +62,9 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     next();
   });
   if (!adminKey) {
-    router.use((_req, res) => sendError(res, 'NOT_FOUND', 'The admin API is disabled on this server (RELAIS_ADMIN_KEY is not set).'));
+    router.use((_req, res) =>
+      sendError(res, 'NOT_FOUND', 'The admin API is disabled on this server (RELAIS_ADMIN_KEY is not set).'),
+    );
     return router;
   }
   const expected = digest(adminKey);
@@ -104,7 +106,11 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
   router.post('/revocations', (req, res) => {
     const parsed = revocationBody.safeParse(req.body);
     if (!parsed.success) {
-      sendError(res, 'INVALID_REQUEST', 'Send a JSON object with either "jti" (one token) or "sub" (a person), and an optional "reason".');
+      sendError(
+        res,
+        'INVALID_REQUEST',
+        'Send a JSON object with either "jti" (one token) or "sub" (a person), and an optional "reason".',
+      );
       return;
     }
     const { reason, ...target } = parsed.data;
@@ -120,7 +126,8 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     if (error instanceof RelaisError) return sendError(res, error.code, error.message);
     const status = (error as { status?: number }).status;
     if (status === 413) return sendError(res, 'INVALID_REQUEST', 'The request body is too large (4 KB at most).');
-    if (status !== undefined && status >= 400 && status < 500) return sendError(res, 'INVALID_REQUEST', 'The request body is not valid JSON.');
+    if (status !== undefined && status >= 400 && status < 500)
+      return sendError(res, 'INVALID_REQUEST', 'The request body is not valid JSON.');
     logger.error({ err: error }, 'admin request failed');
     sendError(res, 'INTERNAL', 'The server could not complete this request.');
   });

@@ -14,7 +14,12 @@ export interface HealthSource {
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
 
 /** HTTP: the bundled browser client, liveness, readiness, Prometheus metrics and the admin API. */
-export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refreshGauges: () => void, admin: Router): Express {
+export function createHttpApp(
+  health: HealthSource,
+  metrics: RelaisMetrics,
+  refreshGauges: () => void,
+  admin: Router,
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -50,16 +55,16 @@ export function createHttpApp(health: HealthSource, metrics: RelaisMetrics, refr
       express.static(webDist, {
         index: 'index.html',
         setHeaders: (res, file) => {
-          res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+          res.setHeader(
+            'Cache-Control',
+            file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+          );
         },
       }),
     );
   } else {
     app.get('/', (_req, res) => {
-      res
-        .status(503)
-        .type('text/plain')
-        .send('relais: the web client is not built. Run `npm run build:web`.\n');
+      res.status(503).type('text/plain').send('relais: the web client is not built. Run `npm run build:web`.\n');
     });
   }
   return app;

@@ -105,7 +105,13 @@ export class RoomMedia extends EventEmitter<Events> {
       transports += peer.transports.size;
       consumers += peer.consumers.size;
     }
-    return { peers: this.peers.size, transports, producers: this.producers.size, consumers, routers: this.routers.size };
+    return {
+      peers: this.peers.size,
+      transports,
+      producers: this.producers.size,
+      consumers,
+      routers: this.routers.size,
+    };
   }
 
   addPeer(peerId: string, rtpCapabilities: types.RtpCapabilities): void {
@@ -154,7 +160,8 @@ export class RoomMedia extends EventEmitter<Events> {
       peer.creating.delete(direction);
     }
     transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') this.logger.warn({ peer: peerId, direction, state }, 'transport DTLS state');
+      if (state === 'failed' || state === 'closed')
+        this.logger.warn({ peer: peerId, direction, state }, 'transport DTLS state');
     });
     peer.transports.set(transport.id, transport);
     return transport;

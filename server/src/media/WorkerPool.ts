@@ -83,7 +83,11 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
     const logger = this.options.logger.child({ worker: index });
     const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
     const port = this.options.portBase + index;
-    const listen = { ip: this.options.listenIp, port, ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}) };
+    const listen = {
+      ip: this.options.listenIp,
+      port,
+      ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}),
+    };
     const webRtcServer = await worker.createWebRtcServer({
       listenInfos: [
         { protocol: 'udp', ...listen },

@@ -33,7 +33,10 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, redact: { paths: REDACTED, censor: '[redacted]' }, base: { service: 'relais' } };
   if (options.destination) return pino(base, options.destination);
   if (options.pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } } });
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } },
+    });
   }
   return pino(base);
 }

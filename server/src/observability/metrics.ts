@@ -14,12 +14,32 @@ export class RelaisMetrics {
     help: 'Socket.IO messages sent to clients (notifications and acknowledgements).',
     registers: [this.registry],
   });
-  readonly joins = new Counter({ name: 'relais_joins_total', help: 'Participants who joined a room.', registers: [this.registry] });
-  readonly authFailures = new Counter({ name: 'relais_auth_failures_total', help: 'Refused handshakes.', registers: [this.registry] });
-  readonly workerDeaths = new Counter({ name: 'relais_worker_deaths_total', help: 'mediasoup workers that died.', registers: [this.registry] });
+  readonly joins = new Counter({
+    name: 'relais_joins_total',
+    help: 'Participants who joined a room.',
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'relais_auth_failures_total',
+    help: 'Refused handshakes.',
+    registers: [this.registry],
+  });
+  readonly workerDeaths = new Counter({
+    name: 'relais_worker_deaths_total',
+    help: 'mediasoup workers that died.',
+    registers: [this.registry],
+  });
   readonly rooms = new Gauge({ name: 'relais_rooms', help: 'Rooms with someone in them.', registers: [this.registry] });
-  readonly participants = new Gauge({ name: 'relais_participants', help: 'Participants in all rooms.', registers: [this.registry] });
-  readonly workers = new Gauge({ name: 'relais_workers', help: 'Running mediasoup workers.', registers: [this.registry] });
+  readonly participants = new Gauge({
+    name: 'relais_participants',
+    help: 'Participants in all rooms.',
+    registers: [this.registry],
+  });
+  readonly workers = new Gauge({
+    name: 'relais_workers',
+    help: 'Running mediasoup workers.',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'relais_' });

@@ -53,7 +53,9 @@ export class RoomSession {
     private readonly logger: Logger,
     private readonly onEmpty: () => void,
   ) {
-    media.on('consumerClosed', (peerId, consumerId) => this.sessions.get(peerId)?.notify('consumerClosed', { consumerId }));
+    media.on('consumerClosed', (peerId, consumerId) =>
+      this.sessions.get(peerId)?.notify('consumerClosed', { consumerId }),
+    );
     media.on('activeSpeaker', (peerId) => this.toAll('activeSpeaker', { participantId: peerId }));
     media.on('mediaLost', () => {
       for (const session of [...this.sessions.values()]) this.end(session, 'media-lost');
@@ -110,7 +112,10 @@ export class RoomSession {
     return {
       self: participant.view(),
       participants: participant.can('seeParticipantList')
-        ? this.room.all().filter((p) => p.id !== participant.id).map((p) => p.view())
+        ? this.room
+            .all()
+            .filter((p) => p.id !== participant.id)
+            .map((p) => p.view())
         : this.summary().speakers.filter((p) => p.id !== participant.id),
       producers: this.media.producerList().map((record) => this.producerInfo(record.producer, record.peerId)),
       permissions: { ...participant.permissions },
@@ -158,7 +163,10 @@ export class RoomSession {
     this.onEmpty();
   }
 
-  async createTransport(session: ClientSession, { direction }: ValidPayload<'createTransport'>): Promise<TransportOptions> {
+  async createTransport(
+    session: ClientSession,
+    { direction }: ValidPayload<'createTransport'>,
+  ): Promise<TransportOptions> {
     const participant = this.participant(session);
     if (direction === 'send') {
       const p = participant.permissions;
@@ -175,9 +183,16 @@ export class RoomSession {
     };
   }
 
-  async connectTransport(session: ClientSession, payload: ValidPayload<'connectTransport'>): Promise<RequestResults['connectTransport']> {
+  async connectTransport(
+    session: ClientSession,
+    payload: ValidPayload<'connectTransport'>,
+  ): Promise<RequestResults['connectTransport']> {
     const participant = this.participant(session);
-    await this.media.connectTransport(participant.id, payload.transportId, payload.dtlsParameters as unknown as types.DtlsParameters);
+    await this.media.connectTransport(
+      participant.id,
+      payload.transportId,
+      payload.dtlsParameters as unknown as types.DtlsParameters,
+    );
     return {};
   }
 
@@ -201,7 +216,10 @@ export class RoomSession {
     return { producerId: producer.id };
   }
 
-  closeProducer(session: ClientSession, { producerId }: ValidPayload<'closeProducer'>): RequestResults['closeProducer'] {
+  closeProducer(
+    session: ClientSession,
+    { producerId }: ValidPayload<'closeProducer'>,
+  ): RequestResults['closeProducer'] {
     this.media.ownProducer(this.participant(session).id, producerId).close();
     return {};
   }
@@ -228,7 +246,10 @@ export class RoomSession {
     };
   }
 
-  async resumeConsumer(session: ClientSession, { consumerId }: ValidPayload<'resumeConsumer'>): Promise<Record<string, never>> {
+  async resumeConsumer(
+    session: ClientSession,
+    { consumerId }: ValidPayload<'resumeConsumer'>,
+  ): Promise<Record<string, never>> {
     await this.media.ownConsumer(this.participant(session).id, consumerId).resume();
     return {};
   }
@@ -239,9 +260,13 @@ export class RoomSession {
     return {};
   }
 
-  async setConsumerLayers(session: ClientSession, payload: ValidPayload<'setConsumerLayers'>): Promise<Record<string, never>> {
+  async setConsumerLayers(
+    session: ClientSession,
+    payload: ValidPayload<'setConsumerLayers'>,
+  ): Promise<Record<string, never>> {
     const consumer = this.media.ownConsumer(this.participant(session).id, payload.consumerId);
-    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') throw invalid('This media has no layers to choose from.');
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc')
+      throw invalid('This media has no layers to choose from.');
     await consumer.setPreferredLayers({
       spatialLayer: payload.spatialLayer,
       ...(payload.temporalLayer !== undefined ? { temporalLayer: payload.temporalLayer } : {}),
@@ -261,7 +286,10 @@ export class RoomSession {
     return {};
   }
 
-  async muteParticipant(session: ClientSession, { participantId }: ValidPayload<'muteParticipant'>): Promise<Record<string, never>> {
+  async muteParticipant(
+    session: ClientSession,
+    { participantId }: ValidPayload<'muteParticipant'>,
+  ): Promise<Record<string, never>> {
     const target = this.room.moderate(this.participant(session).id, participantId, 'mute someone');
     const targetSession = this.sessions.get(target.id);
     const mic = this.media.producerList().find((r) => r.peerId === target.id && r.source === 'mic');
@@ -274,7 +302,10 @@ export class RoomSession {
     return {};
   }
 
-  removeParticipant(session: ClientSession, { participantId }: ValidPayload<'removeParticipant'>): Record<string, never> {
+  removeParticipant(
+    session: ClientSession,
+    { participantId }: ValidPayload<'removeParticipant'>,
+  ): Record<string, never> {
     const target = this.room.moderate(this.participant(session).id, participantId, 'remove someone');
     audit(session.logger, 'participant.removed', { room: this.id, target: target.id });
     const targetSession = this.sessions.get(target.id);

@@ -68,7 +68,10 @@ export class SignallingServer {
   /** Every connected socket's session, joined or not: what an operator's revocation must reach. */
   private readonly connected = new Set<ClientSession>();
 
-  constructor(httpServer: HttpServer | HttpsServer, private readonly options: SignallingOptions) {
+  constructor(
+    httpServer: HttpServer | HttpsServer,
+    private readonly options: SignallingOptions,
+  ) {
     this.directory = new RoomDirectory({ maxParticipants: options.maxParticipantsPerRoom });
     this.io = new Server(httpServer, {
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
@@ -81,11 +84,14 @@ export class SignallingServer {
     this.io.use((socket, next) => this.authenticate(socket as RelaisSocket, next));
     // Every message written to a client, acknowledgements and notifications alike: the
     // figure that must stay flat per join in a large briefing.
-    this.io.engine.on('connection', (raw: { on(event: 'packetCreate', listener: (packet: { type: string }) => void): void }) => {
-      raw.on('packetCreate', (packet) => {
-        if (packet.type === 'message') options.metrics.messagesSent.inc();
-      });
-    });
+    this.io.engine.on(
+      'connection',
+      (raw: { on(event: 'packetCreate', listener: (packet: { type: string }) => void): void }) => {
+        raw.on('packetCreate', (packet) => {
+          if (packet.type === 'message') options.metrics.messagesSent.inc();
+        });
+      },
+    );
     this.io.on('connection', (socket) => this.onConnection(socket as RelaisSocket));
   }
 
@@ -117,7 +123,10 @@ export class SignallingServer {
    * Ends, from the server side, every connected session whose token matches: the client is told
    * why (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
    */
-  endSessions(match: (claims: ClientSession['claims']) => boolean, reason: Notifications['sessionEnded']['reason']): number {
+  endSessions(
+    match: (claims: ClientSession['claims']) => boolean,
+    reason: Notifications['sessionEnded']['reason'],
+  ): number {
     let ended = 0;
     for (const session of [...this.connected]) {
       if (session.ended || !match(session.claims)) continue;
@@ -185,21 +194,30 @@ export class SignallingServer {
     });
   }
 
-  private async dispatch(session: ClientSession, event: string, payload: unknown, ack: ((response: unknown) => void) | undefined): Promise<void> {
+  private async dispatch(
+    session: ClientSession,
+    event: string,
+    payload: unknown,
+    ack: ((response: unknown) => void) | undefined,
+  ): Promise<void> {
     let response: Ack<RequestName>;
     try {
       if (session.ended) throw new RelaisError('UNAUTHORIZED', 'This session has ended.');
       if (!isRequestName(event)) throw new RelaisError('INVALID_REQUEST', `Unknown request "${event.slice(0, 50)}".`);
       if (!ack) throw new RelaisError('INVALID_REQUEST', `${event} must be sent with an acknowledgement callback.`);
       if (!session.requests.take()) throw new RelaisError('RATE_LIMITED', 'Too many requests; slow down.');
-      if (event === 'chat' && !session.chats.take()) throw new RelaisError('RATE_LIMITED', 'Too many chat messages; wait a moment.');
+      if (event === 'chat' && !session.chats.take())
+        throw new RelaisError('RATE_LIMITED', 'Too many chat messages; wait a moment.');
       const data = await this.handle(session, event, payload);
       response = { ok: true, data } as Ack<RequestName>;
       if (event === 'join') this.options.metrics.joins.inc();
     } catch (error) {
       response = { ok: false, error: this.toWireError(error, session, event) };
     }
-    this.options.metrics.requests.inc({ request: isRequestName(event) ? event : 'unknown', outcome: response.ok ? 'ok' : response.error.code });
+    this.options.metrics.requests.inc({
+      request: isRequestName(event) ? event : 'unknown',
+      outcome: response.ok ? 'ok' : response.error.code,
+    });
     ack?.(response);
   }
 

@@ -15,7 +15,16 @@ import type { MediaSource, Permissions, Role } from '../domain/roles.js';
 import type { RoomSummary } from '../domain/roomSummary.js';
 import type { RefusalReason, SessionEndReason } from '../domain/sessionEnd.js';
 
-export type { ErrorCode, ParticipantView, MediaSource, Permissions, Role, RoomSummary, RefusalReason, SessionEndReason };
+export type {
+  ErrorCode,
+  ParticipantView,
+  MediaSource,
+  Permissions,
+  Role,
+  RoomSummary,
+  RefusalReason,
+  SessionEndReason,
+};
 
 const id = z.string().min(1).max(100);
 /** An RTP/DTLS/ICE dictionary from mediasoup(-client): a JSON object checked by mediasoup. */
@@ -26,7 +35,10 @@ export const requestSchemas = {
   getRouterRtpCapabilities: z.object({}).strict(),
   join: z
     .object({
-      rtpCapabilities: z.looseObject({ codecs: z.array(dictionary).max(64), headerExtensions: z.array(dictionary).max(64).optional() }),
+      rtpCapabilities: z.looseObject({
+        codecs: z.array(dictionary).max(64),
+        headerExtensions: z.array(dictionary).max(64).optional(),
+      }),
     })
     .strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),

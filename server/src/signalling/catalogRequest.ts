@@ -3,7 +3,15 @@
  * load generator all go through `sendRequest`, so a field renamed in the catalog fails their
  * typecheck. Structural socket type: no Socket.IO import, usable in the browser and in Node.
  */
-import type { Ack, ErrorCode, HandshakeRefusal, RequestName, RequestPayload, RequestResults, WireError } from './catalog.js';
+import type {
+  Ack,
+  ErrorCode,
+  HandshakeRefusal,
+  RequestName,
+  RequestPayload,
+  RequestResults,
+  WireError,
+} from './catalog.js';
 
 /** What `sendRequest` needs of a Socket.IO client socket. */
 export interface AckingSocket {

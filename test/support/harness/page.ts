@@ -32,11 +32,14 @@ function get(name: string): ConferenceClient {
 async function publish(name: string, sources: ('mic' | 'camera')[]): Promise<string[]> {
   const client = get(name);
   const stream = await navigator.mediaDevices.getUserMedia({
-    audio: sources.includes('mic') ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false } : false,
+    audio: sources.includes('mic')
+      ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
+      : false,
     video: sources.includes('camera') ? { width: 640, height: 360 } : false,
   });
   const ids: string[] = [];
-  for (const track of stream.getTracks()) ids.push(await client.publish(track.kind === 'audio' ? 'mic' : 'camera', track));
+  for (const track of stream.getTracks())
+    ids.push(await client.publish(track.kind === 'audio' ? 'mic' : 'camera', track));
   return ids;
 }
 
@@ -47,7 +50,14 @@ async function stats(name: string) {
 function remoteTracks(name: string) {
   return get(name)
     .remoteTracks()
-    .map(({ consumerId, producerId, participantId, kind, source, paused }) => ({ consumerId, producerId, participantId, kind, source, paused }));
+    .map(({ consumerId, producerId, participantId, kind, source, paused }) => ({
+      consumerId,
+      producerId,
+      participantId,
+      kind,
+      source,
+      paused,
+    }));
 }
 
 async function request(name: string, request: string, payload: unknown) {
@@ -73,7 +83,10 @@ const harness = {
   leave,
   hasSendTransport: (name: string) => get(name).hasSendTransport(),
   permissions: (name: string) => ({ ...get(name).permissions }),
-  availableVideo: (name: string) => get(name).availableVideo().map((info) => ({ ...info })),
+  availableVideo: (name: string) =>
+    get(name)
+      .availableVideo()
+      .map((info) => ({ ...info })),
   watchVideo: (name: string, producerId: string) => get(name).watchVideo(producerId),
   stopVideo: (name: string, producerId: string) => get(name).stopVideo(producerId),
 };

@@ -37,5 +37,7 @@ export function setLang(next: Lang): void {
 }
 
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
-  return catalogs[current][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return catalogs[current][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
 }

@@ -14,7 +14,8 @@ export const fr = {
   noTokenBody: 'Ce lien ne contient pas de jeton d’accès. Demandez un nouveau lien à l’organisateur de la réunion.',
   badTokenTitle: 'Lien d’accès refusé',
   badTokenBody: 'Ce lien d’accès n’est pas valide. Demandez un nouveau lien à l’organisateur de la réunion.',
-  revokedTokenBody: 'Ce lien d’accès a été révoqué par un administrateur. Adressez-vous à l’organisateur de la réunion.',
+  revokedTokenBody:
+    'Ce lien d’accès a été révoqué par un administrateur. Adressez-vous à l’organisateur de la réunion.',
   expiredTokenTitle: 'Lien d’accès expiré',
   expiredTokenBody: 'Ce lien d’accès a expiré. Demandez un nouveau lien à l’organisateur de la réunion.',
   serverSaid: 'Réponse du serveur : {message}',

@@ -15,7 +15,11 @@ function sharedContext(): AudioContext {
 
 // Browsers keep an AudioContext suspended until the person interacts with the page.
 for (const event of ['pointerdown', 'keydown'] as const) {
-  document.addEventListener(event, () => context?.state === 'suspended' && void context.resume().catch(() => undefined), { capture: true, passive: true });
+  document.addEventListener(
+    event,
+    () => context?.state === 'suspended' && void context.resume().catch(() => undefined),
+    { capture: true, passive: true },
+  );
 }
 
 /** Resumes audio processing; call from a click handler. */

@@ -38,7 +38,10 @@ export async function captureCamera(): Promise<MediaStreamTrack> {
 }
 
 export async function captureScreen(): Promise<MediaStreamTrack> {
-  const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 10, max: 15 } }, audio: false });
+  const stream = await navigator.mediaDevices.getDisplayMedia({
+    video: { frameRate: { ideal: 10, max: 15 } },
+    audio: false,
+  });
   return stream.getVideoTracks()[0]!;
 }
 

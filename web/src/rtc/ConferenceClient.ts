@@ -37,7 +37,10 @@ export interface RemoteTrack {
 }
 
 export class RequestFailed extends Error {
-  constructor(readonly code: WireError['code'], message: string) {
+  constructor(
+    readonly code: WireError['code'],
+    message: string,
+  ) {
     super(message);
     this.name = 'RequestFailed';
   }
@@ -54,7 +57,9 @@ type Events = {
   trackPaused: [track: RemoteTrack];
   videoAvailable: [info: ProducerInfo];
   videoUnavailable: [producerId: string];
-  producerPaused: [info: { producerId: string; participantId: string | undefined; source: MediaSource | undefined; paused: boolean }];
+  producerPaused: [
+    info: { producerId: string; participantId: string | undefined; source: MediaSource | undefined; paused: boolean },
+  ];
   activeSpeaker: [participantId: string | null];
   chatMessage: [message: ChatMessage];
   roomSummary: [summary: Notifications['roomSummary']];
@@ -207,7 +212,9 @@ export class ConferenceClient extends TypedEmitter<Events> {
   }
 
   /** Inbound RTP counters of the receive transport (what actually arrived and was decoded). */
-  async receiveStats(): Promise<{ kind: string; packetsReceived: number; packetsLost: number; framesDecoded: number }[]> {
+  async receiveStats(): Promise<
+    { kind: string; packetsReceived: number; packetsLost: number; framesDecoded: number }[]
+  > {
     if (!this.recvTransport || this.recvTransport.closed) return [];
     const report = await this.recvTransport.getStats();
     const rows: { kind: string; packetsReceived: number; packetsLost: number; framesDecoded: number }[] = [];
@@ -253,7 +260,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
     s.on('connect', () => {
       this.joining = this.join();
       this.joining.catch((error: unknown) => {
-        const detail = error instanceof RequestFailed ? { code: error.code, message: error.message } : { code: 'INTERNAL' as const, message: String(error) };
+        const detail =
+          error instanceof RequestFailed
+            ? { code: error.code, message: error.message }
+            : { code: 'INTERNAL' as const, message: String(error) };
         this.setState('failed', detail);
       });
     });
@@ -269,9 +279,13 @@ export class ConferenceClient extends TypedEmitter<Events> {
       if (reason === 'io server disconnect') this.setState('ended');
       else this.setState('reconnecting');
     });
-    s.io.on('reconnect_failed', () => this.setState('failed', { code: 'INTERNAL', message: 'Could not reconnect to the server.' }));
+    s.io.on('reconnect_failed', () =>
+      this.setState('failed', { code: 'INTERNAL', message: 'Could not reconnect to the server.' }),
+    );
     s.on('participantJoined', (p: ParticipantView) => this.emit('participantJoined', p));
-    s.on('participantLeft', ({ participantId }: { participantId: string }) => this.emit('participantLeft', participantId));
+    s.on('participantLeft', ({ participantId }: { participantId: string }) =>
+      this.emit('participantLeft', participantId),
+    );
     s.on('participantUpdated', (p: ParticipantView) => {
       if (p.id === this.self?.id) this.self = p;
       this.emit('participantUpdated', p);
@@ -295,9 +309,16 @@ export class ConferenceClient extends TypedEmitter<Events> {
       }
       const own = [...this.producers.entries()].find(([, p]) => p.id === producerId);
       if (own && paused && !own[1].paused) own[1].pause();
-      this.emit('producerPaused', { producerId, participantId: info?.participantId ?? (own ? this.self?.id : undefined), source: info?.source ?? own?.[0], paused });
+      this.emit('producerPaused', {
+        producerId,
+        participantId: info?.participantId ?? (own ? this.self?.id : undefined),
+        source: info?.source ?? own?.[0],
+        paused,
+      });
     });
-    s.on('activeSpeaker', ({ participantId }: { participantId: string | null }) => this.emit('activeSpeaker', participantId));
+    s.on('activeSpeaker', ({ participantId }: { participantId: string | null }) =>
+      this.emit('activeSpeaker', participantId),
+    );
     s.on('chatMessage', (message: ChatMessage) => this.emit('chatMessage', message));
     s.on('roomSummary', (summary: Notifications['roomSummary']) => this.emit('roomSummary', summary));
     s.on('mutedByModerator', ({ producerId }: { producerId: string }) => {
@@ -327,12 +348,16 @@ export class ConferenceClient extends TypedEmitter<Events> {
 
   private async join(): Promise<JoinResult> {
     const { rtpCapabilities } = await this.request('getRouterRtpCapabilities');
-    if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
+    if (!this.device.loaded)
+      await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
     const result = await this.request('join', { rtpCapabilities: this.device.rtpCapabilities });
     this.self = result.self;
     this.permissions = result.permissions;
     const data = await this.request('createTransport', { direction: 'recv' });
-    this.recvTransport = this.device.createRecvTransport({ ...(data as unknown as types.TransportOptions), iceServers: [] });
+    this.recvTransport = this.device.createRecvTransport({
+      ...(data as unknown as types.TransportOptions),
+      iceServers: [],
+    });
     this.wireTransport(this.recvTransport);
     this.setState('connected');
     this.emit('joined', result);
@@ -350,7 +375,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private async ensureSendTransport(): Promise<types.Transport> {
     if (this.sendTransport && !this.sendTransport.closed) return this.sendTransport;
     const data = await this.request('createTransport', { direction: 'send' });
-    const transport = this.device.createSendTransport({ ...(data as unknown as types.TransportOptions), iceServers: [] });
+    const transport = this.device.createSendTransport({
+      ...(data as unknown as types.TransportOptions),
+      iceServers: [],
+    });
     this.wireTransport(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       this.request('produce', { transportId: transport.id, kind, rtpParameters, source: appData.source })
@@ -371,7 +399,9 @@ export class ConferenceClient extends TypedEmitter<Events> {
       if (state === 'disconnected' || state === 'failed') {
         // A network change: ask the server for fresh ICE credentials and restart ICE.
         this.request('restartIce', { transportId: transport.id })
-          .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters }))
+          .then(({ iceParameters }) =>
+            transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters }),
+          )
           .catch(() => undefined);
       }
     });

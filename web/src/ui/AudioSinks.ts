@@ -8,7 +8,12 @@ export class AudioSinks {
 
   add(track: RemoteTrack): void {
     if (this.sinks.has(track.consumerId)) return;
-    const sink = h('audio', { autoplay: true, 'data-participant-id': track.participantId, 'data-source': track.source, 'data-consumer-id': track.consumerId });
+    const sink = h('audio', {
+      autoplay: true,
+      'data-participant-id': track.participantId,
+      'data-source': track.source,
+      'data-consumer-id': track.consumerId,
+    });
     sink.srcObject = new MediaStream([track.track]);
     this.sinks.set(track.consumerId, sink);
     this.element.appendChild(sink);

@@ -25,8 +25,18 @@ export class ChatPanel {
   ) {
     this.log = h('ol', { className: 'chat-list' });
     // The live region wraps the list (role="log" on the <ol> itself would hide that it is a list).
-    this.scroller = h('div', { className: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-title', tabindex: '0' }, this.log);
-    this.input = h('textarea', { id: 'chat-input', rows: 2, maxlength: MAX_CHAT_LENGTH, 'aria-describedby': 'chat-remaining chat-notice', 'data-action': 'chat-input' });
+    this.scroller = h(
+      'div',
+      { className: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-title', tabindex: '0' },
+      this.log,
+    );
+    this.input = h('textarea', {
+      id: 'chat-input',
+      rows: 2,
+      maxlength: MAX_CHAT_LENGTH,
+      'aria-describedby': 'chat-remaining chat-notice',
+      'data-action': 'chat-input',
+    });
     this.remaining = h('span', { id: 'chat-remaining', className: 'hint' });
     this.error = h('p', { className: 'notice', role: 'alert', hidden: true });
     this.input.addEventListener('input', () => this.count());
@@ -55,7 +65,12 @@ export class ChatPanel {
         },
         h('label', { for: 'chat-input' }, t('chatLabel')),
         this.input,
-        h('div', { className: 'chat-actions' }, this.remaining, h('button', { type: 'submit', className: 'button primary', 'data-action': 'chat-send' }, t('chatSend'))),
+        h(
+          'div',
+          { className: 'chat-actions' },
+          this.remaining,
+          h('button', { type: 'submit', className: 'button primary', 'data-action': 'chat-send' }, t('chatSend')),
+        ),
       ),
     );
     this.count();
@@ -68,7 +83,13 @@ export class ChatPanel {
       h(
         'li',
         { className: own ? 'chat-message own' : 'chat-message', 'data-from': message.from },
-        h('span', { className: 'chat-meta' }, h('strong', {}, message.name), ' ', h('time', { datetime: new Date(message.at).toISOString() }, time)),
+        h(
+          'span',
+          { className: 'chat-meta' },
+          h('strong', {}, message.name),
+          ' ',
+          h('time', { datetime: new Date(message.at).toISOString() }, time),
+        ),
         h('span', { className: 'chat-text' }, message.text.slice(0, MAX_CHAT_LENGTH)),
       ),
     );

@@ -24,13 +24,28 @@ export class ConnectionStatus {
   constructor(actions: { retry: () => void; leave: () => void }) {
     this.icon = h('span', { className: 'status-icon', 'aria-hidden': 'true' });
     this.text = h('span', { className: 'status-text' });
-    this.retryButton = h('button', { type: 'button', className: 'button', 'data-action': 'retry', onclick: () => actions.retry(), hidden: true }, t('retry'));
+    this.retryButton = h(
+      'button',
+      { type: 'button', className: 'button', 'data-action': 'retry', onclick: () => actions.retry(), hidden: true },
+      t('retry'),
+    );
     this.element = h(
       'div',
       { className: 'connection' },
-      h('p', { className: 'status', role: 'status', 'aria-label': t('connectionLabel'), 'data-testid': 'connection-state' }, this.icon, ' ', this.text),
+      h(
+        'p',
+        { className: 'status', role: 'status', 'aria-label': t('connectionLabel'), 'data-testid': 'connection-state' },
+        this.icon,
+        ' ',
+        this.text,
+      ),
       this.retryButton,
-      h('button', { type: 'button', className: 'button danger', 'data-action': 'leave', onclick: () => actions.leave() }, icon('leave'), t('leave')),
+      h(
+        'button',
+        { type: 'button', className: 'button danger', 'data-action': 'leave', onclick: () => actions.leave() },
+        icon('leave'),
+        t('leave'),
+      ),
     );
     this.set('connecting');
   }

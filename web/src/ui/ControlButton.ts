@@ -12,7 +12,11 @@ export interface ControlButton {
 
 export function controlButton(action: string, onClick: () => void): ControlButton {
   const label = h('span', { className: 'control-label' });
-  const element = h('button', { type: 'button', className: 'button control', 'data-action': action, onclick: onClick }, label);
+  const element = h(
+    'button',
+    { type: 'button', className: 'button control', 'data-action': action, onclick: onClick },
+    label,
+  );
   let shown: IconName | undefined;
   return {
     element,

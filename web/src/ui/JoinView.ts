@@ -51,14 +51,23 @@ export class JoinView {
     for (const track of [this.mic, this.camera]) track?.stop();
     this.mic = this.camera = undefined;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(), video: videoConstraints() });
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: audioConstraints(),
+        video: videoConstraints(),
+      });
       this.mic = stream.getAudioTracks()[0];
       this.camera = stream.getVideoTracks()[0];
     } catch (error) {
       // One device missing or refused must not block the other.
       this.problem = t('mediaDenied', { message: errorText(error) });
-      this.mic = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() }).then((s) => s.getAudioTracks()[0], () => undefined);
-      this.camera = await navigator.mediaDevices.getUserMedia({ video: videoConstraints() }).then((s) => s.getVideoTracks()[0], () => undefined);
+      this.mic = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() }).then(
+        (s) => s.getAudioTracks()[0],
+        () => undefined,
+      );
+      this.camera = await navigator.mediaDevices.getUserMedia({ video: videoConstraints() }).then(
+        (s) => s.getVideoTracks()[0],
+        () => undefined,
+      );
     }
     preferences.micId = this.mic?.getSettings().deviceId ?? preferences.micId;
     preferences.cameraId = this.camera?.getSettings().deviceId ?? preferences.cameraId;
@@ -70,15 +79,26 @@ export class JoinView {
     clear(root);
     root.dataset.view = 'join';
 
-    const preview = h('video', { className: 'preview', autoplay: true, playsinline: true, 'aria-label': t('cameraPreview') });
+    const preview = h('video', {
+      className: 'preview',
+      autoplay: true,
+      playsinline: true,
+      'aria-label': t('cameraPreview'),
+    });
     preview.muted = true;
     if (this.camera) preview.srcObject = new MediaStream([this.camera]);
     const level = h('meter', { id: 'mic-level', min: 0, max: 1, low: 0.2, high: 0.9, optimum: 0.5, value: 0 });
     this.meter?.close();
     this.meter = this.mic ? new AudioLevel(this.mic, (value) => (level.value = value)) : undefined;
 
-    const cameraSelect = h('select', { id: 'camera-select', onchange: (e) => void this.pick('camera', (e.target as HTMLSelectElement).value) });
-    const micSelect = h('select', { id: 'mic-select', onchange: (e) => void this.pick('mic', (e.target as HTMLSelectElement).value) });
+    const cameraSelect = h('select', {
+      id: 'camera-select',
+      onchange: (e) => void this.pick('camera', (e.target as HTMLSelectElement).value),
+    });
+    const micSelect = h('select', {
+      id: 'mic-select',
+      onchange: (e) => void this.pick('mic', (e.target as HTMLSelectElement).value),
+    });
     void this.fillDevices(cameraSelect, 'videoinput', this.camera);
     void this.fillDevices(micSelect, 'audioinput', this.mic);
 
@@ -111,14 +131,26 @@ export class JoinView {
     root.appendChild(
       h(
         'section',
-        { className: 'join-view', 'aria-labelledby': 'join-title', 'aria-busy': this.ready ? 'false' : 'true', 'data-ready': String(this.ready) },
+        {
+          className: 'join-view',
+          'aria-labelledby': 'join-title',
+          'aria-busy': this.ready ? 'false' : 'true',
+          'data-ready': String(this.ready),
+        },
         h(
           'header',
           { className: 'topbar' },
           h('h1', { id: 'join-title' }, t('joinTitle', { room: this.claims.room })),
           h(
             'button',
-            { type: 'button', className: 'button', lang: lang() === 'fr' ? 'en' : 'fr', 'aria-label': t('switchLanguageLabel'), 'data-action': 'lang', onclick: () => this.switchLang() },
+            {
+              type: 'button',
+              className: 'button',
+              lang: lang() === 'fr' ? 'en' : 'fr',
+              'aria-label': t('switchLanguageLabel'),
+              'data-action': 'lang',
+              onclick: () => this.switchLang(),
+            },
             t('switchLanguage'),
           ),
         ),
@@ -127,7 +159,11 @@ export class JoinView {
         h(
           'div',
           { className: 'join-body' },
-          h('figure', { className: 'preview-frame' }, this.camera ? preview : h('p', { className: 'no-preview' }, t('noCameraPreview'))),
+          h(
+            'figure',
+            { className: 'preview-frame' },
+            this.camera ? preview : h('p', { className: 'no-preview' }, t('noCameraPreview')),
+          ),
           form,
         ),
       ),
@@ -140,17 +176,33 @@ export class JoinView {
     return h(
       'div',
       { className: 'field checkbox' },
-      h('input', { type: 'checkbox', id, checked, 'data-action': id, onchange: (e) => onChange((e.target as HTMLInputElement).checked) }),
+      h('input', {
+        type: 'checkbox',
+        id,
+        checked,
+        'data-action': id,
+        onchange: (e) => onChange((e.target as HTMLInputElement).checked),
+      }),
       h('label', { for: id }, label),
     );
   }
 
-  private async fillDevices(select: HTMLSelectElement, kind: 'audioinput' | 'videoinput', current: MediaStreamTrack | undefined): Promise<void> {
+  private async fillDevices(
+    select: HTMLSelectElement,
+    kind: 'audioinput' | 'videoinput',
+    current: MediaStreamTrack | undefined,
+  ): Promise<void> {
     const devices = await listDevices(kind);
     const currentId = current?.getSettings().deviceId;
     if (devices.length === 0) select.appendChild(h('option', { value: '' }, t('none')));
     devices.forEach((device, index) => {
-      select.appendChild(h('option', { value: device.deviceId, selected: device.deviceId === currentId }, device.label || `${kind === 'videoinput' ? t('camera') : t('microphone')} ${index + 1}`));
+      select.appendChild(
+        h(
+          'option',
+          { value: device.deviceId, selected: device.deviceId === currentId },
+          device.label || `${kind === 'videoinput' ? t('camera') : t('microphone')} ${index + 1}`,
+        ),
+      );
     });
   }
 

@@ -61,7 +61,10 @@ export class MeetingView {
     root.dataset.view = this.listener ? 'listener' : 'meeting';
     this.status = new ConnectionStatus({ retry: callbacks.retry, leave: callbacks.leave });
     this.status.set(client.state);
-    this.grid = h('ul', { className: this.listener ? 'grid speakers' : 'grid', 'aria-labelledby': 'participants-title' });
+    this.grid = h('ul', {
+      className: this.listener ? 'grid speakers' : 'grid',
+      'aria-labelledby': 'participants-title',
+    });
     this.stage = new ScreenStage(
       (id) => this.names.get(id) ?? this.client.self?.name ?? '',
       (sharing) => this.root.querySelector('.meeting')?.classList.toggle('sharing', sharing),
@@ -87,9 +90,18 @@ export class MeetingView {
     }
     this.offers = new VideoOffers(client, (id) => this.names.get(id) ?? '');
     this.layers = new SimulcastLayers(client);
-    this.chat = joined.permissions.chat ? new ChatPanel((text) => client.request('chat', { text }).then(() => undefined), () => client.self?.id) : undefined;
+    this.chat = joined.permissions.chat
+      ? new ChatPanel(
+          (text) => client.request('chat', { text }).then(() => undefined),
+          () => client.self?.id,
+        )
+      : undefined;
 
-    const heading = h('h1', { tabindex: '-1' }, this.listener ? t('listenTitle', { room }) : t('meetingTitle', { room }));
+    const heading = h(
+      'h1',
+      { tabindex: '-1' },
+      this.listener ? t('listenTitle', { room }) : t('meetingTitle', { room }),
+    );
     root.appendChild(
       h(
         'div',
@@ -107,14 +119,23 @@ export class MeetingView {
             this.listener ? this.nowSpeaking.element : null,
             this.offers.element,
             this.stage.element,
-            h('h2', { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' }, this.listener ? t('speakersHeading') : t('participantsHeading')),
+            h(
+              'h2',
+              { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' },
+              this.listener ? t('speakersHeading') : t('participantsHeading'),
+            ),
             this.listener ? this.counts : null,
             this.grid,
           ),
           this.moderation?.element,
           this.chat?.element,
         ),
-        h('nav', { className: 'controls', 'aria-label': t('controls') }, ...this.local.buttons, this.participantsToggle?.element),
+        h(
+          'nav',
+          { className: 'controls', 'aria-label': t('controls') },
+          ...this.local.buttons,
+          this.participantsToggle?.element,
+        ),
         this.audio.element,
       ),
     );
@@ -176,7 +197,9 @@ export class MeetingView {
     );
     on.push(c.on('activeSpeaker', (id) => this.setSpeaker(id)));
     on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
-    on.push(c.on('roomSummary', (summary) => this.summary(summary.speakers, summary.participants, summary.handsRaised)));
+    on.push(
+      c.on('roomSummary', (summary) => this.summary(summary.speakers, summary.participants, summary.handsRaised)),
+    );
     on.push(c.on('mutedByModerator', () => this.local.mutedByModerator()));
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
@@ -203,7 +226,8 @@ export class MeetingView {
     const present = new Set(speakers.map((p) => p.id));
     for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
     for (const p of speakers) this.upsert(p);
-    const hands = handsRaised === 0 ? t('handsNone') : handsRaised === 1 ? t('handsOne') : t('handsCount', { count: handsRaised });
+    const hands =
+      handsRaised === 0 ? t('handsNone') : handsRaised === 1 ? t('handsOne') : t('handsCount', { count: handsRaised });
     this.counts.textContent = `${t('participantsCount', { count: participants })} · ${hands}`;
   }
   private upsert(p: ParticipantView): void {
@@ -310,7 +334,7 @@ export class MeetingView {
     if (this.speaker) this.tiles.get(this.speaker)?.setSpeaking(false);
     this.speaker = id;
     const isSelf = id === this.client.self?.id;
-    const name = id ? this.names.get(id) ?? (isSelf ? this.client.self?.name : undefined) : undefined;
+    const name = id ? (this.names.get(id) ?? (isSelf ? this.client.self?.name : undefined)) : undefined;
     if (id) this.tiles.get(id)?.setSpeaking(true);
     this.nowSpeaking.show(id, name, isSelf);
   }

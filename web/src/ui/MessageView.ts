@@ -7,7 +7,13 @@ export interface MessageAction {
   run: () => void;
 }
 
-export function showMessage(root: HTMLElement, view: string, title: string, lines: string[], actions: MessageAction[] = []): void {
+export function showMessage(
+  root: HTMLElement,
+  view: string,
+  title: string,
+  lines: string[],
+  actions: MessageAction[] = [],
+): void {
   clear(root);
   root.dataset.view = view;
   const heading = h('h1', { tabindex: '-1' }, title);
@@ -18,7 +24,17 @@ export function showMessage(root: HTMLElement, view: string, title: string, line
       heading,
       ...lines.map((line) => h('p', {}, line)),
       actions.length
-        ? h('p', { className: 'actions' }, ...actions.map((a) => h('button', { type: 'button', className: 'button primary', 'data-action': a.action, onclick: a.run }, a.label)))
+        ? h(
+            'p',
+            { className: 'actions' },
+            ...actions.map((a) =>
+              h(
+                'button',
+                { type: 'button', className: 'button primary', 'data-action': a.action, onclick: a.run },
+                a.label,
+              ),
+            ),
+          )
         : null,
     ),
   );

@@ -34,7 +34,15 @@ interface Row {
   cancelButton: HTMLButtonElement;
 }
 
-const CODES = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'INVALID_REQUEST', 'NOT_FOUND', 'RATE_LIMITED', 'CONFLICT', 'INTERNAL']);
+const CODES = new Set([
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'INVALID_REQUEST',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'CONFLICT',
+  'INTERNAL',
+]);
 
 /** A failed request in words: what it means for the moderator, then what the server said. */
 export function moderationErrorText(error: unknown): string {
@@ -69,7 +77,12 @@ export class ModeratorPanel {
     this.list = h('ul', { className: 'moderation-list', 'aria-labelledby': 'moderation-title' });
     this.element = h(
       'aside',
-      { id: 'moderation-panel', className: 'moderation', 'aria-labelledby': 'moderation-title', 'data-testid': 'moderation-panel' },
+      {
+        id: 'moderation-panel',
+        className: 'moderation',
+        'aria-labelledby': 'moderation-title',
+        'data-testid': 'moderation-panel',
+      },
       this.title,
       this.handsSummary,
       this.error,
@@ -151,34 +164,61 @@ export class ModeratorPanel {
       if (!this.client.producerId('mic')) return 'none';
       return this.client.isMuted('mic') ? 'muted' : 'on';
     }
-    const mic = this.client.remoteTracks().find((track) => track.participantId === participantId && track.source === 'mic');
+    const mic = this.client
+      .remoteTracks()
+      .find((track) => track.participantId === participantId && track.source === 'mic');
     if (!mic) return 'none';
     return mic.paused ? 'muted' : 'on';
   }
 
   private createRow(p: ParticipantView): Row {
     const self = this.isSelf(p.id);
-    const badge = (className: string, symbol: Parameters<typeof icon>[0]): HTMLElement => h('span', { className: `badge ${className}` }, icon(symbol), h('span', {}));
+    const badge = (className: string, symbol: Parameters<typeof icon>[0]): HTMLElement =>
+      h('span', { className: `badge ${className}` }, icon(symbol), h('span', {}));
     const row: Row = {
-      element: h('li', { className: 'moderation-row', 'data-participant-id': p.id, 'data-self': self ? 'true' : undefined }),
+      element: h('li', {
+        className: 'moderation-row',
+        'data-participant-id': p.id,
+        'data-self': self ? 'true' : undefined,
+      }),
       name: h('span', { className: 'name' }),
       role: h('span', { className: 'role hint' }),
       hand: badge('badge-hand', 'hand'),
       floor: badge('badge-floor', 'speaking'),
       mic: badge('badge-mic', 'mic'),
       actions: h('div', { className: 'moderation-actions' }),
-      mute: h('button', { type: 'button', className: 'button small', 'data-action': 'mute-participant' }, icon('micOff'), t('muteAction')),
+      mute: h(
+        'button',
+        { type: 'button', className: 'button small', 'data-action': 'mute-participant' },
+        icon('micOff'),
+        t('muteAction'),
+      ),
       floorButton: h('button', { type: 'button', className: 'button small', 'data-action': 'floor' }),
-      remove: h('button', { type: 'button', className: 'button small danger', 'data-action': 'remove-participant' }, t('removeAction')),
+      remove: h(
+        'button',
+        { type: 'button', className: 'button small danger', 'data-action': 'remove-participant' },
+        t('removeAction'),
+      ),
       confirm: h('div', { className: 'moderation-confirm', role: 'group', hidden: true }),
       question: h('p', { className: 'confirm-question' }),
-      confirmButton: h('button', { type: 'button', className: 'button small danger', 'data-action': 'confirm-remove' }, t('removeConfirm')),
-      cancelButton: h('button', { type: 'button', className: 'button small', 'data-action': 'cancel-remove' }, t('cancel')),
+      confirmButton: h(
+        'button',
+        { type: 'button', className: 'button small danger', 'data-action': 'confirm-remove' },
+        t('removeConfirm'),
+      ),
+      cancelButton: h(
+        'button',
+        { type: 'button', className: 'button small', 'data-action': 'cancel-remove' },
+        t('cancel'),
+      ),
     };
     const questionId = `remove-question-${this.rows.size}-${Math.random().toString(36).slice(2, 8)}`;
     row.question.id = questionId;
     row.confirm.setAttribute('aria-labelledby', questionId);
-    row.confirm.append(row.question, h('div', { className: 'moderation-actions' }, row.confirmButton, row.cancelButton));
+    row.confirm.append(
+      row.question,
+      h('div', { className: 'moderation-actions' }, row.confirmButton, row.cancelButton),
+    );
     row.confirm.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         event.preventDefault();
@@ -194,7 +234,10 @@ export class ModeratorPanel {
     row.cancelButton.addEventListener('click', () => this.closeConfirm(row));
     row.confirmButton.addEventListener('click', () => void this.act(row, row.confirmButton, 'removeParticipant'));
     row.actions.append(row.mute, row.floorButton, row.remove);
-    row.element.append(h('div', { className: 'moderation-who' }, row.name, row.role), h('div', { className: 'badges' }, row.hand, row.floor, row.mic));
+    row.element.append(
+      h('div', { className: 'moderation-who' }, row.name, row.role),
+      h('div', { className: 'badges' }, row.hand, row.floor, row.mic),
+    );
     // Nobody moderates themselves (the server refuses it too).
     if (!self) row.element.append(row.actions, row.confirm);
     return row;
@@ -213,7 +256,11 @@ export class ModeratorPanel {
     row.remove.focus();
   }
 
-  private async act(row: Row, button: HTMLButtonElement, request: Extract<RequestName, 'muteParticipant' | 'grantFloor' | 'revokeFloor' | 'removeParticipant'>): Promise<void> {
+  private async act(
+    row: Row,
+    button: HTMLButtonElement,
+    request: Extract<RequestName, 'muteParticipant' | 'grantFloor' | 'revokeFloor' | 'removeParticipant'>,
+  ): Promise<void> {
     const id = row.element.dataset.participantId!;
     const name = this.people.get(id)?.name ?? '';
     // aria-disabled, not disabled: a disabled button drops the keyboard focus.
@@ -267,7 +314,10 @@ export class ModeratorPanel {
     row.floorButton.hidden = p.role !== 'listener';
     row.floorButton.textContent = t(p.hasFloor ? 'revokeFloor' : 'grantFloor');
     row.floorButton.dataset.action = p.hasFloor ? 'revoke-floor' : 'grant-floor';
-    row.floorButton.setAttribute('aria-label', t(p.hasFloor ? 'revokeFloorLabel' : 'grantFloorLabel', { name: p.name }));
+    row.floorButton.setAttribute(
+      'aria-label',
+      t(p.hasFloor ? 'revokeFloorLabel' : 'grantFloorLabel', { name: p.name }),
+    );
     row.remove.setAttribute('aria-label', t('removeActionLabel', { name: p.name }));
     row.question.textContent = t('removeConfirmQuestion', { name: p.name });
     row.confirmButton.setAttribute('aria-label', t('removeConfirmLabel', { name: p.name }));
@@ -283,7 +333,8 @@ export class ModeratorPanel {
   private refreshCounts(): void {
     this.title.textContent = t('moderationTitle', { count: this.people.size });
     const hands = this.raisedAt.size;
-    this.handsSummary.textContent = hands === 0 ? t('handsNone') : hands === 1 ? t('handsOne') : t('handsCount', { count: hands });
+    this.handsSummary.textContent =
+      hands === 0 ? t('handsNone') : hands === 1 ? t('handsOne') : t('handsCount', { count: hands });
     // Then who may speak now (listeners given the floor first), then the listeners.
     const rank = (p: ParticipantView): number => (p.hasFloor ? 0 : p.role !== 'listener' ? 1 : 2);
     const order = [...this.people.values()].sort((a, b) => {
@@ -300,7 +351,10 @@ export class ModeratorPanel {
     const current = [...this.list.children];
     if (wanted.length === current.length && wanted.every((el, i) => el === current[i])) return;
     // Moving a node that holds the focus blurs it: give it back.
-    const focused = document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement) ? document.activeElement : undefined;
+    const focused =
+      document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement)
+        ? document.activeElement
+        : undefined;
     this.list.append(...wanted);
     focused?.focus();
   }

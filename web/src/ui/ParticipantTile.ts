@@ -37,7 +37,13 @@ export class ParticipantTile {
     this.levelBar = h('span', { className: 'level-bar' });
     this.element = h(
       'li',
-      { className: 'tile', 'data-participant-id': participant.id, 'data-self': isSelf ? 'true' : undefined, 'data-mic': 'none', 'data-video': 'off' },
+      {
+        className: 'tile',
+        'data-participant-id': participant.id,
+        'data-self': isSelf ? 'true' : undefined,
+        'data-mic': 'none',
+        'data-video': 'off',
+      },
       h('div', { className: 'tile-media' }, this.video, this.avatar),
       h(
         'div',
@@ -82,7 +88,8 @@ export class ParticipantTile {
     this.meter?.close();
     this.meter = undefined;
     this.levelBar.style.transform = 'scaleX(0)';
-    if (track) this.meter = new AudioLevel(track, (level) => (this.levelBar.style.transform = `scaleX(${level.toFixed(2)})`));
+    if (track)
+      this.meter = new AudioLevel(track, (level) => (this.levelBar.style.transform = `scaleX(${level.toFixed(2)})`));
   }
 
   setVideo(track: MediaStreamTrack | undefined): void {

@@ -22,7 +22,12 @@ export class ScreenStage {
     this.video = h('video', { autoplay: true, playsinline: true, 'aria-labelledby': 'stage-caption' });
     this.video.muted = true;
     this.caption = h('figcaption', { id: 'stage-caption' });
-    this.element = h('figure', { className: 'stage', hidden: true, 'data-testid': 'screen-stage' }, this.video, this.caption);
+    this.element = h(
+      'figure',
+      { className: 'stage', hidden: true, 'data-testid': 'screen-stage' },
+      this.video,
+      this.caption,
+    );
   }
 
   add(key: string, video: StagedVideo): void {
@@ -43,7 +48,8 @@ export class ScreenStage {
       this.video.srcObject = null;
       return;
     }
-    if ((this.video.srcObject as MediaStream | null)?.getVideoTracks()[0] !== latest.track) this.video.srcObject = new MediaStream([latest.track]);
+    if ((this.video.srcObject as MediaStream | null)?.getVideoTracks()[0] !== latest.track)
+      this.video.srcObject = new MediaStream([latest.track]);
     this.element.dataset.participantId = latest.participantId;
     const isCamera = 'source' in latest && latest.source === 'camera';
     this.caption.textContent = t(isCamera ? 'videoOf' : 'screenOf', { name: this.nameOf(latest.participantId) });

@@ -17,7 +17,8 @@ export class SimulcastLayers {
   private readonly resize: ResizeObserver | undefined;
 
   constructor(private readonly client: ConferenceClient) {
-    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => this.onResize(entries)) : undefined;
+    this.resize =
+      typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => this.onResize(entries)) : undefined;
   }
 
   /** Follows a video whose `data-consumer-id` names the consumer it shows. */
