@@ -3,7 +3,12 @@
  * speakers), a shared screen shown large, chat, hands, and the controls. It renders what
  * the ConferenceClient reports and turns clicks into its calls.
  */
-import type { ChatMessage, JoinResult, ParticipantView } from '../../../server/src/signalling/catalog.js';
+import type {
+  ChatMessage,
+  JoinResult,
+  ParticipantView,
+  SessionEndReason,
+} from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
 import type { ConferenceClient, ConnectionState, RemoteTrack } from '../rtc/ConferenceClient.js';
 import type { Announcer } from './Announcer.js';
@@ -25,7 +30,7 @@ export type { LocalMedia } from './LocalControls.js';
 export interface MeetingCallbacks {
   leave: () => void;
   retry: () => void;
-  ended: (reason: string) => void;
+  ended: (reason: SessionEndReason) => void;
 }
 
 export class MeetingView {

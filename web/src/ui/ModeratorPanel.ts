@@ -7,10 +7,12 @@
  * Rows are updated in place, never rebuilt: a keyboard user keeps the focus on the button
  * they are on while the list changes around them.
  */
+import { ERROR_CODES } from '../../../server/src/domain/errors.js';
 import type { JoinResult, ParticipantView, RequestName } from '../../../server/src/signalling/catalog.js';
+import { RequestFailed } from '../../../server/src/signalling/catalogRequest.js';
 import { t } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/messages.js';
-import { RequestFailed, type ConferenceClient } from '../rtc/ConferenceClient.js';
+import type { ConferenceClient } from '../rtc/ConferenceClient.js';
 import type { Announcer } from './Announcer.js';
 import { h } from './element.js';
 import { icon } from './icons.js';
@@ -34,23 +36,10 @@ interface Row {
   cancelButton: HTMLButtonElement;
 }
 
-const CODES = new Set([
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'INVALID_REQUEST',
-  'NOT_FOUND',
-  'RATE_LIMITED',
-  'CONFLICT',
-  'INTERNAL',
-]);
-
-/** A failed request in words: what it means for the moderator, then what the server said. */
+/** A failed request in words: what it means for the moderator (decided on the code, never the text). */
 export function moderationErrorText(error: unknown): string {
-  if (error instanceof RequestFailed) {
-    const code = CODES.has(error.code) ? error.code : 'INTERNAL';
-    return `${t(`moderationError_${code}` as MessageKey)} ${t('serverSaid', { message: error.message })}`;
-  }
-  return `${t('moderationError_INTERNAL')} ${t('serverSaid', { message: error instanceof Error ? error.message : String(error) })}`;
+  const code = error instanceof RequestFailed && ERROR_CODES.includes(error.code) ? error.code : 'INTERNAL';
+  return t(`moderationError_${code}`);
 }
 
 export class ModeratorPanel {
