@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { issueToken } from '../../server/src/auth/tokenIssuer.js';
 import type { Page } from 'puppeteer-core';
-import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { clickJoin, openLink, waitConnected } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 const ADMIN_KEY = 'relais-admin-key-for-e2e-tests-0123456789abcdef';
 
@@ -17,17 +18,17 @@ describe('e2e: access links', function () {
   let browser: TestBrowser;
   let page: Page | undefined;
 
-  before(async function () {
+  before(async () => {
     server = await startTestServer({ RELAIS_LOG_LEVEL: 'info', RELAIS_ADMIN_KEY: ADMIN_KEY });
     browser = await launchBrowser();
   });
 
-  afterEach(async function () {
+  afterEach(async () => {
     await page?.close().catch(() => undefined);
     page = undefined;
   });
 
-  after(async function () {
+  after(async () => {
     await browser?.close();
     await server?.stop();
   });
@@ -45,7 +46,7 @@ describe('e2e: access links', function () {
     return server.logs.filter((line) => line.audit === true && line.event === 'auth.failed');
   }
 
-  it('a token signed with the wrong key: refused in words, nothing else offered, audit event logged', async function () {
+  it('a token signed with the wrong key: refused in words, nothing else offered, audit event logged', async () => {
     const forged = issueToken(
       { algorithm: 'HS256', key: 'not-the-server-secret-not-the-server-secret' },
       { room: 'cellule', role: 'moderator', name: 'Mallory', ttlSeconds: 600 },
@@ -69,7 +70,7 @@ describe('e2e: access links', function () {
     assert.equal(JSON.stringify(event).includes(forged), false, 'the token itself is never logged');
   });
 
-  it('an expired token: says it expired, without a camera preview, audit event logged', async function () {
+  it('an expired token: says it expired, without a camera preview, audit event logged', async () => {
     const expired = issueToken(server.server.issuerKey!, {
       room: 'cellule',
       role: 'speaker',
@@ -90,7 +91,7 @@ describe('e2e: access links', function () {
     );
   });
 
-  it('access revoked by an administrator during a briefing: said in words, no way back in', async function () {
+  it('access revoked by an administrator during a briefing: said in words, no way back in', async () => {
     page = await browser.page();
     const token = server.token({
       room: 'point-de-situation',
@@ -124,7 +125,7 @@ describe('e2e: access links', function () {
     assert.match(refused.text, /révoqué/);
   });
 
-  it('a link without a usable token says so', async function () {
+  it('a link without a usable token says so', async () => {
     page = await browser.page();
     await page.goto(`${server.url}/#token=not-a-token`);
     const shown = await refusalShown();
@@ -136,7 +137,7 @@ describe('e2e: access links', function () {
     assert.equal(missing.title, 'Lien d’accès manquant');
   });
 
-  it('a server that cannot be reached: said at once, with retry and leave', async function () {
+  it('a server that cannot be reached: said at once, with retry and leave', async () => {
     page = await browser.page();
     // A network that lets the page load but cuts the signalling connection.
     // (A string: code compiled by the test runner may reference helpers the page lacks.)
@@ -167,7 +168,7 @@ describe('e2e: access links', function () {
     assert.deepEqual(actions, ['retry', 'leave']);
   });
 
-  it('a browser without WebRTC gets a clear message instead of a broken page', async function () {
+  it('a browser without WebRTC gets a clear message instead of a broken page', async () => {
     page = await browser.page();
     await page.evaluateOnNewDocument(() => {
       delete (window as unknown as Record<string, unknown>).RTCPeerConnection;

@@ -10,6 +10,7 @@ import { t } from './i18n/i18n.js';
 import { unlockAudio } from './media/AudioLevel.js';
 import { captureCamera, captureMic } from './media/localMedia.js';
 import { ConferenceClient, ConnectionRefused } from './rtc/ConferenceClient.js';
+import { Roster } from './rtc/Roster.js';
 import { Announcer } from './ui/Announcer.js';
 import { type JoinChoice, JoinView } from './ui/JoinView.js';
 import { MeetingView } from './ui/MeetingView.js';
@@ -56,6 +57,8 @@ class Visit {
       receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto',
     });
     this.client = client;
+    // Created before connecting: it hears the join result, like everything after it.
+    const roster = new Roster(client);
     let joined: Awaited<ReturnType<ConferenceClient['connect']>>;
     try {
       joined = await client.connect();
@@ -67,7 +70,7 @@ class Visit {
       return;
     }
     if (client !== this.client) return;
-    this.view = new MeetingView(root, client, joined, this.claims.room, announcer, {
+    this.view = new MeetingView(root, client, roster, joined, this.claims.room, announcer, {
       leave: () => void this.leave(),
       retry: () => void this.recapture().then((again) => this.enter(again)),
       ended: (reason) => this.ended(reason),
@@ -204,13 +207,20 @@ function startJoin(visit: Visit): void {
 
 function main(): void {
   const missing = webRtcMissing();
-  if (missing) return showMessage(root, 'unsupported', t('noWebRtcTitle'), [missing]);
+  if (missing) {
+    showMessage(root, 'unsupported', t('noWebRtcTitle'), [missing]);
+    return;
+  }
   const token = takeToken();
-  if (!token) return showMessage(root, 'error', t('noTokenTitle'), [t('noTokenBody')]);
+  if (!token) {
+    showMessage(root, 'error', t('noTokenTitle'), [t('noTokenBody')]);
+    return;
+  }
   const claims = readClaims(token);
   if (!claims) {
     forgetToken();
-    return showMessage(root, 'error', t('badTokenTitle'), [t('badTokenBody')]);
+    showMessage(root, 'error', t('badTokenTitle'), [t('badTokenBody')]);
+    return;
   }
   const visit = new Visit(token, claims);
   // An expired link: let the server confirm (and record the attempt) rather than show a preview.

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
-import { eventually, launchBrowser } from '../browser.js';
+import { launchBrowser } from '../browser.js';
+import { eventually } from '../wait.js';
 import type { RelaisHarness } from './page.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,7 +68,10 @@ export function harness<K extends keyof RelaisHarness>(
   ) as Promise<Awaited<ReturnType<RelaisHarness[K]>>>;
 }
 
-/** Polls `check` until it returns a truthy value or the time runs out. */
+/**
+ * The integration tests' old argument order for `eventually` (../wait.ts), the one polling helper:
+ * kept only until test/integration calls `eventually` itself.
+ */
 export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   return eventually(what, check, timeoutMs);
 }
