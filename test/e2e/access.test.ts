@@ -34,8 +34,9 @@ describe('e2e: access links', function () {
   });
 
   async function refusalShown(): Promise<{ title: string; text: string; controls: number }> {
-    await page!.waitForSelector('main[data-view="error"] h1', { timeout: 30_000 });
-    return page!.$eval('main', (main) => ({
+    if (!page) throw new Error('no page open');
+    await page.waitForSelector('main[data-view="error"] h1', { timeout: 30_000 });
+    return page.$eval('main', (main) => ({
       title: main.querySelector('h1')?.textContent ?? '',
       text: main.textContent ?? '',
       controls: main.querySelectorAll('button, input, select, textarea, video, a[href]').length,
@@ -66,12 +67,15 @@ describe('e2e: access links', function () {
       'announced to screen readers',
     );
     await eventually('the audit event', async () => authFailures().length > before);
-    const event = authFailures().at(-1)!;
+    const event = authFailures().at(-1);
+    assert.ok(event);
     assert.equal(JSON.stringify(event).includes(forged), false, 'the token itself is never logged');
   });
 
   it('an expired token: says it expired, without a camera preview, audit event logged', async () => {
-    const expired = issueToken(server.server.issuerKey!, {
+    const key = server.server.issuerKey;
+    assert.ok(key, 'the test server signs its own tokens');
+    const expired = issueToken(key, {
       room: 'cellule',
       role: 'speaker',
       name: 'Paul',

@@ -155,7 +155,9 @@ describe('e2e: accessibility', function () {
       20_000,
     );
     assert.ok(reached);
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    const outline = await page.evaluate(() =>
+      document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : 'none',
+    );
     assert.notEqual(outline, 'none', 'the focused control is outlined');
     await page.keyboard.press('Enter');
     await waitConnected(page);

@@ -105,8 +105,10 @@ describe('e2e: crisis meeting in the browser', function () {
     const speaking = await eventually('an active speaker to be shown', () =>
       bob
         .$eval('li.tile[data-speaking="true"]', (tile) => ({
-          id: (tile as HTMLElement).dataset.participantId!,
-          badge: getComputedStyle(tile.querySelector('.badge-speaking')!).display !== 'none',
+          id: (tile as HTMLElement).dataset.participantId ?? '',
+          badge: ((badge) => badge !== null && getComputedStyle(badge).display !== 'none')(
+            tile.querySelector('.badge-speaking'),
+          ),
         }))
         .catch(() => undefined),
     );
@@ -200,7 +202,8 @@ describe('e2e: crisis meeting in the browser', function () {
     // Audio first: Alice's camera is offered, not received, until the listener asks.
     const offer = await listener.waitForSelector('[data-action="watch"]');
     assert.equal(await framesDecoded(listener), 0, 'no video decoded before asking');
-    assert.match((await offer!.evaluate((b) => b.textContent)) ?? '', /Alice Martin/);
+    assert.ok(offer);
+    assert.match((await offer.evaluate((b) => b.textContent)) ?? '', /Alice Martin/);
     await press(listener, '[data-action="watch"]');
     await eventually(
       'Alice’s video on the listener’s stage',
@@ -263,7 +266,7 @@ describe('e2e: crisis meeting in the browser', function () {
       `${tileSelector('alice')} .badge-hand`,
       (el) => getComputedStyle(el).display !== 'none' && el.textContent,
     );
-    assert.ok(handBadge && handBadge.includes('main levée'));
+    assert.ok(typeof handBadge === 'string' && handBadge.includes('main levée'));
     await eventually('a screen-reader announcement of the hand', async () =>
       (await announcements(bob)).some((line) => line.includes('Alice Martin lève la main')),
     );

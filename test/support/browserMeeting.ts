@@ -113,15 +113,17 @@ export function videoPixels(
 ): Promise<{ width: number; height: number; brightness: number } | null> {
   return page.evaluate((sel: string) => {
     const video = document.querySelector<HTMLVideoElement>(sel);
-    if (!video || !video.videoWidth) return null;
+    if (!video?.videoWidth) return null;
     const canvas = document.createElement('canvas');
     canvas.width = 160;
     canvas.height = 90;
-    const context = canvas.getContext('2d')!;
+    const context = canvas.getContext('2d');
+    if (!context) return null;
     context.drawImage(video, 0, 0, canvas.width, canvas.height);
     const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
     let sum = 0;
-    for (let i = 0; i < data.length; i += 4) sum += 0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!;
+    for (let i = 0; i < data.length; i += 4)
+      sum += 0.2126 * (data[i] ?? 0) + 0.7152 * (data[i + 1] ?? 0) + 0.0722 * (data[i + 2] ?? 0);
     return { width: video.videoWidth, height: video.videoHeight, brightness: sum / (data.length / 4) };
   }, selector);
 }

@@ -22,7 +22,9 @@ async function harnessBundle(): Promise<string> {
       write: false,
       logLevel: 'silent',
     });
-    bundle = result.outputFiles[0]!.text;
+    const [output] = result.outputFiles;
+    if (!output) throw new Error('esbuild wrote no harness bundle');
+    bundle = output.text;
   }
   return bundle;
 }
@@ -61,7 +63,9 @@ export function harness<K extends keyof RelaisHarness>(
   return page.evaluate(
     (name, params) => {
       const h = (window as unknown as { relaisHarness: Record<string, (...a: unknown[]) => unknown> }).relaisHarness;
-      return h[name]!(...params);
+      const call = h[name];
+      if (!call) throw new Error(`no harness function ${name}`);
+      return call(...params);
     },
     fn as string,
     args as unknown[],

@@ -1,8 +1,6 @@
 /** Every string the UI shows, French first. `{name}` placeholders are filled by `t()`. */
 export const fr = {
-  appName: 'relais',
   skipLink: 'Aller au contenu',
-  language: 'Langue',
   switchLanguage: 'English',
   switchLanguageLabel: 'Switch to English',
   // Errors before joining
@@ -82,7 +80,6 @@ export const fr = {
   lowerHand: 'Baisser la main',
   controls: 'Commandes de la réunion',
   muted: 'micro coupé',
-  cameraMuted: 'caméra coupée',
   handRaised: 'main levée',
   speaking: 'parle',
   screenOf: 'Écran partagé par {name}',
@@ -92,7 +89,6 @@ export const fr = {
   leftNow: '{name} a quitté la réunion',
   raisedNow: '{name} lève la main',
   loweredNow: '{name} a baissé la main',
-  chatNow: 'Message de {name} : {text}',
   mutedByModerator: 'Un modérateur a coupé votre micro.',
   mediaError: 'Impossible d’accéder au périphérique : {message}',
   // Chat
@@ -148,9 +144,7 @@ export const fr = {
 export type MessageKey = keyof typeof fr;
 
 export const en: Record<MessageKey, string> = {
-  appName: 'relais',
   skipLink: 'Skip to content',
-  language: 'Language',
   switchLanguage: 'Français',
   switchLanguageLabel: 'Passer en français',
   noWebRtcTitle: 'This browser cannot join video meetings',
@@ -223,7 +217,6 @@ export const en: Record<MessageKey, string> = {
   lowerHand: 'Lower hand',
   controls: 'Meeting controls',
   muted: 'muted',
-  cameraMuted: 'camera off',
   handRaised: 'hand raised',
   speaking: 'speaking',
   screenOf: 'Screen shared by {name}',
@@ -233,7 +226,6 @@ export const en: Record<MessageKey, string> = {
   leftNow: '{name} left the meeting',
   raisedNow: '{name} raised their hand',
   loweredNow: '{name} lowered their hand',
-  chatNow: 'Message from {name}: {text}',
   mutedByModerator: 'A moderator muted your microphone.',
   mediaError: 'Cannot use the device: {message}',
   chatHeading: 'Chat',

@@ -9,7 +9,6 @@
  */
 import type { ParticipantView, RequestName } from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
-import type { MessageKey } from '../i18n/messages.js';
 import type { ConferenceClient } from '../rtc/ConferenceClient.js';
 import type { Roster } from '../rtc/Roster.js';
 import type { Announcer } from './Announcer.js';
@@ -282,7 +281,7 @@ export class ModeratorPanel {
     el.dataset.floor = p.hasFloor ? 'true' : 'false';
     el.dataset.mic = mic;
     row.name.textContent = self ? t('you', { name: p.name }) : p.name;
-    row.role.textContent = t(`role_${p.role}` as MessageKey);
+    row.role.textContent = t(`role_${p.role}`);
     row.hand.element.hidden = !p.handRaised;
     row.hand.label.textContent = t('handRaised');
     row.floor.element.hidden = !p.hasFloor;
