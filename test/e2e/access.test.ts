@@ -43,6 +43,11 @@ describe('e2e: access links', function () {
     }));
   }
 
+  /** The page's own words only: the server's message text is never shown (nor decided on). */
+  function ownWordsOnly(text: string): void {
+    assert.doesNotMatch(text, /Réponse du serveur|Server response|UNAUTHORIZED|invalid token|jwt/i);
+  }
+
   function authFailures(): Record<string, unknown>[] {
     return server.logs.filter((line) => line.audit === true && line.event === 'auth.failed');
   }
@@ -59,7 +64,8 @@ describe('e2e: access links', function () {
     await clickJoin(page);
     const shown = await refusalShown();
     assert.equal(shown.title, 'Lien d’accès refusé');
-    assert.match(shown.text, /n’est pas valide/);
+    assert.match(shown.text, /Ce lien d’accès n’est pas valide\. Demandez un nouveau lien/);
+    ownWordsOnly(shown.text);
     assert.equal(shown.controls, 0, 'no button, field or preview is offered');
     assert.equal(
       await page.$eval('main h1', (h1) => h1.closest('[role="alert"]') !== null),
@@ -86,7 +92,8 @@ describe('e2e: access links', function () {
     await openLink(page, server.url, expired);
     const shown = await refusalShown();
     assert.equal(shown.title, 'Lien d’accès expiré');
-    assert.match(shown.text, /a expiré/);
+    assert.match(shown.text, /Ce lien d’accès a expiré\./);
+    ownWordsOnly(shown.text);
     assert.equal(shown.controls, 0);
     await eventually('the audit event', async () =>
       authFailures()
@@ -126,7 +133,8 @@ describe('e2e: access links', function () {
     await clickJoin(page);
     const refused = await refusalShown();
     assert.equal(refused.title, 'Lien d’accès refusé');
-    assert.match(refused.text, /révoqué/);
+    assert.match(refused.text, /Ce lien d’accès a été révoqué par un administrateur\./);
+    ownWordsOnly(refused.text);
   });
 
   it('a link without a usable token says so', async () => {
@@ -134,11 +142,17 @@ describe('e2e: access links', function () {
     await page.goto(`${server.url}/#token=not-a-token`);
     const shown = await refusalShown();
     assert.equal(shown.title, 'Lien d’accès refusé');
+    assert.match(shown.text, /Ce lien d’accès n’est pas valide\./);
     assert.equal(shown.controls, 0);
     await page.goto(`${server.url}/`);
     await page.reload();
     const missing = await refusalShown();
     assert.equal(missing.title, 'Lien d’accès manquant');
+    // English is available: the same refusal in the page's English words.
+    await page.goto(`${server.url}/?lang=en#token=not-a-token`);
+    const english = await refusalShown();
+    assert.equal(english.title, 'Access link refused');
+    assert.match(english.text, /This access link is not valid\./);
   });
 
   it('a server that cannot be reached: said at once, with retry and leave', async () => {
