@@ -3,7 +3,7 @@
  * shows the join screen (or the listener's one), then the meeting, and the way out.
  */
 import './styles.css';
-import type { SessionEndReason } from '../../server/src/signalling/catalog.js';
+import { SESSION_END_REASONS, type SessionEndReason } from '../../server/src/domain/sessionEnd.js';
 import { forgetToken, readClaims, takeToken, type TokenClaims } from './access/accessToken.js';
 import { refusalWords } from './access/refusalWords.js';
 import { t } from './i18n/i18n.js';
@@ -159,7 +159,8 @@ class Visit {
       root,
       'ended',
       t('state_ended'),
-      [t(`ended_${reason}`)],
+      // A reason newer than this page still gets words: the meeting ended.
+      SESSION_END_REASONS.includes(reason) ? [t(`ended_${reason}`)] : [],
       RETURNABLE.includes(reason) ? [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }] : [],
     );
   }

@@ -8,7 +8,7 @@
  */
 import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
-import { NO_PERMISSIONS, permissionToPublish } from '../../../server/src/domain/roles.js';
+import { MEDIA_SOURCES, NO_PERMISSIONS, permissionToPublish } from '../../../server/src/domain/roles.js';
 import type {
   ClientToServerEvents,
   JoinResult,
@@ -386,7 +386,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
     this.wireTransport(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      this.request('produce', { transportId: transport.id, kind, rtpParameters, source: appData.source as MediaSource })
+      // `publish` put the source in appData; mediasoup-client hands it back untyped.
+      const source = MEDIA_SOURCES.find((s) => s === appData.source);
+      if (!source) return errback(new Error(`unknown media source ${String(appData.source)}`));
+      this.request('produce', { transportId: transport.id, kind, rtpParameters, source })
         .then(({ producerId }) => callback({ id: producerId }))
         .catch(errback);
     });
