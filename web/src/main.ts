@@ -4,6 +4,7 @@
  */
 import './styles.css';
 import { SESSION_END_REASONS, type SessionEndReason } from '../../server/src/domain/sessionEnd.js';
+import type { JoinResult } from '../../server/src/signalling/catalog.js';
 import { forgetToken, readClaims, takeToken, type TokenClaims } from './access/accessToken.js';
 import { refusalWords } from './access/refusalWords.js';
 import { t } from './i18n/i18n.js';
@@ -14,7 +15,7 @@ import { Roster } from './rtc/Roster.js';
 import { Announcer } from './ui/Announcer.js';
 import { type JoinChoice, JoinView } from './ui/JoinView.js';
 import { MeetingView } from './ui/MeetingView.js';
-import { showMessage } from './ui/MessageView.js';
+import { type MessageAction, showMessage } from './ui/MessageView.js';
 import { h } from './ui/element.js';
 
 function pageElement(id: string): HTMLElement {
@@ -59,7 +60,7 @@ class Visit {
     this.client = client;
     // Created before connecting: it hears the join result, like everything after it.
     const roster = new Roster(client);
-    let joined: Awaited<ReturnType<ConferenceClient['connect']>>;
+    let joined: JoinResult;
     try {
       joined = await client.connect();
     } catch (error) {
@@ -96,7 +97,7 @@ class Visit {
     showMessage(root, 'failed', t('connectFailed'), [t('connectFailedBody')], this.retryOrLeave());
   }
 
-  private retryOrLeave(): { label: string; action: string; run: () => void }[] {
+  private retryOrLeave(): MessageAction[] {
     return [
       { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
       { label: t('leave'), action: 'leave', run: () => void this.leave() },
