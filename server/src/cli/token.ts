@@ -1,6 +1,7 @@
 /**
  * Operator CLI: mint an access token and a join link.
  *   npm run token -- --room R --name N --role speaker [--ttl 2h] [--sub ID]
+ * The TTL may not exceed RELAIS_MAX_TOKEN_LIFETIME (default 24h): the server would refuse the token.
  * Signs with the server's configuration: RELAIS_JWT_SECRET (HS256), or
  * RELAIS_JWT_PRIVATE_KEY_FILE for RS256/ES256. Real deployments use their own IdP.
  */
