@@ -33,6 +33,7 @@ describe('configuration', () => {
   it('bounds token lifetimes at 24 h unless RELAIS_MAX_TOKEN_LIFETIME says otherwise', () => {
     assert.equal(loadConfig({}).jwt.maxTokenLifetimeSeconds, 86_400);
     assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '12h' }).jwt.maxTokenLifetimeSeconds, 43_200);
+    assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: ' ' }).jwt.maxTokenLifetimeSeconds, 86_400, 'empty = default');
     assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '7d' }).jwt.maxTokenLifetimeSeconds, 7 * 86_400);
     assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '3600' }).jwt.maxTokenLifetimeSeconds, 3600);
     assert.throws(

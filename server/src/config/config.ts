@@ -61,7 +61,10 @@ const schema = z.object({
   RELAIS_JWT_ISSUER: optionalText,
   RELAIS_JWT_AUDIENCE: optionalText,
   /** Tokens valid longer are refused; revocations are kept this long. */
-  RELAIS_MAX_TOKEN_LIFETIME: duration(60, 30 * 86_400).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+  RELAIS_MAX_TOKEN_LIFETIME: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    duration(60, 30 * 86_400).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+  ),
   /** Bearer key of the admin API (/admin); without it the API is off. */
   RELAIS_ADMIN_KEY: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   RELAIS_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
