@@ -3,7 +3,7 @@
  * socket.io clients: authentication, the join flow, roles, typed errors, clean-up.
  */
 import assert from 'node:assert/strict';
-import { RequestError, SignallingClient } from '../support/signallingClient.js';
+import { type RequestError, SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Opus as a browser would send it: enough for mediasoup to accept a producer. */
@@ -297,7 +297,7 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.deepEqual(
         t.server.signalling
           .room('twice')!
-          .room.all()
+          .members.all()
           .map((p) => p.id)
           .sort(),
         ['claire', 'mod'],

@@ -2,12 +2,15 @@ import type { Socket } from 'socket.io';
 import type { RelaisClaims } from '../auth/claims.js';
 import type { Logger } from '../observability/logger.js';
 import type { IncomingEvents, Notifications, NotificationName, ServerToClientEvents } from './catalog.js';
-import { TokenBucket } from './rateLimiter.js';
+import { TokenBucket } from './TokenBucket.js';
 
 export type RelaisSocket = Socket<IncomingEvents, ServerToClientEvents>;
 
-/** One connected socket: who it is (from its verified token) and what it has joined. */
-export class ClientSession {
+/**
+ * One authenticated socket: who it is (from its verified token), whether it has joined its
+ * room, and how fast it may send. It lives from the handshake to the disconnect.
+ */
+export class ClientConnection {
   readonly participantId: string;
   readonly roomId: string;
   joined = false;
@@ -30,7 +33,7 @@ export class ClientSession {
     (this.socket.emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
-  /** Ends the session when the token expires, not only at connect time. */
+  /** Ends the connection when the token expires, not only at connect time. */
   armExpiry(onExpired: () => void, now: number = Date.now()): void {
     const delay = this.claims.exp * 1000 - now;
     const MAX_TIMER = 2 ** 31 - 1;
