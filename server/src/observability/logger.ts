@@ -52,6 +52,7 @@ export type AuditEvent =
   | 'floor.granted'
   | 'floor.revoked'
   | 'session.expired'
+  | 'session.rate-limited'
   | 'admin.refused'
   | 'token.revoked'
   | 'room.closed';

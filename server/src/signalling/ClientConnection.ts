@@ -17,6 +17,12 @@ export class ClientConnection {
   ended = false;
   readonly requests = new TokenBucket(200, 50);
   readonly chats = new TokenBucket(5, 1);
+  /**
+   * Refusals with RATE_LIMITED a client may collect: 50, refilled at 5 a second, so about 50
+   * refusals within 10 s. A browser that is told to slow down does; a client that keeps
+   * sending is a runaway loop or a flood, and its connection is ended.
+   */
+  readonly rateLimitRefusals = new TokenBucket(50, 5);
   private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(

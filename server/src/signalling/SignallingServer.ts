@@ -214,6 +214,12 @@ export class SignallingServer {
       outcome: response.ok ? 'ok' : response.error.code,
     });
     ack?.(response);
+    // Told to slow down and still sending: ClientConnection.rateLimitRefusals says how long we wait.
+    if (!response.ok && response.error.code === 'RATE_LIMITED' && !connection.rateLimitRefusals.take()) {
+      if (connection.ended) return;
+      audit(connection.logger, 'session.rate-limited', { request: event.slice(0, 50) });
+      this.end(connection, 'rate-limited');
+    }
   }
 
   private async handle(connection: ClientConnection, name: RequestName, rawPayload: unknown): Promise<unknown> {
