@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
-import { type RequestError, SignallingClient } from '../support/signallingClient.js';
+import { RequestError, SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const ADMIN_KEY = 'relais-admin-key-for-tests-0123456789abcdef';

@@ -3,7 +3,7 @@
  * socket.io clients: authentication, the join flow, roles, typed errors, clean-up.
  */
 import assert from 'node:assert/strict';
-import { type RequestError, SignallingClient } from '../support/signallingClient.js';
+import { RequestError, SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Opus as a browser would send it: enough for mediasoup to accept a producer. */

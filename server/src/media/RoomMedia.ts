@@ -24,7 +24,6 @@ export interface RoomMediaOptions {
 
 /** What a receiver is told about a new consumer (plain data, straight to the wire). */
 export type ConsumerDescription = RequestResults['consume'];
-export type ProduceRequest = Omit<ValidPayload<'produce'>, 'rtpParameters'> & { rtpParameters: Dictionary };
 export interface LayersRequest {
   spatialLayer: number;
   temporalLayer?: number | undefined;
@@ -218,7 +217,7 @@ export class RoomMedia extends EventEmitter<Events> {
     return { ...(await this.transport(peerId, transportId).restartIce()) };
   }
 
-  async produce(peerId: string, request: ProduceRequest): Promise<ProducerInfo> {
+  async produce(peerId: string, request: ValidPayload<'produce'>): Promise<ProducerInfo> {
     const { transportId, kind, source } = request;
     const peer = this.peer(peerId);
     const transport = this.transport(peerId, transportId);

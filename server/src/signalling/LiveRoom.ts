@@ -48,10 +48,6 @@ export class LiveRoom {
     });
   }
 
-  get id(): string {
-    return this.members.id;
-  }
-
   /** The connections of those in the room. */
   all(): ClientConnection[] {
     return [...this.connections.values()];
