@@ -30,9 +30,13 @@ describe('live rooms registry', () => {
     const second = rooms.getOrOpen('cellule');
     assert.equal(openings.length, 1, 'one opening for two concurrent first joins');
     assert.equal(rooms.get('cellule'), undefined, 'not live before its media is ready');
+    const waiting = rooms.whenOpen('cellule');
+    assert.ok(waiting, 'a request behind the first join waits for the opening');
+    assert.equal(rooms.whenOpen('elsewhere'), undefined, 'and never opens a room itself');
     opening(0).resolve();
-    const [a, b] = await Promise.all([first, second]);
+    const [a, b, c] = await Promise.all([first, second, waiting]);
     assert.equal(a, b);
+    assert.equal(a, c);
     assert.equal(rooms.get('cellule'), a);
     assert.equal(await rooms.getOrOpen('cellule'), a);
     assert.equal(openings.length, 1);

@@ -27,6 +27,12 @@ export class LiveRooms<R> {
     return [...this.live.values()];
   }
 
+  /** The live room or the one being opened, without opening one. */
+  whenOpen(roomId: string): Promise<R> | undefined {
+    const live = this.live.get(roomId);
+    return live ? Promise.resolve(live) : this.opening.get(roomId);
+  }
+
   /** The live room, opened on first use. */
   getOrOpen(roomId: string): Promise<R> {
     const live = this.live.get(roomId);

@@ -236,7 +236,8 @@ export class SignallingServer {
       const room = await this.rooms.getOrOpen(connection.roomId);
       return room.join(connection, (payload as ValidPayload<'join'>).rtpCapabilities);
     }
-    const room = this.rooms.get(connection.roomId);
+    // A request sent right behind its join waits for the room that join is opening.
+    const room = await this.rooms.whenOpen(connection.roomId);
     if (!room) throw conflict('Join the room first.');
     return HANDLERS[name](room, connection, payload as never);
   }
