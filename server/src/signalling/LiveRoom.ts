@@ -7,9 +7,10 @@ import type { RoomMedia } from '../media/RoomMedia.js';
 import { audit, type Logger } from '../observability/logger.js';
 import { Audience } from './Audience.js';
 import type {
+  Dictionary,
   IncomingEvents,
   JoinResult,
-  Notifications,
+  SessionEndReason,
   RequestResults,
   ServerToClientEvents,
   TransportOptions,
@@ -53,7 +54,7 @@ export class LiveRoom {
     return [...this.connections.values()];
   }
 
-  async join(connection: ClientConnection, rtpCapabilities: Record<string, unknown>): Promise<JoinResult> {
+  async join(connection: ClientConnection, rtpCapabilities: Dictionary): Promise<JoinResult> {
     if (connection.joined) throw conflict('You have already joined.');
     if (this.closed) throw conflict('This room has just closed; join again.');
     const previous = this.connections.get(connection.participantId);
@@ -103,7 +104,7 @@ export class LiveRoom {
   }
 
   /** Ends a connection from the server side: tells the client why, then disconnects it. */
-  end(connection: ClientConnection, reason: Notifications['sessionEnded']['reason']): void {
+  end(connection: ClientConnection, reason: SessionEndReason): void {
     connection.notify('sessionEnded', { reason });
     this.leave(connection, reason);
     connection.dispose();

@@ -11,7 +11,7 @@ import type { RelaisMetrics } from '../observability/metrics.js';
 import type {
   Ack,
   IncomingEvents,
-  Notifications,
+  SessionEndReason,
   RequestName,
   ServerToClientEvents,
   ValidPayload,
@@ -118,10 +118,7 @@ export class SignallingServer {
    * Ends, from the server side, every connection whose token matches: the client is told why
    * (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
    */
-  endSessions(
-    match: (claims: ClientConnection['claims']) => boolean,
-    reason: Notifications['sessionEnded']['reason'],
-  ): number {
+  endSessions(match: (claims: ClientConnection['claims']) => boolean, reason: SessionEndReason): number {
     let ended = 0;
     for (const connection of [...this.connected]) {
       if (connection.ended || !match(connection.claims)) continue;
@@ -132,7 +129,7 @@ export class SignallingServer {
   }
 
   /** Joined or not: the room's `end` also covers a connection that never joined (its leave is a no-op). */
-  private end(connection: ClientConnection, reason: Notifications['sessionEnded']['reason']): void {
+  private end(connection: ClientConnection, reason: SessionEndReason): void {
     const room = this.rooms.get(connection.roomId);
     if (room) {
       room.end(connection, reason);
