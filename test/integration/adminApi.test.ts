@@ -129,7 +129,7 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     );
     // The moderator's session carries on.
     assert.ok((await moderator.request('getRouterRtpCapabilities')).rtpCapabilities);
-    assert.equal(t.server.signalling.room('cell')?.room.size, 1);
+    assert.equal(t.server.signalling.room('cell')?.members.size, 1);
     const audit = t.logs.find((l) => l.audit === true && l.event === 'token.revoked' && l.jti === jti);
     assert.equal(audit?.sessionsEnded, 1);
     const listed = (await admin(t, 'GET', '/revocations')).body.revocations as Record<string, unknown>[];
@@ -175,7 +175,7 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     const empty = await admin(t, 'DELETE', '/rooms/nobody-here');
     assert.equal(empty.status, 404);
     assert.equal(empty.body.code, 'NOT_FOUND');
-    assert.equal(t.server.signalling.room('compromise')?.room.size, 3, 'refused calls closed nothing');
+    assert.equal(t.server.signalling.room('compromise')?.members.size, 3, 'refused calls closed nothing');
 
     const answer = await admin(t, 'DELETE', '/rooms/compromise');
     assert.equal(answer.status, 200);
@@ -183,7 +183,7 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     for (const client of inRoom) assert.deepEqual(await client.next('sessionEnded'), { reason: 'room-closed' });
     await waitUntil(() => t.server.signalling.room('compromise') === undefined, 'the room freed');
     assert.ok(elsewhere.socket.connected);
-    assert.equal(t.server.signalling.room('other-cell')?.room.size, 1);
+    assert.equal(t.server.signalling.room('other-cell')?.members.size, 1);
     assert.ok(
       t.logs.some(
         (l) => l.audit === true && l.event === 'room.closed' && l.room === 'compromise' && l.sessionsEnded === 3,

@@ -297,7 +297,7 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.deepEqual(
         t.server.signalling
           .room('twice')!
-          .room.all()
+          .members.all()
           .map((p) => p.id)
           .sort(),
         ['claire', 'mod'],

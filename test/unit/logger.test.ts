@@ -2,6 +2,50 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { audit, createLogger } from '../../server/src/observability/logger.js';
 
+/** The raw JSON text of each line: JSON.parse keeps one of two equal keys and hides the other. */
+function captureRaw() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.trim()),
+      );
+      callback();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'info', pretty: false, destination }) };
+}
+
+/** Keys written more than once in one object of a JSON text, at any depth. */
+function repeatedKeys(text: string): string[] {
+  const repeated: string[] = [];
+  const objects: Set<string>[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const char = text[i];
+    if (char === '{') objects.push(new Set());
+    else if (char === '}') objects.pop();
+    else if (char === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const key = JSON.parse(text.slice(i, end + 1)) as string;
+      let next = end + 1;
+      while (text[next] === ' ') next += 1;
+      const current = objects[objects.length - 1];
+      if (text[next] === ':' && current) {
+        if (current.has(key)) repeated.push(key);
+        current.add(key);
+      }
+      i = end;
+    }
+    i += 1;
+  }
+  return repeated;
+}
+
 function capture() {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
@@ -39,13 +83,34 @@ describe('logs', () => {
     });
     assert.deepEqual(
       {
-        audit: lines[0]!.audit,
-        event: lines[0]!.event,
-        room: lines[0]!.room,
-        participant: lines[0]!.participant,
-        target: lines[0]!.target,
+        audit: lines[0]?.audit,
+        event: lines[0]?.event,
+        room: lines[0]?.room,
+        participant: lines[0]?.participant,
+        target: lines[0]?.target,
       },
       { audit: true, event: 'participant.removed', room: 'cellule', participant: 'u1', target: 'u2' },
     );
+  });
+
+  it('write each key once per line, for an audit event from a child logger', () => {
+    const { lines, logger } = captureRaw();
+    const participant = logger.child({ room: 'cellule', participant: 'u1', role: 'moderator' });
+    audit(participant, 'participant.removed', { room: 'cellule', participant: 'u1', role: 'moderator', target: 'u2' });
+    audit(participant.child({ component: 'x' }), 'participant.left', { participant: 'u1', reason: 'left' });
+    participant.info({ event: 'join' }, 'plain line');
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.deepEqual(repeatedKeys(line), [], line);
+    const removed = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      [removed.room, removed.participant, removed.role, removed.target, removed.event],
+      ['cellule', 'u1', 'moderator', 'u2', 'participant.removed'],
+    );
+    assert.equal((JSON.parse(lines[1] ?? '{}') as Record<string, unknown>).reason, 'left');
+  });
+
+  it('detects a repeated key in raw JSON text (the check above can fail)', () => {
+    assert.deepEqual(repeatedKeys('{"room":"a","x":{"room":"b"},"room":"c"}'), ['room']);
+    assert.deepEqual(repeatedKeys('{"a":"room:","b":{"a":1}}'), []);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { RelaisError } from '../../server/src/domain/errors.js';
 import { requestSchemas } from '../../server/src/signalling/catalog.js';
-import { TokenBucket } from '../../server/src/signalling/rateLimiter.js';
+import { TokenBucket } from '../../server/src/signalling/TokenBucket.js';
 import { isRequestName, validateRequest } from '../../server/src/signalling/validateRequest.js';
 
 function invalid(name: Parameters<typeof validateRequest>[0], payload: unknown, pattern?: RegExp): void {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { RelaisError } from '../../server/src/domain/errors.js';
 import { MAX_CHAT_LENGTH } from '../../server/src/domain/chat.js';
 import { Room } from '../../server/src/domain/Room.js';
-import { RoomDirectory } from '../../server/src/domain/RoomDirectory.js';
 
 function code(fn: () => unknown, expected: string): void {
   assert.throws(fn, (e: unknown) => e instanceof RelaisError && e.code === expected);
@@ -87,16 +86,16 @@ describe('room membership and moderation', () => {
   });
 });
 
-describe('room directory', () => {
-  it('creates rooms on demand and forgets them once empty', () => {
-    const directory = new RoomDirectory({ maxParticipants: 10 });
-    const room = directory.getOrCreate('a');
-    assert.equal(directory.getOrCreate('a'), room);
-    room.join({ id: 'x', name: 'X', role: 'speaker' });
-    assert.equal(directory.releaseIfEmpty('a'), false);
-    room.leave('x');
-    assert.equal(directory.releaseIfEmpty('a'), true);
-    assert.equal(directory.find('a'), undefined);
-    assert.equal(directory.count, 0);
+describe('room overview', () => {
+  it('counts who is there by role, without names or ids', () => {
+    const room = new Room('cellule', { maxParticipants: 10 });
+    room.join({ id: 'm', name: 'M', role: 'moderator' });
+    room.join({ id: 'l1', name: 'L1', role: 'listener' });
+    room.join({ id: 'l2', name: 'L2', role: 'listener' });
+    assert.deepEqual(room.overview(), {
+      id: 'cellule',
+      participants: 3,
+      byRole: { moderator: 1, speaker: 0, listener: 2 },
+    });
   });
 });

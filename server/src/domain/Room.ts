@@ -1,10 +1,17 @@
 import { conflict, forbidden, notFound, RelaisError } from './errors.js';
 import { Participant, type ParticipantIdentity } from './Participant.js';
 import { chatTextProblem, MAX_CHAT_LENGTH } from './chat.js';
-import type { Permissions } from './roles.js';
+import { ROLES, type Permissions, type Role } from './roles.js';
 
 export interface RoomLimits {
   maxParticipants: number;
+}
+
+/** One open room as operators see it: counts only, no names or ids. */
+export interface RoomOverview {
+  id: string;
+  participants: number;
+  byRole: Record<Role, number>;
 }
 
 /**
@@ -33,8 +40,11 @@ export class Room {
     return [...this.participants.values()];
   }
 
-  has(participantId: string): boolean {
-    return this.participants.has(participantId);
+  /** Who is here, by role, for operators. */
+  overview(): RoomOverview {
+    const byRole = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
+    for (const participant of this.participants.values()) byRole[participant.role] += 1;
+    return { id: this.id, participants: this.participants.size, byRole };
   }
 
   get(participantId: string): Participant {

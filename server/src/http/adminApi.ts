@@ -2,10 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../auth/claims.js';
-import { InMemoryRevocations, type Revocation, type RevocationTarget } from '../auth/revocations.js';
+import type { InMemoryRevocations, Revocation, RevocationTarget } from '../auth/revocations.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
+import type { RoomOverview } from '../domain/Room.js';
 import { audit, type Logger } from '../observability/logger.js';
-import type { RoomOverview } from '../signalling/SignallingServer.js';
 
 /** What the admin API needs from the running server; the composition root provides it. */
 export interface AdminBackend {
@@ -72,7 +72,7 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     // Hashing first gives equal lengths, so the comparison time says nothing about the key.
-    if (match && timingSafeEqual(digest(match[1]!), expected)) return next();
+    if (match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected)) return next();
     audit(logger, 'admin.refused', { address: req.ip, method: req.method, path: req.path });
     sendError(res, 'UNAUTHORIZED', 'The admin API needs "Authorization: Bearer <RELAIS_ADMIN_KEY>".');
   });

@@ -3,8 +3,16 @@ import type { types } from 'mediasoup';
 import { conflict, forbidden, invalid, notFound } from '../domain/errors.js';
 import type { MediaSource } from '../domain/roles.js';
 import type { Logger } from '../observability/logger.js';
+import type {
+  Dictionary,
+  ProducerInfo,
+  RequestResults,
+  TransportOptions,
+  ValidPayload,
+} from '../signalling/catalog.js';
 import { MEDIA_CODECS } from './mediaCodecs.js';
-import { PeerMedia } from './PeerMedia.js';
+import { type Direction, PeerMedia, type PeerProducer, type PeerTransport } from './PeerMedia.js';
+import { placeReceiver } from './receiverPlacement.js';
 import type { PooledWorker, WorkerPool } from './WorkerPool.js';
 
 export interface RoomMediaOptions {
@@ -12,6 +20,13 @@ export interface RoomMediaOptions {
   consumersPerRouter: number;
   /** Largest number of routers (workers) a room may spread over. */
   maxRouters: number;
+}
+
+/** What a receiver is told about a new consumer (plain data, straight to the wire). */
+export type ConsumerDescription = RequestResults['consume'];
+export interface LayersRequest {
+  spatialLayer: number;
+  temporalLayer?: number | undefined;
 }
 
 interface RoomRouter {
@@ -25,31 +40,36 @@ interface RoomRouter {
 }
 
 export interface ProducerRecord {
-  producer: types.Producer;
+  producer: PeerProducer;
   peerId: string;
   source: MediaSource;
 }
 
+/** What happened in the room's media, for the signalling layer to tell the right people. */
 type Events = {
+  /** A producer is gone (closed by its owner, taken back, or its owner left): tell everyone. */
+  producerClosed: [producerId: string];
+  /** A participant's consumer closed because its producer did. */
   consumerClosed: [peerId: string, consumerId: string];
   activeSpeaker: [peerId: string | null];
+  /** A worker carrying the room died: its media is gone, participants must rejoin. */
   mediaLost: [];
 };
 
 /**
  * The media plane of one room. Speakers' producers live on the origin router; receive
  * transports are spread over the room's routers (one per worker), and a producer is piped
- * once into each router where someone consumes it.
+ * once into each router where someone consumes it. Callers name what they want done and get
+ * plain data back; mediasoup objects never leave this folder.
  */
 export class RoomMedia extends EventEmitter<Events> {
   private readonly routers = new Map<number, RoomRouter>();
   private readonly peers = new Map<string, PeerMedia>();
-  private readonly producers = new Map<string, ProducerRecord>();
+  private readonly producerRecords = new Map<string, ProducerRecord>();
   private closed = false;
   /** A router being opened on a further worker: concurrent placements wait for it. */
   private growing: Promise<RoomRouter> | undefined;
-  /** The participant the observer last named dominant speaker, for late joiners. */
-  activeSpeaker: string | null = null;
+  private speaker: string | null = null;
 
   private constructor(
     readonly roomId: string,
@@ -62,9 +82,9 @@ export class RoomMedia extends EventEmitter<Events> {
     super();
     this.routers.set(origin.slot.index, origin);
     observer.on('dominantspeaker', ({ producer }) => {
-      const record = this.producers.get(producer.id);
-      if (record && record.peerId !== this.activeSpeaker) {
-        this.activeSpeaker = record.peerId;
+      const record = this.producerRecords.get(producer.id);
+      if (record && record.peerId !== this.speaker) {
+        this.speaker = record.peerId;
         this.emit('activeSpeaker', record.peerId);
       }
     });
@@ -87,8 +107,14 @@ export class RoomMedia extends EventEmitter<Events> {
     return new RoomMedia(roomId, pool, origin, observer, options, logger);
   }
 
-  get rtpCapabilities(): types.RtpCapabilities {
-    return this.origin.router.rtpCapabilities;
+  /** What the room's routers can carry, for the client's device to load. */
+  get rtpCapabilities(): Dictionary {
+    return { ...this.origin.router.rtpCapabilities };
+  }
+
+  /** The participant the observer last named dominant speaker, for late joiners. */
+  get activeSpeaker(): string | null {
+    return this.speaker;
   }
 
   /** Worker index → consumers on the room's router there: where the room's listeners sit. */
@@ -108,33 +134,42 @@ export class RoomMedia extends EventEmitter<Events> {
     return {
       peers: this.peers.size,
       transports,
-      producers: this.producers.size,
+      producers: this.producerRecords.size,
       consumers,
       routers: this.routers.size,
     };
   }
 
-  addPeer(peerId: string, rtpCapabilities: types.RtpCapabilities): void {
+  /** `rtpCapabilities` were checked for shape by the catalog; mediasoup checks their contents when used. */
+  addPeer(peerId: string, rtpCapabilities: Dictionary): void {
     if (this.peers.has(peerId)) throw conflict('You have already joined the media session.');
     if (!this.origin.router.rtpCapabilities.codecs?.length) throw invalid('The router has no codecs.');
-    this.peers.set(peerId, new PeerMedia(peerId, rtpCapabilities));
+    this.peers.set(peerId, new PeerMedia(peerId, rtpCapabilities as unknown as types.RtpCapabilities));
   }
 
-  hasPeer(peerId: string): boolean {
-    return this.peers.has(peerId);
+  /** Everything being sent in the room. */
+  producers(): ProducerInfo[] {
+    return [...this.producerRecords.values()].map(({ producer, peerId, source }) => ({
+      producerId: producer.id,
+      participantId: peerId,
+      kind: producer.kind,
+      source,
+      paused: producer.paused,
+    }));
   }
 
+  /** The mediasoup producers themselves, for benchmarks and tests measuring what the server holds. */
   producerList(): ProducerRecord[] {
-    return [...this.producers.values()];
+    return [...this.producerRecords.values()];
   }
 
-  async createTransport(peerId: string, direction: 'send' | 'recv'): Promise<types.WebRtcTransport> {
+  async createTransport(peerId: string, direction: Direction): Promise<TransportOptions> {
     const peer = this.peer(peerId);
-    const already = [...peer.transports.values()].some((t) => t.appData.direction === direction);
-    if (already || peer.creating.has(direction)) throw conflict(`You already have a ${direction} transport.`);
+    if (peer.transportFor(direction) || peer.creating.has(direction))
+      throw conflict(`You already have a ${direction} transport.`);
     peer.creating.add(direction);
     let target: RoomRouter | undefined;
-    let transport: types.WebRtcTransport;
+    let transport: PeerTransport;
     try {
       if (direction === 'send') target = this.origin;
       else {
@@ -164,71 +199,86 @@ export class RoomMedia extends EventEmitter<Events> {
         this.logger.warn({ peer: peerId, direction, state }, 'transport DTLS state');
     });
     peer.transports.set(transport.id, transport);
-    return transport;
+    return {
+      id: transport.id,
+      iceParameters: { ...transport.iceParameters },
+      iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate })),
+      dtlsParameters: { ...transport.dtlsParameters },
+    };
   }
 
-  async connectTransport(peerId: string, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await this.transport(peerId, transportId).connect({ dtlsParameters });
+  async connectTransport(peerId: string, transportId: string, dtlsParameters: Dictionary): Promise<void> {
+    await this.transport(peerId, transportId).connect({
+      dtlsParameters: dtlsParameters as unknown as types.DtlsParameters,
+    });
   }
 
-  async restartIce(peerId: string, transportId: string): Promise<types.IceParameters> {
-    return this.transport(peerId, transportId).restartIce();
+  async restartIce(peerId: string, transportId: string): Promise<Dictionary> {
+    return { ...(await this.transport(peerId, transportId).restartIce()) };
   }
 
-  async produce(
-    peerId: string,
-    transportId: string,
-    kind: types.MediaKind,
-    rtpParameters: types.RtpParameters,
-    source: MediaSource,
-  ): Promise<types.Producer> {
+  async produce(peerId: string, request: ValidPayload<'produce'>): Promise<ProducerInfo> {
+    const { transportId, kind, source } = request;
     const peer = this.peer(peerId);
     const transport = this.transport(peerId, transportId);
     if (transport.appData.direction !== 'send') throw invalid('Media can only be sent on a send transport.');
     if ((source === 'mic') !== (kind === 'audio')) throw invalid(`A ${source} source cannot carry ${kind}.`);
     if (peer.producerFor(source)) throw conflict(`You are already sending your ${source}.`);
-    const producer = await transport.produce({ kind, rtpParameters, appData: { source, peerId } });
+    const producer = await transport.produce({
+      kind,
+      rtpParameters: request.rtpParameters as unknown as types.RtpParameters,
+      appData: { source, peerId },
+    });
     peer.producers.set(producer.id, producer);
-    this.producers.set(producer.id, { producer, peerId, source });
-    this.origin.slot.load += 1;
+    this.producerRecords.set(producer.id, { producer, peerId, source });
+    const slot = this.origin.slot;
+    this.pool.addLoad(slot, 1);
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
-      this.producers.delete(producer.id);
-      this.origin.slot.load -= 1;
+      this.producerRecords.delete(producer.id);
+      this.pool.addLoad(slot, -1);
       for (const entry of this.routers.values()) entry.pipes.delete(producer.id);
+      if (!this.closed) this.emit('producerClosed', producer.id);
     });
     if (kind === 'audio') await this.observer.addProducer({ producerId: producer.id }).catch(() => undefined);
-    return producer;
+    return { producerId: producer.id, participantId: peerId, kind, source, paused: producer.paused };
   }
 
-  ownProducer(peerId: string, producerId: string): types.Producer {
-    const producer = this.peer(peerId).producers.get(producerId);
-    if (!producer) throw notFound(`You have no producer ${producerId}.`);
-    return producer;
+  async setProducerPaused(peerId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.ownProducer(peerId, producerId);
+    if (paused) await producer.pause();
+    else await producer.resume();
   }
 
-  producerRecord(producerId: string): ProducerRecord {
-    const record = this.producers.get(producerId);
-    if (!record) throw notFound(`No producer ${producerId} in this room.`);
-    return record;
+  /** Pauses the participant's microphone; returns its producer id if it was sending, else undefined. */
+  async muteMicrophone(peerId: string): Promise<string | undefined> {
+    const mic = this.peers.get(peerId)?.producerFor('mic');
+    if (!mic || mic.paused) return undefined;
+    await mic.pause();
+    return mic.id;
   }
 
-  closePeerProducers(peerId: string, filter: (producer: types.Producer) => boolean = () => true): string[] {
+  closeProducer(peerId: string, producerId: string): void {
+    this.ownProducer(peerId, producerId).close();
+  }
+
+  /** Closes what the participant sends and may no longer send; returns the closed producers' ids. */
+  closeProducersNotAllowed(peerId: string, allowed: (source: MediaSource) => boolean): string[] {
     const closed: string[] = [];
-    for (const producer of [...this.peer(peerId).producers.values()]) {
-      if (filter(producer)) {
-        producer.close();
-        closed.push(producer.id);
-      }
+    for (const producer of [...(this.peers.get(peerId)?.producers.values() ?? [])]) {
+      if (allowed(producer.appData.source)) continue;
+      producer.close();
+      closed.push(producer.id);
     }
     return closed;
   }
 
-  async consume(peerId: string, producerId: string): Promise<{ consumer: types.Consumer; record: ProducerRecord }> {
+  async consume(peerId: string, producerId: string): Promise<ConsumerDescription> {
     const peer = this.peer(peerId);
-    const record = this.producerRecord(producerId);
+    const record = this.producerRecords.get(producerId);
+    if (!record) throw notFound(`No producer ${producerId} in this room.`);
     if (record.peerId === peerId) throw invalid('You cannot consume your own media.');
-    const recv = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
+    const recv = peer.transportFor('recv');
     if (!recv || peer.recvWorker === undefined) throw conflict('Create a receive transport before consuming.');
     const entry = this.routers.get(peer.recvWorker);
     if (!entry) throw conflict('Your receive transport has lost its router; rejoin.');
@@ -249,19 +299,47 @@ export class RoomMedia extends EventEmitter<Events> {
     });
     peer.consumers.set(consumer.id, consumer);
     entry.consumers += 1;
-    entry.slot.load += 1;
+    this.pool.addLoad(entry.slot, 1);
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       entry.consumers -= 1;
-      entry.slot.load -= 1;
+      this.pool.addLoad(entry.slot, -1);
     });
     consumer.on('producerclose', () => {
       consumer.close();
       this.emit('consumerClosed', peerId, consumer.id);
     });
-    return { consumer, record };
+    return {
+      consumerId: consumer.id,
+      producerId,
+      participantId: record.peerId,
+      kind: consumer.kind,
+      source: record.source,
+      rtpParameters: { ...consumer.rtpParameters },
+      producerPaused: consumer.producerPaused,
+    };
   }
 
+  async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
+    await this.ownConsumer(peerId, consumerId).resume();
+  }
+
+  closeConsumer(peerId: string, consumerId: string): void {
+    this.ownConsumer(peerId, consumerId).close();
+  }
+
+  /** Which simulcast/SVC layers the participant wants to receive of this consumer. */
+  async setConsumerLayers(peerId: string, consumerId: string, layers: LayersRequest): Promise<void> {
+    const consumer = this.ownConsumer(peerId, consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc')
+      throw invalid('This media has no layers to choose from.');
+    await consumer.setPreferredLayers({
+      spatialLayer: layers.spatialLayer,
+      ...(layers.temporalLayer !== undefined ? { temporalLayer: layers.temporalLayer } : {}),
+    });
+  }
+
+  /** A participant's consumer, for this class and for tests inspecting what the server holds. */
   ownConsumer(peerId: string, consumerId: string): types.Consumer {
     const consumer = this.peer(peerId).consumers.get(consumerId);
     if (!consumer) throw notFound(`You have no consumer ${consumerId}.`);
@@ -276,8 +354,8 @@ export class RoomMedia extends EventEmitter<Events> {
     const entry = peer.recvWorker === undefined ? undefined : this.routers.get(peer.recvWorker);
     if (entry) entry.receivers -= 1;
     this.pruneIdleRouters();
-    if (this.activeSpeaker === peerId) {
-      this.activeSpeaker = null;
+    if (this.speaker === peerId) {
+      this.speaker = null;
       this.emit('activeSpeaker', null);
     }
   }
@@ -299,39 +377,63 @@ export class RoomMedia extends EventEmitter<Events> {
     return peer;
   }
 
-  private transport(peerId: string, transportId: string): types.WebRtcTransport {
+  private transport(peerId: string, transportId: string): PeerTransport {
     const transport = this.peer(peerId).transport(transportId);
     if (!transport) throw notFound(`You have no transport ${transportId}.`);
     return transport;
   }
 
+  private ownProducer(peerId: string, producerId: string): PeerProducer {
+    const producer = this.peer(peerId).producers.get(producerId);
+    if (!producer) throw notFound(`You have no producer ${producerId}.`);
+    return producer;
+  }
+
   /**
-   * Reserves a place on the room router with the lightest load, opening one on a further
-   * worker when all are full. Openings are serialised: during a ramp many listeners arrive at once, and two
-   * concurrent openings would put two routers on the same worker.
+   * Reserves a place for a receive transport where `placeReceiver` says. Openings are
+   * serialised: during a ramp many listeners arrive at once, and two concurrent openings would
+   * put two routers on the same worker. The reservation is made in the same synchronous step
+   * as the choice, so concurrent arrivals see each other.
    */
   private async placeReceiver(): Promise<RoomRouter> {
     while (this.growing) await this.growing.catch(() => undefined);
-    const load = (entry: RoomRouter): number => Math.max(entry.consumers, entry.receivers);
-    const entries = [...this.routers.values()].filter((entry) => !entry.router.closed);
-    const lightest = entries.reduce((a, b) => (load(b) < load(a) ? b : a));
-    const canGrow = this.routers.size < Math.min(this.options.maxRouters, this.pool.size);
-    let chosen = lightest;
-    if (load(lightest) >= this.options.consumersPerRouter && canGrow) {
-      this.growing = this.openRouter();
-      try {
-        chosen = await this.growing;
-      } finally {
-        this.growing = undefined;
+    const usable = [...this.routers.values()].filter((entry) => !entry.router.closed);
+    const placement = placeReceiver({
+      routers: usable.map((entry) => ({
+        worker: entry.slot.index,
+        consumers: entry.consumers,
+        receivers: entry.receivers,
+        origin: entry === this.origin,
+      })),
+      consumersPerRouter: this.options.consumersPerRouter,
+      maxRouters: this.options.maxRouters,
+      workers: this.pool.all().map((slot) => ({ index: slot.index, load: slot.load })),
+    });
+    let chosen: RoomRouter | undefined;
+    if (placement.kind === 'use') {
+      chosen = this.routers.get(placement.worker);
+      if (placement.overflow)
+        this.logger.warn(
+          { worker: placement.worker, routers: usable.length, consumersPerRouter: this.options.consumersPerRouter },
+          'every router of the room is full; placing a receiver over the threshold',
+        );
+    } else if (placement.kind === 'open') {
+      const slot = this.pool.at(placement.worker);
+      if (slot) {
+        this.growing = this.openRouter(slot);
+        try {
+          chosen = await this.growing;
+        } finally {
+          this.growing = undefined;
+        }
       }
     }
-    // Counted in the same synchronous step as the choice: concurrent arrivals see each other.
+    if (!chosen) throw conflict('This room has lost its media server; rejoin.');
     chosen.receivers += 1;
     return chosen;
   }
 
-  private async openRouter(): Promise<RoomRouter> {
-    const slot = this.pool.leastLoaded(new Set(this.routers.keys()));
+  private async openRouter(slot: PooledWorker): Promise<RoomRouter> {
     const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { roomId: this.roomId } });
     const entry: RoomRouter = { slot, router, consumers: 0, receivers: 0, pipes: new Map() };
     this.routers.set(slot.index, entry);

@@ -14,12 +14,15 @@ export interface WorkerPoolOptions {
 }
 
 export interface PooledWorker {
-  index: number;
-  worker: types.Worker;
-  webRtcServer: types.WebRtcServer;
-  /** Consumers + producers placed on this worker, to pick the least loaded one. */
-  load: number;
+  readonly index: number;
+  readonly worker: types.Worker;
+  readonly webRtcServer: types.WebRtcServer;
+  /** Consumers + producers placed on this worker, to pick the least loaded one. Changed by the pool only. */
+  readonly load: number;
 }
+
+/** The pool's own, writable view of a worker: only `addLoad` changes `load`. */
+type Slot = { -readonly [K in keyof PooledWorker]: PooledWorker[K] };
 
 type Mediasoup = typeof import('mediasoup');
 
@@ -28,7 +31,7 @@ type Mediasoup = typeof import('mediasoup');
  * and replaced on the same ports; owners of routers on it hear `workerDied`.
  */
 export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; workerReplaced: [index: number] }> {
-  private readonly slots: (PooledWorker | undefined)[] = [];
+  private readonly slots: (Slot | undefined)[] = [];
   private mediasoup: Mediasoup | undefined;
   private closed = false;
 
@@ -57,19 +60,27 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
   }
 
   all(): PooledWorker[] {
-    return this.slots.filter((slot): slot is PooledWorker => slot !== undefined);
+    return this.slots.filter((slot): slot is Slot => slot !== undefined);
   }
 
   at(index: number): PooledWorker | undefined {
     return this.slots[index];
   }
 
-  leastLoaded(exclude: ReadonlySet<number> = new Set()): PooledWorker {
-    const candidates = this.all().filter((slot) => !exclude.has(slot.index));
-    const pool = candidates.length > 0 ? candidates : this.all();
-    const best = pool.reduce<PooledWorker | undefined>((a, b) => (!a || b.load < a.load ? b : a), undefined);
+  /** Where a new room's origin router goes. */
+  leastLoaded(): PooledWorker {
+    const best = this.all().reduce<PooledWorker | undefined>((a, b) => (!a || b.load < a.load ? b : a), undefined);
     if (!best) throw new Error('no mediasoup worker is running');
     return best;
+  }
+
+  /**
+   * A producer or consumer placed on (`amount` > 0) or gone from (`amount` < 0) this worker. A
+   * worker that died and was replaced keeps no count: its successor starts from zero.
+   */
+  addLoad(worker: PooledWorker, amount: number): void {
+    const slot = this.slots[worker.index];
+    if (slot === worker) slot.load += amount;
   }
 
   async close(): Promise<void> {
@@ -78,7 +89,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
     this.slots.length = 0;
   }
 
-  private async spawn(index: number): Promise<PooledWorker> {
+  private async spawn(index: number): Promise<Slot> {
     if (!this.mediasoup) throw new Error('WorkerPool.start() first');
     const logger = this.options.logger.child({ worker: index });
     const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
@@ -94,7 +105,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
         { protocol: 'tcp', ...listen },
       ],
     });
-    const slot: PooledWorker = { index, worker, webRtcServer, load: 0 };
+    const slot: Slot = { index, worker, webRtcServer, load: 0 };
     worker.on('died', (error) => {
       logger.fatal({ err: error, pid: worker.pid }, 'mediasoup worker died; replacing it');
       if (this.slots[index] === slot) this.slots[index] = undefined;

@@ -52,10 +52,18 @@ export type AuditEvent =
   | 'floor.granted'
   | 'floor.revoked'
   | 'session.expired'
+  | 'session.rate-limited'
   | 'admin.refused'
   | 'token.revoked'
   | 'room.closed';
 
+/**
+ * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value
+ * at random: a field the logger already binds (`room`, `participant`, `role` of a child logger)
+ * is not written again. The other person an event is about goes in `target`.
+ */
 export function audit(logger: Logger, event: AuditEvent, fields: Record<string, unknown> = {}, message?: string): void {
-  logger.info({ audit: true, event, ...fields }, message ?? event);
+  const bound = logger.bindings();
+  const own = Object.fromEntries(Object.entries(fields).filter(([key]) => !Object.hasOwn(bound, key)));
+  logger.info({ audit: true, event, ...own }, message ?? event);
 }

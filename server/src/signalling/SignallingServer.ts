@@ -1,18 +1,25 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
-import type { types } from 'mediasoup';
 import type { TokenVerifier } from '../auth/tokenVerifier.js';
-import { RelaisError } from '../domain/errors.js';
-import { RoomDirectory } from '../domain/RoomDirectory.js';
+import { conflict, RelaisError } from '../domain/errors.js';
+import { Room, type RoomOverview } from '../domain/Room.js';
 import { RoomMedia, type RoomMediaOptions } from '../media/RoomMedia.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { audit, type Logger } from '../observability/logger.js';
 import type { RelaisMetrics } from '../observability/metrics.js';
-import { ROLES, type Role } from '../domain/roles.js';
-import type { Ack, IncomingEvents, Notifications, RequestName, ServerToClientEvents, WireError } from './catalog.js';
-import { ClientSession, type RelaisSocket } from './ClientSession.js';
-import { RoomSession } from './RoomSession.js';
+import type {
+  Ack,
+  IncomingEvents,
+  SessionEndReason,
+  RequestName,
+  ServerToClientEvents,
+  ValidPayload,
+  WireError,
+} from './catalog.js';
+import { ClientConnection, type RelaisSocket } from './ClientConnection.js';
+import { LiveRoom } from './LiveRoom.js';
+import { LiveRooms } from './LiveRooms.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
 
 export interface SignallingOptions {
@@ -27,33 +34,27 @@ export interface SignallingOptions {
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
 const MAX_MESSAGE_BYTES = 128 * 1024;
 
-/** One open room as operators see it: counts only, no names or ids. */
-export interface RoomOverview {
-  id: string;
-  participants: number;
-  byRole: Record<Role, number>;
-}
+type Handler = (room: LiveRoom, connection: ClientConnection, payload: never) => unknown;
 
-type Handler = (room: RoomSession, session: ClientSession, payload: never) => unknown;
-
+/** The requests a joined participant makes of its room. */
 const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join' | 'leave'>]: Handler } = {
-  createTransport: (room, s, p) => room.createTransport(s, p),
-  connectTransport: (room, s, p) => room.connectTransport(s, p),
-  restartIce: (room, s, p) => room.restartIce(s, p),
-  produce: (room, s, p) => room.produce(s, p),
-  closeProducer: (room, s, p) => room.closeProducer(s, p),
-  pauseProducer: (room, s, p: { producerId: string }) => room.setProducerPaused(s, p.producerId, true),
-  resumeProducer: (room, s, p: { producerId: string }) => room.setProducerPaused(s, p.producerId, false),
-  consume: (room, s, p) => room.consume(s, p),
-  resumeConsumer: (room, s, p) => room.resumeConsumer(s, p),
-  closeConsumer: (room, s, p) => room.closeConsumer(s, p),
-  setConsumerLayers: (room, s, p) => room.setConsumerLayers(s, p),
-  chat: (room, s, p) => room.chat(s, p),
-  setHand: (room, s, p) => room.setHand(s, p),
-  muteParticipant: (room, s, p) => room.muteParticipant(s, p),
-  removeParticipant: (room, s, p) => room.removeParticipant(s, p),
-  grantFloor: (room, s, p) => room.grantFloor(s, p),
-  revokeFloor: (room, s, p) => room.revokeFloor(s, p),
+  createTransport: (room, c, p) => room.createTransport(c, p),
+  connectTransport: (room, c, p) => room.connectTransport(c, p),
+  restartIce: (room, c, p) => room.restartIce(c, p),
+  produce: (room, c, p) => room.produce(c, p),
+  closeProducer: (room, c, p) => room.closeProducer(c, p),
+  pauseProducer: (room, c, p: { producerId: string }) => room.setProducerPaused(c, p.producerId, true),
+  resumeProducer: (room, c, p: { producerId: string }) => room.setProducerPaused(c, p.producerId, false),
+  consume: (room, c, p) => room.consume(c, p),
+  resumeConsumer: (room, c, p) => room.resumeConsumer(c, p),
+  closeConsumer: (room, c, p) => room.closeConsumer(c, p),
+  setConsumerLayers: (room, c, p) => room.setConsumerLayers(c, p),
+  chat: (room, c, p) => room.chat(c, p),
+  setHand: (room, c, p) => room.setHand(c, p),
+  muteParticipant: (room, c, p) => room.muteParticipant(c, p),
+  removeParticipant: (room, c, p) => room.removeParticipant(c, p),
+  grantFloor: (room, c, p) => room.grantFloor(c, p),
+  revokeFloor: (room, c, p) => room.revokeFloor(c, p),
 };
 
 /**
@@ -62,17 +63,15 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
  */
 export class SignallingServer {
   readonly io: Server<IncomingEvents, ServerToClientEvents>;
-  private readonly directory: RoomDirectory;
-  private readonly rooms = new Map<string, Promise<RoomSession>>();
-  private readonly live = new Map<string, RoomSession>();
-  /** Every connected socket's session, joined or not: what an operator's revocation must reach. */
-  private readonly connected = new Set<ClientSession>();
+  private readonly rooms: LiveRooms<LiveRoom>;
+  /** Every authenticated connection, joined or not: what an operator's revocation must reach. */
+  private readonly connected = new Set<ClientConnection>();
 
   constructor(
     httpServer: HttpServer | HttpsServer,
     private readonly options: SignallingOptions,
   ) {
-    this.directory = new RoomDirectory({ maxParticipants: options.maxParticipantsPerRoom });
+    this.rooms = new LiveRooms((roomId, closed) => this.openRoom(roomId, closed));
     this.io = new Server(httpServer, {
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
       serveClient: false,
@@ -97,60 +96,53 @@ export class SignallingServer {
 
   /** Rooms with someone in them, for health and metrics. */
   roomCount(): number {
-    return this.live.size;
+    return this.rooms.size;
   }
 
   participantCount(): number {
     let count = 0;
-    for (const room of this.live.values()) count += room.room.size;
+    for (const room of this.rooms.all()) count += room.members.size;
     return count;
   }
 
   /** Who is where, by role: for operators (no names, no ids). */
   roomOverview(): RoomOverview[] {
-    return [...this.live.values()].map((room) => {
-      const byRole = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
-      for (const participant of room.room.all()) byRole[participant.role] += 1;
-      return { id: room.id, participants: room.room.size, byRole };
-    });
+    return this.rooms.all().map((room) => room.members.overview());
   }
 
-  room(roomId: string): RoomSession | undefined {
-    return this.live.get(roomId);
+  room(roomId: string): LiveRoom | undefined {
+    return this.rooms.get(roomId);
   }
 
   /**
-   * Ends, from the server side, every connected session whose token matches: the client is told
-   * why (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
+   * Ends, from the server side, every connection whose token matches: the client is told why
+   * (`sessionEnded`), leaves its room and is disconnected. Returns how many were ended.
    */
-  endSessions(
-    match: (claims: ClientSession['claims']) => boolean,
-    reason: Notifications['sessionEnded']['reason'],
-  ): number {
+  endSessions(match: (claims: ClientConnection['claims']) => boolean, reason: SessionEndReason): number {
     let ended = 0;
-    for (const session of [...this.connected]) {
-      if (session.ended || !match(session.claims)) continue;
+    for (const connection of [...this.connected]) {
+      if (connection.ended || !match(connection.claims)) continue;
       ended += 1;
-      this.endSession(session, reason);
+      this.end(connection, reason);
     }
     return ended;
   }
 
-  /** Joined or not: the room's `end` also covers a session that never joined (its leave is a no-op). */
-  private endSession(session: ClientSession, reason: Notifications['sessionEnded']['reason']): void {
-    const room = this.live.get(session.roomId);
-    if (room) return room.end(session, reason);
-    session.notify('sessionEnded', { reason });
-    session.dispose();
-    session.socket.disconnect(true);
+  /** Joined or not: the room's `end` also covers a connection that never joined (its leave is a no-op). */
+  private end(connection: ClientConnection, reason: SessionEndReason): void {
+    const room = this.rooms.get(connection.roomId);
+    if (room) {
+      room.end(connection, reason);
+      return;
+    }
+    connection.notify('sessionEnded', { reason });
+    connection.dispose();
+    connection.socket.disconnect(true);
   }
 
   async close(): Promise<void> {
-    for (const room of [...this.live.values()]) {
-      for (const participant of room.room.all()) {
-        const session = room.sessionOf(participant.id);
-        if (session) room.end(session, 'server-shutdown');
-      }
+    for (const room of this.rooms.all()) {
+      for (const connection of room.all()) room.end(connection, 'server-shutdown');
     }
     await this.io.close();
   }
@@ -177,100 +169,100 @@ export class SignallingServer {
   }
 
   private onConnection(socket: RelaisSocket): void {
-    const claims = (socket.data as { claims: ClientSession['claims'] }).claims;
+    const claims = (socket.data as { claims: ClientConnection['claims'] }).claims;
     const logger = this.options.logger.child({ room: claims.room, participant: claims.sub, role: claims.role });
-    const session = new ClientSession(socket, claims, logger);
-    this.connected.add(session);
-    session.armExpiry(() => {
-      audit(logger, 'session.expired', { room: claims.room, participant: claims.sub });
-      this.endSession(session, 'expired');
+    const connection = new ClientConnection(socket, claims, logger);
+    this.connected.add(connection);
+    connection.armExpiry(() => {
+      audit(logger, 'session.expired');
+      this.end(connection, 'expired');
     });
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (response: unknown) => void) : undefined;
-      void this.dispatch(session, event, args[0], ack);
+      void this.dispatch(connection, event, args[0], ack);
     });
     socket.on('disconnect', (reason) => {
-      this.connected.delete(session);
-      session.dispose();
-      const room = this.live.get(session.roomId);
-      room?.leave(session, `disconnect: ${reason}`);
+      this.connected.delete(connection);
+      connection.dispose();
+      const room = this.rooms.get(connection.roomId);
+      room?.leave(connection, `disconnect: ${reason}`);
       room?.closeIfEmpty();
     });
   }
 
   private async dispatch(
-    session: ClientSession,
+    connection: ClientConnection,
     event: string,
     payload: unknown,
     ack: ((response: unknown) => void) | undefined,
   ): Promise<void> {
     let response: Ack<RequestName>;
     try {
-      if (session.ended) throw new RelaisError('UNAUTHORIZED', 'This session has ended.');
+      if (connection.ended) throw new RelaisError('UNAUTHORIZED', 'This session has ended.');
       if (!isRequestName(event)) throw new RelaisError('INVALID_REQUEST', `Unknown request "${event.slice(0, 50)}".`);
       if (!ack) throw new RelaisError('INVALID_REQUEST', `${event} must be sent with an acknowledgement callback.`);
-      if (!session.requests.take()) throw new RelaisError('RATE_LIMITED', 'Too many requests; slow down.');
-      if (event === 'chat' && !session.chats.take())
+      if (!connection.requests.take()) throw new RelaisError('RATE_LIMITED', 'Too many requests; slow down.');
+      if (event === 'chat' && !connection.chats.take())
         throw new RelaisError('RATE_LIMITED', 'Too many chat messages; wait a moment.');
-      const data = await this.handle(session, event, payload);
+      const data = await this.handle(connection, event, payload);
       response = { ok: true, data } as Ack<RequestName>;
       if (event === 'join') this.options.metrics.joins.inc();
     } catch (error) {
-      response = { ok: false, error: this.toWireError(error, session, event) };
+      response = { ok: false, error: this.toWireError(error, connection, event) };
     }
     this.options.metrics.requests.inc({
       request: isRequestName(event) ? event : 'unknown',
       outcome: response.ok ? 'ok' : response.error.code,
     });
     ack?.(response);
+    // Told to slow down and still sending: ClientConnection.rateLimitRefusals says how long we wait.
+    if (!response.ok && response.error.code === 'RATE_LIMITED' && !connection.rateLimitRefusals.take()) {
+      if (connection.ended) return;
+      audit(connection.logger, 'session.rate-limited', { request: event.slice(0, 50) });
+      this.end(connection, 'rate-limited');
+    }
   }
 
-  private async handle(session: ClientSession, name: RequestName, rawPayload: unknown): Promise<unknown> {
+  private async handle(connection: ClientConnection, name: RequestName, rawPayload: unknown): Promise<unknown> {
     const payload = validateRequest(name, rawPayload);
     if (name === 'leave') {
-      this.live.get(session.roomId)?.leave(session, 'left');
+      this.rooms.get(connection.roomId)?.leave(connection, 'left');
       return {};
     }
-    const room = await this.roomFor(session.roomId);
-    if (name === 'getRouterRtpCapabilities') return { rtpCapabilities: { ...room.media.rtpCapabilities } };
+    if (name === 'getRouterRtpCapabilities') {
+      const room = await this.rooms.getOrOpen(connection.roomId);
+      return { rtpCapabilities: room.media.rtpCapabilities };
+    }
     if (name === 'join') {
-      const { rtpCapabilities } = payload as { rtpCapabilities: Record<string, unknown> };
-      return room.join(session, rtpCapabilities as unknown as types.RtpCapabilities);
+      const room = await this.rooms.getOrOpen(connection.roomId);
+      return room.join(connection, (payload as ValidPayload<'join'>).rtpCapabilities);
     }
-    return HANDLERS[name](room, session, payload as never);
+    // A request sent right behind its join waits for the room that join is opening.
+    const room = await this.rooms.whenOpen(connection.roomId);
+    if (!room) throw conflict('Join the room first.');
+    return HANDLERS[name](room, connection, payload as never);
   }
 
-  /** The room's live session, created on first use; concurrent first joins share one creation. */
-  private roomFor(roomId: string): Promise<RoomSession> {
-    let pending = this.rooms.get(roomId);
-    if (!pending) {
-      const logger = this.options.logger.child({ room: roomId });
-      pending = RoomMedia.create(this.options.pool, roomId, this.options.media, logger).then((media) => {
-        const room = this.directory.getOrCreate(roomId);
-        const session = new RoomSession(this.io, room, media, logger, () => {
-          this.rooms.delete(roomId);
-          this.live.delete(roomId);
-          this.directory.releaseIfEmpty(roomId);
-          logger.info('room closed');
-        });
-        this.live.set(roomId, session);
-        return session;
-      });
-      pending.catch(() => this.rooms.delete(roomId));
-      this.rooms.set(roomId, pending);
-    }
-    return pending;
+  /** A room opened by its first visitor: its media first, then its members. */
+  private async openRoom(roomId: string, closed: () => void): Promise<LiveRoom> {
+    const logger = this.options.logger.child({ room: roomId });
+    const media = await RoomMedia.create(this.options.pool, roomId, this.options.media, logger);
+    const members = new Room(roomId, { maxParticipants: this.options.maxParticipantsPerRoom });
+    return new LiveRoom(this.io, members, media, logger, () => {
+      closed();
+      logger.info('room closed');
+    });
   }
 
-  private toWireError(error: unknown, session: ClientSession, event: string): WireError {
+  private toWireError(error: unknown, connection: ClientConnection, event: string): WireError {
     if (error instanceof RelaisError) return { code: error.code, message: error.message };
     // mediasoup rejects malformed RTP/DTLS dictionaries with a TypeError: the client's fault.
     if (error instanceof TypeError) {
-      session.logger.debug({ event, err: error.message }, 'request refused by mediasoup validation');
+      connection.logger.debug({ event, err: error.message }, 'request refused by mediasoup validation');
       return { code: 'INVALID_REQUEST', message: `Invalid ${event} parameters: ${error.message}` };
     }
-    session.logger.error({ err: error, event }, 'request failed');
+    connection.logger.error({ err: error, event }, 'request failed');
     return { code: 'INTERNAL', message: 'The server could not complete this request.' };
   }
 }

@@ -2,18 +2,27 @@ import type { Socket } from 'socket.io';
 import type { RelaisClaims } from '../auth/claims.js';
 import type { Logger } from '../observability/logger.js';
 import type { IncomingEvents, Notifications, NotificationName, ServerToClientEvents } from './catalog.js';
-import { TokenBucket } from './rateLimiter.js';
+import { TokenBucket } from './TokenBucket.js';
 
 export type RelaisSocket = Socket<IncomingEvents, ServerToClientEvents>;
 
-/** One connected socket: who it is (from its verified token) and what it has joined. */
-export class ClientSession {
+/**
+ * One authenticated socket: who it is (from its verified token), whether it has joined its
+ * room, and how fast it may send. It lives from the handshake to the disconnect.
+ */
+export class ClientConnection {
   readonly participantId: string;
   readonly roomId: string;
   joined = false;
   ended = false;
   readonly requests = new TokenBucket(200, 50);
   readonly chats = new TokenBucket(5, 1);
+  /**
+   * Refusals with RATE_LIMITED a client may collect: 50, refilled at 5 a second, so about 50
+   * refusals within 10 s. A browser that is told to slow down does; a client that keeps
+   * sending is a runaway loop or a flood, and its connection is ended.
+   */
+  readonly rateLimitRefusals = new TokenBucket(50, 5);
   private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,7 +39,7 @@ export class ClientSession {
     (this.socket.emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
-  /** Ends the session when the token expires, not only at connect time. */
+  /** Ends the connection when the token expires, not only at connect time. */
   armExpiry(onExpired: () => void, now: number = Date.now()): void {
     const delay = this.claims.exp * 1000 - now;
     const MAX_TIMER = 2 ** 31 - 1;

@@ -1,0 +1,118 @@
+import type { Server } from 'socket.io';
+import type { Participant } from '../domain/Participant.js';
+import type { Room } from '../domain/Room.js';
+import { summarize, type RoomSummary } from '../domain/roomSummary.js';
+import { isOnStage } from '../domain/stage.js';
+import type {
+  IncomingEvents,
+  NotificationName,
+  Notifications,
+  ParticipantView,
+  ServerToClientEvents,
+} from './catalog.js';
+import type { RelaisSocket } from './ClientConnection.js';
+
+type Io = Server<IncomingEvents, ServerToClientEvents>;
+
+/** Who speaks and raised hands reach listeners within a second. */
+const SUMMARY_PROMPT_MS = 1000;
+/** A head count alone waits 50 ms per participant (1–30 s): a 600-person ramp costs each listener a few summaries. */
+const SUMMARY_COUNT_MS_PER_PARTICIPANT = 50;
+const SUMMARY_COUNT_MAX_MS = 30_000;
+
+/**
+ * Who in a room hears what about the others. Those allowed to see the participant list get it
+ * in full with incremental updates; the others (a briefing's listeners) get a throttled
+ * `roomSummary`, so that 600 joins cost 600 × (a few messages), not 600². Everyone hears what
+ * concerns the media (producers, the active speaker) and the chat.
+ */
+export class Audience {
+  private summaryTimer: NodeJS.Timeout | undefined;
+  private summaryDueAt = 0;
+  private summaryDirty = false;
+
+  constructor(
+    private readonly io: Io,
+    private readonly members: Room,
+  ) {}
+
+  private get everyone(): string {
+    return `room:${this.members.id}`;
+  }
+
+  private get fullList(): string {
+    return `room:${this.members.id}:full`;
+  }
+
+  private get summaryOnly(): string {
+    return `room:${this.members.id}:summary`;
+  }
+
+  /** A member who has just joined: put on its channels, announced to those who see the list. */
+  async admit(socket: RelaisSocket, participant: Participant): Promise<void> {
+    const list = participant.can('seeParticipantList') ? this.fullList : this.summaryOnly;
+    await socket.join([this.everyone, list]);
+    socket.to(this.fullList).emit('participantJoined', participant.view());
+    this.summaryChanged(isOnStage(participant));
+  }
+
+  /** The others a newcomer is told about: everyone, or only those on stage. */
+  rosterFor(participant: Participant): ParticipantView[] {
+    const others = this.members.all().filter((p) => p.id !== participant.id);
+    const visible = participant.can('seeParticipantList') ? others : others.filter(isOnStage);
+    return visible.map((p) => p.view());
+  }
+
+  /** A member who has left (`participant` as it was). */
+  dismiss(socket: RelaisSocket, participant: Participant): void {
+    for (const channel of [this.everyone, this.fullList, this.summaryOnly]) void socket.leave(channel);
+    this.io.to(this.fullList).emit('participantLeft', { participantId: participant.id });
+    this.summaryChanged(isOnStage(participant));
+  }
+
+  /** A member's hand or floor changed. */
+  changed(participant: Participant): void {
+    this.io.to(this.fullList).emit('participantUpdated', participant.view());
+    this.summaryChanged(true);
+  }
+
+  toAll<N extends NotificationName>(name: N, payload: Notifications[N]): void {
+    (this.io.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
+  }
+
+  /** To everyone but the member who caused it. */
+  toOthers<N extends NotificationName>(socket: RelaisSocket, name: N, payload: Notifications[N]): void {
+    (socket.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
+  }
+
+  private summary(): RoomSummary {
+    return summarize(this.members.all().map((p) => p.view()));
+  }
+
+  close(): void {
+    if (this.summaryTimer) clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
+  }
+
+  /** Coalesces changes into one summary for listeners, sooner when it changes who they hear. */
+  private summaryChanged(significant: boolean): void {
+    this.summaryDirty = true;
+    const delay = significant
+      ? SUMMARY_PROMPT_MS
+      : Math.min(
+          SUMMARY_COUNT_MAX_MS,
+          Math.max(SUMMARY_PROMPT_MS, this.members.size * SUMMARY_COUNT_MS_PER_PARTICIPANT),
+        );
+    const dueAt = Date.now() + delay;
+    if (this.summaryTimer && this.summaryDueAt <= dueAt) return;
+    if (this.summaryTimer) clearTimeout(this.summaryTimer);
+    this.summaryDueAt = dueAt;
+    this.summaryTimer = setTimeout(() => {
+      this.summaryTimer = undefined;
+      if (!this.summaryDirty || this.members.isEmpty) return;
+      this.summaryDirty = false;
+      this.io.to(this.summaryOnly).emit('roomSummary', this.summary());
+    }, delay);
+    this.summaryTimer.unref();
+  }
+}
