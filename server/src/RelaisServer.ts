@@ -29,7 +29,7 @@ export class RelaisServer {
   readonly signalling: SignallingServer;
   readonly metrics = new RelaisMetrics();
   /** Tokens and people revoked through the admin API; asked at every connection. */
-  readonly revocations = new InMemoryRevocations();
+  readonly revocations: InMemoryRevocations;
   /** The key tokens for this server are signed with, when this server knows it (HS256 or dev). */
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
@@ -39,6 +39,7 @@ export class RelaisServer {
   constructor(private readonly options: RelaisServerOptions) {
     const { config, logger } = options;
     const { jwt } = config;
+    this.revocations = new InMemoryRevocations({ maxTokenLifetimeSeconds: jwt.maxTokenLifetimeSeconds });
     let verifierKey: string;
     if (jwt.publicKeyFile) {
       verifierKey = readFileSync(jwt.publicKeyFile, 'utf8');
@@ -56,7 +57,7 @@ export class RelaisServer {
     };
     this.issuerKey = jwt.algorithm === 'HS256' ? { algorithm: 'HS256', key: verifierKey, ...claimsCheck } : undefined;
     const verifier = new TokenVerifier(
-      { algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck },
+      { algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck, maxLifetimeSeconds: jwt.maxTokenLifetimeSeconds },
       this.revocations,
     );
 

@@ -6,7 +6,7 @@ import { createLogger } from './observability/logger.js';
 import { RelaisServer } from './RelaisServer.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -22,14 +22,16 @@ async function main(): Promise<void> {
   const server = new RelaisServer({ config, logger });
   await server.start();
 
-  if (server.usesThrowawayKey && server.issuerKey) {
+  const issuerKey = server.issuerKey;
+  if (server.usesThrowawayKey && issuerKey) {
     logger.warn('No RELAIS_JWT_SECRET configured: using a throw-away key for this run (development only).');
     const links = ROLES.map((role) => {
-      const token = issueToken(server.issuerKey!, {
+      const token = issueToken(issuerKey, {
         room: config.rooms.demoRoom,
         name: `Demo ${role}`,
         role,
-        ttlSeconds: 4 * 3600,
+        // Four hours, or less when the operator bounds token lifetimes tighter.
+        ttlSeconds: Math.min(4 * 3600, config.jwt.maxTokenLifetimeSeconds),
       });
       return `  ${role.padEnd(9)} ${server.url}/#token=${token}`;
     });

@@ -56,7 +56,7 @@ describe('grants: an explicit false is a ceiling the floor does not lift (real s
 
     const session = t.server.signalling.room(ROOM);
     assert.ok(session, 'the room is live');
-    const room = session.room;
+    const room = session.members;
     assert.equal(room.get('prefecture-59').hasFloor, false);
     assert.equal(room.get('prefecture-59').handRaised, true, 'the hand stays up for the moderator to see');
     assert.equal(
