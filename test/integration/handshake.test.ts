@@ -169,3 +169,41 @@ describe('handshake: token checks through a running server (issuer and audience 
     assert.ok(tokens.length >= 12);
   });
 });
+
+describe('handshake: an operator bounds token lifetimes tighter (RELAIS_MAX_TOKEN_LIFETIME=2h)', function () {
+  this.timeout(30_000);
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer({
+      RELAIS_JWT_ISSUER: ISSUER,
+      RELAIS_JWT_AUDIENCE: AUDIENCE,
+      RELAIS_MAX_TOKEN_LIFETIME: '2h',
+    });
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('refuses a 3-hour token that the default would accept, and lets a 2-hour one join', async () => {
+    const long = sign({ ...claims('three-hours'), exp: now() + 3 * HOUR });
+    const refused = await SignallingClient.connect(t.url, long).then(
+      (client) => {
+        client.close();
+        return undefined;
+      },
+      (error: unknown) => (error instanceof RequestError ? (error.error as HandshakeRefusal) : undefined),
+    );
+    assert.equal(refused?.reason, 'lifetime-too-long');
+    assert.match(refused?.message ?? '', /at most 2 h/);
+
+    const client = await SignallingClient.connect(t.url, sign({ ...claims('two-hours'), exp: now() + 2 * HOUR }));
+    try {
+      const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
+      const joined = await client.request('join', { rtpCapabilities });
+      assert.equal(joined.self.id, 'two-hours');
+    } finally {
+      client.close();
+    }
+  });
+});
