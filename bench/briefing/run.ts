@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { issueToken } from '../../server/src/auth/tokenIssuer.js';
-import { freePortRange } from '../../test/support/ports.js';
+import { freePortRange } from '../../tools/freePorts.js';
+import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
 import { totalCpuSeconds, totalRssBytes } from '../load/procStat.js';
 
@@ -39,7 +39,7 @@ const durationSeconds = Number(values['duration-seconds']);
 const concurrency = Number(values.concurrency);
 const workers = Number(values.workers);
 const processes = Number(values.processes ?? Math.max(1, Math.ceil(listeners / 300)));
-const perRouter = values['consumers-per-router']!;
+const perRouter = values['consumers-per-router'];
 if (
   ![listeners, rampSeconds, durationSeconds, concurrency, workers, processes].every(
     (n) => Number.isInteger(n) && n >= 0,
@@ -189,7 +189,7 @@ async function measure(script: string, label: string): Promise<Measured> {
       durationSeconds,
       processes,
       decodeSample: 10,
-      token: (role, sub) => issueToken(key, { room: ROOM, role, sub, name: sub, ttlSeconds: 3600 }),
+      token: (role, sub) => mintTestToken(key, { room: ROOM, role, sub, name: sub }),
       log: (line) => log(`${label}: ${line}`),
       onSteady: async () => {
         if (relais) messagesAfter = await messagesSent(target.url);

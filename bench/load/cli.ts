@@ -7,8 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { issueToken } from '../../server/src/auth/tokenIssuer.js';
-import { startTestServer } from '../../test/support/server.js';
+import { startLocalRelais } from '../../tools/localRelais.js';
+import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad } from './LoadGenerator.js';
 
 const { values } = parseArgs({
@@ -33,7 +33,7 @@ const int = (name: string, value: string | undefined, min: number, max: number):
 };
 
 const listeners = int('listeners', values.listeners, 1, 5000);
-const room = values.room!;
+const room = values.room;
 let stop = async (): Promise<void> => undefined;
 let url: string;
 let token: (role: 'speaker' | 'listener', sub: string) => string;
@@ -41,9 +41,12 @@ if (values.url) {
   if (!values.secret) throw new Error('--secret (or RELAIS_JWT_SECRET) is needed to mint tokens for --url');
   url = values.url;
   const key = { algorithm: 'HS256' as const, key: values.secret };
-  token = (role, sub) => issueToken(key, { room, role, sub, name: sub, ttlSeconds: 3600 });
+  token = (role, sub) => mintTestToken(key, { room, role, sub, name: sub });
 } else {
-  const server = await startTestServer({ RELAIS_WORKERS: process.env.RELAIS_WORKERS ?? '2', RELAIS_LOG_LEVEL: 'warn' });
+  const server = await startLocalRelais(
+    { RELAIS_WORKERS: process.env.RELAIS_WORKERS ?? '2', RELAIS_LOG_LEVEL: 'warn' },
+    { logs: 'stderr' },
+  );
   url = server.url;
   token = (role, sub) => server.token({ room, role, sub, name: sub });
   stop = () => server.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freePortRange } from '../support/ports.js';
+import { freePortRange } from '../../tools/freePorts.js';
 
 describe('starting relais (npm start)', function () {
   this.timeout(60_000);
