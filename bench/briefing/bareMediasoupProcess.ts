@@ -26,21 +26,30 @@ interface Slot {
   consumers: number;
   piped: Map<string, Promise<unknown>>;
 }
-const slots: Slot[] = [];
-for (let i = 0; i < workers; i++) {
+async function openSlot(index: number): Promise<Slot> {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
-  const listen = { ip: '127.0.0.1', port: portBase + i };
+  const listen = { ip: '127.0.0.1', port: portBase + index };
   const server = await worker.createWebRtcServer({
     listenInfos: [
       { protocol: 'udp', ...listen },
       { protocol: 'tcp', ...listen },
     ],
   });
-  slots.push({ worker, server, router: undefined, consumers: 0, piped: new Map() });
+  return { worker, server, router: undefined, consumers: 0, piped: new Map() };
 }
-const origin = slots[0]!;
-origin.router = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+const origin = await openSlot(0);
+const slots: Slot[] = [origin];
+for (let i = 1; i < workers; i++) slots.push(await openSlot(i));
+/** Where producers live, as a room's origin router in relais. */
+const originRouter = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+origin.router = originRouter;
 const producers = new Map<string, types.Producer>();
+
+/** The router of a slot a transport was placed on (placement opens it first). */
+function routerOf(slot: Slot): types.Router {
+  if (!slot.router) throw new Error(`worker ${slots.indexOf(slot)} has no router`);
+  return slot.router;
+}
 
 async function routerForReceiver(): Promise<Slot> {
   const open = slots.filter((s) => s.router);
@@ -57,6 +66,11 @@ io.on('connection', (socket) => {
   let caps: types.RtpCapabilities | undefined;
   const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: unknown }>();
   const consumers = new Map<string, { consumer: types.Consumer; slot: Slot }>();
+  const transportOf = (id: unknown): types.WebRtcTransport => {
+    const entry = transports.get(String(id));
+    if (!entry) throw new Error(`unknown transport ${String(id)}`);
+    return entry.transport;
+  };
   const handle = (name: string, fn: (payload: Record<string, unknown>) => Promise<unknown>): void => {
     socket.on(name, (payload: Record<string, unknown>, ack: (r: unknown) => void) => {
       fn(payload).then(
@@ -65,14 +79,14 @@ io.on('connection', (socket) => {
       );
     });
   };
-  handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: origin.router!.rtpCapabilities }));
+  handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: originRouter.rtpCapabilities }));
   handle('join', async (p) => {
     caps = p.rtpCapabilities as types.RtpCapabilities;
     return { producers: [...producers.values()].map((pr) => ({ producerId: pr.id, kind: pr.kind, source: 'mic' })) };
   });
   handle('createTransport', async (p) => {
     const slot = p.direction === 'send' ? origin : await routerForReceiver();
-    const transport = await slot.router!.createWebRtcTransport({
+    const transport = await routerOf(slot).createWebRtcTransport({
       webRtcServer: slot.server,
       enableUdp: true,
       enableTcp: true,
@@ -87,15 +101,14 @@ io.on('connection', (socket) => {
     };
   });
   handle('connectTransport', async (p) => {
-    await transports
-      .get(String(p.transportId))!
-      .transport.connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
+    await transportOf(p.transportId).connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
     return {};
   });
   handle('produce', async (p) => {
-    const producer = await transports
-      .get(String(p.transportId))!
-      .transport.produce({ kind: 'audio', rtpParameters: p.rtpParameters as types.RtpParameters });
+    const producer = await transportOf(p.transportId).produce({
+      kind: 'audio',
+      rtpParameters: p.rtpParameters as types.RtpParameters,
+    });
     producers.set(producer.id, producer);
     return { producerId: producer.id };
   });
@@ -108,18 +121,21 @@ io.on('connection', (socket) => {
       // Once per router, and every consumer there waits for the same pipe.
       let pipe = slot.piped.get(producerId);
       if (!pipe) {
-        pipe = origin.router!.pipeToRouter({ producerId, router: slot.router! });
+        pipe = originRouter.pipeToRouter({ producerId, router: routerOf(slot) });
         slot.piped.set(producerId, pipe);
       }
       await pipe;
     }
-    const consumer = await transport.consume({ producerId, rtpCapabilities: caps!, paused: true });
+    if (!caps) throw new Error('consume before join');
+    const consumer = await transport.consume({ producerId, rtpCapabilities: caps, paused: true });
     consumers.set(consumer.id, { consumer, slot });
     slot.consumers += 1;
     return { consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
   });
   handle('resumeConsumer', async (p) => {
-    await consumers.get(String(p.consumerId))!.consumer.resume();
+    const entry = consumers.get(String(p.consumerId));
+    if (!entry) throw new Error(`unknown consumer ${String(p.consumerId)}`);
+    await entry.consumer.resume();
     return {};
   });
   socket.on('disconnect', () => {
