@@ -3,13 +3,14 @@
  *                 [--url http://127.0.0.1:PORT --room R --secret S] [--processes P] [--decode-sample K] [--json FILE]
  *
  * Without --url it starts relais in this process (RELAIS_WORKERS workers, default 2) on free
- * loopback ports. It targets loopback only, and stops by itself.
+ * loopback ports. It targets loopback only, and stops by itself. --json writes the summary to
+ * FILE and each listener's report gzip-compressed beside it (FILE's name + .listeners.json.gz).
  */
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startLocalRelais } from '../../tools/localRelais.js';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad } from './LoadGenerator.js';
+import { writeResults } from './resultFiles.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,7 +80,10 @@ try {
   });
   const { perListener, ...summary } = result;
   console.log(JSON.stringify(summary, null, 2));
-  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  if (values.json) {
+    const written = writeResults(values.json, summary, perListener);
+    console.error(`wrote ${written.summaryFile} and ${written.detailFile}`);
+  }
 } finally {
   await stop();
 }
