@@ -27,10 +27,11 @@ describe('starting relais (npm start)', function () {
     child = relais;
     let out = '';
     relais.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // The warning (a pino line) and the links (a plain write) reach stdout through different streams, in either order.
     await eventually(
-      'the demo links printed',
+      'the demo links and the throw-away key warning printed',
       () => {
-        if (!/listener\s+http/.test(out)) throw new Error(`output so far:\n${out}`);
+        if (!/listener\s+http/.test(out) || !/throw-away key/.test(out)) throw new Error(`output so far:\n${out}`);
         return true;
       },
       30_000,
