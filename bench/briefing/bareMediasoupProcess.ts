@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
+import type { RequestName, RequestPayload } from '../../server/src/signalling/catalog.js';
 
 selectWorkerBinary(process.env.MEDIASOUP_WORKER_BIN);
 const mediasoup = await import('mediasoup');
@@ -64,15 +65,17 @@ const httpServer = http.createServer();
 const io = new Server(httpServer, { serveClient: false, pingInterval: 10_000, pingTimeout: 10_000 });
 io.on('connection', (socket) => {
   let caps: types.RtpCapabilities | undefined;
-  const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: unknown }>();
+  const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: 'send' | 'recv' }>();
   const consumers = new Map<string, { consumer: types.Consumer; slot: Slot }>();
-  const transportOf = (id: unknown): types.WebRtcTransport => {
-    const entry = transports.get(String(id));
-    if (!entry) throw new Error(`unknown transport ${String(id)}`);
+  const transportOf = (id: string): types.WebRtcTransport => {
+    const entry = transports.get(id);
+    if (!entry) throw new Error(`unknown transport ${id}`);
     return entry.transport;
   };
-  const handle = (name: string, fn: (payload: Record<string, unknown>) => Promise<unknown>): void => {
-    socket.on(name, (payload: Record<string, unknown>, ack: (r: unknown) => void) => {
+  // The catalog's requests, typed as the load generator sends them, so that a renamed field fails the
+  // typecheck here too; taken as sent, without relais's validation (that is part of what is compared).
+  const handle = <N extends RequestName>(name: N, fn: (payload: RequestPayload<N>) => Promise<unknown>): void => {
+    socket.on(name as string, (payload: RequestPayload<N>, ack: (r: unknown) => void) => {
       fn(payload).then(
         (data) => ack({ ok: true, data }),
         (error: Error) => ack({ ok: false, error: { code: 'INTERNAL', message: error.message } }),
@@ -113,7 +116,7 @@ io.on('connection', (socket) => {
     return { producerId: producer.id };
   });
   handle('consume', async (p) => {
-    const producerId = String(p.producerId);
+    const { producerId } = p;
     const recv = [...transports.values()].find((t) => t.direction === 'recv');
     if (!recv) throw new Error('no receive transport');
     const { transport, slot } = recv;
@@ -133,8 +136,8 @@ io.on('connection', (socket) => {
     return { consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
   });
   handle('resumeConsumer', async (p) => {
-    const entry = consumers.get(String(p.consumerId));
-    if (!entry) throw new Error(`unknown consumer ${String(p.consumerId)}`);
+    const entry = consumers.get(p.consumerId);
+    if (!entry) throw new Error(`unknown consumer ${p.consumerId}`);
     await entry.consumer.resume();
     return {};
   });
