@@ -155,9 +155,9 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
   describe('roles and boundaries', () => {
     it('refuses a listener’s send transport and produce with FORBIDDEN', async () => {
       const { client } = await joinAs('brief', 'listener', 'lea');
-      const transport = await client.refusal('createTransport', { direction: 'send' });
+      const transport = await client.requestRefused('createTransport', { direction: 'send' });
       assert.equal(transport.code, 'FORBIDDEN');
-      const produce = await client.refusal('produce', {
+      const produce = await client.requestRefused('produce', {
         transportId: 'x',
         kind: 'audio',
         rtpParameters: opusParameters(5),
@@ -170,9 +170,9 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
     it('refuses moderation by a non-moderator, and self-promotion to the floor', async () => {
       const { client } = await joinAs('brief2', 'listener', 'lou');
       await joinAs('brief2', 'speaker', 'sam');
-      assert.equal((await client.refusal('grantFloor', { participantId: 'lou' })).code, 'FORBIDDEN');
-      assert.equal((await client.refusal('muteParticipant', { participantId: 'sam' })).code, 'FORBIDDEN');
-      assert.equal((await client.refusal('removeParticipant', { participantId: 'sam' })).code, 'FORBIDDEN');
+      assert.equal((await client.requestRefused('grantFloor', { participantId: 'lou' })).code, 'FORBIDDEN');
+      assert.equal((await client.requestRefused('muteParticipant', { participantId: 'sam' })).code, 'FORBIDDEN');
+      assert.equal((await client.requestRefused('removeParticipant', { participantId: 'sam' })).code, 'FORBIDDEN');
     });
 
     it('keeps a participant inside its own room', async () => {
@@ -186,9 +186,9 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       });
       const eve = await joinAs('room-b', 'moderator', 'eve');
       await eve.client.request('createTransport', { direction: 'recv' });
-      assert.equal((await eve.client.refusal('consume', { producerId })).code, 'NOT_FOUND');
-      assert.equal((await eve.client.refusal('muteParticipant', { participantId: 'alice' })).code, 'NOT_FOUND');
-      assert.equal((await eve.client.refusal('closeProducer', { producerId })).code, 'NOT_FOUND');
+      assert.equal((await eve.client.requestRefused('consume', { producerId })).code, 'NOT_FOUND');
+      assert.equal((await eve.client.requestRefused('muteParticipant', { participantId: 'alice' })).code, 'NOT_FOUND');
+      assert.equal((await eve.client.requestRefused('closeProducer', { producerId })).code, 'NOT_FOUND');
       assert.deepEqual(eve.client.received('producerAdded'), []);
     });
 
@@ -198,7 +198,7 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
       assert.equal((await client.refusal('createTransport', { direction: 42 })).code, 'INVALID_REQUEST');
       assert.equal((await client.refusal('join', 'not an object')).code, 'INVALID_REQUEST');
       assert.equal(
-        (await client.refusal('join', { rtpCapabilities: { codecs: [] } })).code,
+        (await client.requestRefused('join', { rtpCapabilities: { codecs: [] } })).code,
         'CONFLICT',
         'already joined',
       );
@@ -238,7 +238,7 @@ describe('signalling (real server, real worker, socket.io clients)', function ()
     it('exposes joins, participants, requests by outcome and messages sent in Prometheus format', async () => {
       await joinAs('metered', 'speaker', 'm1');
       const second = await joinAs('metered', 'listener', 'm2');
-      await second.client.refusal('createTransport', { direction: 'send' });
+      await second.client.requestRefused('createTransport', { direction: 'send' });
       const res = await fetch(`${t.url}/metrics`);
       assert.equal(res.status, 200);
       const text = await res.text();

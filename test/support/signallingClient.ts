@@ -102,6 +102,17 @@ export class SignallingClient {
     return sendRequest(this.socket, name, payload, REQUEST_TIMEOUT_MS);
   }
 
+  /** The error a well-formed request is refused with (not allowed, not found…); fails if it succeeds. */
+  async requestRefused<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<WireError> {
+    try {
+      await this.request(name, payload);
+    } catch (error) {
+      if (error instanceof RequestFailed) return error.error;
+      throw error;
+    }
+    throw new Error(`${name} unexpectedly succeeded`);
+  }
+
   /** The deliberately untyped path, for bad input: the error a request is refused with (fails if it succeeds). */
   async refusal(name: string, payload: unknown): Promise<WireError> {
     // Any name, any payload: seen as the structural socket, whose emit takes a plain string.
