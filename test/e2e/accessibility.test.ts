@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'puppeteer-core';
-import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import {
   clickJoin,
   joinMeeting,
@@ -18,6 +18,7 @@ import {
   waitConnected,
 } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -51,7 +52,7 @@ describe('e2e: accessibility', function () {
   let browser: TestBrowser;
   const pages: Page[] = [];
 
-  before(async function () {
+  before(async () => {
     server = await startTestServer({ RELAIS_LOG_LEVEL: 'warn' });
     browser = await launchBrowser();
   });
@@ -64,7 +65,7 @@ describe('e2e: accessibility', function () {
     for (const page of pages.splice(0)) await page.close().catch(() => undefined);
   });
 
-  after(async function () {
+  after(async () => {
     await browser?.close();
     await server?.stop();
   });
@@ -75,7 +76,7 @@ describe('e2e: accessibility', function () {
     return page;
   }
 
-  it('join screen and meeting view: no serious or critical violations', async function () {
+  it('join screen and meeting view: no serious or critical violations', async () => {
     const alice = await newPage();
     await openLink(
       alice,
@@ -111,7 +112,7 @@ describe('e2e: accessibility', function () {
     assert.deepEqual(await seriousViolations(alice), [], 'meeting view');
   });
 
-  it('listener view and an error page: no serious or critical violations', async function () {
+  it('listener view and an error page: no serious or critical violations', async () => {
     const speaker = await newPage();
     await joinMeeting(
       speaker,
@@ -136,7 +137,7 @@ describe('e2e: accessibility', function () {
     assert.deepEqual(await seriousViolations(lost), [], 'error page');
   });
 
-  it('the meeting can be used with the keyboard alone, with a visible focus', async function () {
+  it('the meeting can be used with the keyboard alone, with a visible focus', async () => {
     const page = await newPage();
     await openLink(
       page,
@@ -154,7 +155,9 @@ describe('e2e: accessibility', function () {
       20_000,
     );
     assert.ok(reached);
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    const outline = await page.evaluate(() =>
+      document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : 'none',
+    );
     assert.notEqual(outline, 'none', 'the focused control is outlined');
     await page.keyboard.press('Enter');
     await waitConnected(page);

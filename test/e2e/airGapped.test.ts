@@ -62,6 +62,10 @@ describe('air-gapped: the client contacts nothing but its server', function () {
     const html = await res.text();
     const asset = /src="\.?(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     assert.ok(asset, 'index.html names its script');
-    assert.match((await fetch(`${t.url}${asset}`)).headers.get('cache-control') ?? '', /immutable/);
+    const script = await fetch(`${t.url}${asset}`);
+    assert.match(script.headers.get('cache-control') ?? '', /immutable/);
+    // The live client holds the socket whose handshake carries the token: nothing hands it to other scripts.
+    assert.doesNotMatch(await script.text(), /window\.relais\b/, 'the bundle exposes no window.relais');
+    assert.equal(await page.evaluate(() => 'relais' in window), false, 'no relais global in the page');
   });
 });

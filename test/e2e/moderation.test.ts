@@ -10,18 +10,21 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { eventually, launchBrowser, type TestBrowser } from '../support/browser.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { hear, isTone, writeToneWav } from '../support/browserAudio.js';
 import {
   announcements,
+  audioPacketsReceived,
+  holdNotification,
   joinMeeting,
   openLink,
   press,
   screenshot,
+  sendsMedia,
   waitConnected,
-  type RelaisWindow,
 } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -82,7 +85,7 @@ describe('e2e: moderator controls', function () {
   let browser: TestBrowser;
   const pages: Page[] = [];
 
-  before(async function () {
+  before(async () => {
     tones = mkdtempSync(path.join(os.tmpdir(), 'relais-tones-'));
     server = await startTestServer({ RELAIS_WORKERS: '1', RELAIS_LOG_LEVEL: 'warn' });
     // Every page's fake microphone plays 440 Hz; who is heard is told by the participant's own audio element.
@@ -98,7 +101,7 @@ describe('e2e: moderator controls', function () {
     for (const page of pages.splice(0)) await page.close().catch(() => undefined);
   });
 
-  after(async function () {
+  after(async () => {
     await browser?.close();
     await server?.stop();
     if (tones) rmSync(tones, { recursive: true, force: true });
@@ -120,7 +123,7 @@ describe('e2e: moderator controls', function () {
     return page;
   }
 
-  it('a raised hand comes first; the floor given is heard at a speaker, and taken back', async function () {
+  it('a raised hand comes first; the floor given is heard at a speaker, and taken back', async () => {
     const room = 'floor';
     const moderator = await member(room, 'cmd', 'Commandant Roux', 'moderator');
     const speaker = await member(room, 'spk', 'Alice Martin', 'speaker');
@@ -173,19 +176,14 @@ describe('e2e: moderator controls', function () {
       const shown = await notice(pref13);
       return shown?.visible && shown.kind === 'floor-given' && shown.text.includes('Vous avez la parole');
     });
-    await eventually('the listener to publish its microphone', () =>
-      pref13.evaluate(() => (window as unknown as RelaisWindow).relais!.client!.hasSendTransport()),
-    );
+    await eventually('the listener to publish its microphone', () => sendsMedia(pref13));
     await eventually(
       'the speaker to hear Préfecture 13',
       async () => isTone(await hear(speaker, 'pref13'), 440),
       30_000,
     );
     const received = await eventually('audio packets from Préfecture 13 at the speaker', () =>
-      speaker.evaluate(async () => {
-        const rows = await (window as unknown as RelaisWindow).relais!.client!.receiveStats();
-        return rows.filter((r) => r.kind === 'audio').reduce((sum, r) => sum + r.packetsReceived, 0);
-      }),
+      audioPacketsReceived(speaker),
     );
     assert.ok(received > 0);
     assert.equal(
@@ -233,7 +231,7 @@ describe('e2e: moderator controls', function () {
     await eventually('the grant button back', async () => (await moderator.$(grant)) !== null);
   });
 
-  it('mute and remove: the person is told in words, the moderator’s list follows, the removal is confirmed from the keyboard', async function () {
+  it('mute and remove: the person is told in words, the moderator’s list follows, the removal is confirmed from the keyboard', async () => {
     const room = 'moderation';
     const moderator = await member(room, 'cmd', 'Commandant Roux', 'moderator');
     const speaker = await member(room, 'spk', 'Alice Martin', 'speaker');
@@ -316,17 +314,13 @@ describe('e2e: moderator controls', function () {
     );
   });
 
-  it('a refused action is said in words, and the panel can be closed and opened again', async function () {
+  it('a refused action is said in words, and the panel can be closed and opened again', async () => {
     const room = 'refused';
     const moderator = await member(room, 'cmd', 'Commandant Roux', 'moderator');
     const other = await member(room, 'mod2', 'Bérénice Adjointe', 'moderator');
     await eventually('the other moderator in the list', async () => (await rowIds(moderator)).includes('mod2'));
     // The other moderator leaves while the row is still on screen at ours (the notification held back).
-    await moderator.evaluate(() => {
-      const socket = (window as unknown as { relais: { client: { socket: { off(event: string): void } } } }).relais
-        .client.socket;
-      socket.off('participantLeft');
-    });
+    await holdNotification(moderator, 'participantLeft');
     await press(other, '[data-action="leave"]');
     await other.waitForSelector('main[data-view="left"]');
     await press(moderator, `${row('mod2')} [data-action="remove-participant"]`);

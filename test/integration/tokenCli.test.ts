@@ -38,6 +38,25 @@ describe('token CLI (npm run token)', function () {
     assert.match(result.stdout, new RegExp(`^id:    jti=${claims.jti} sub=${claims.sub}$`, 'm'));
   });
 
+  it('refuses a TTL above the maximum token lifetime the server accepts, and follows its configuration', () => {
+    const tooLong = runCli(['--room', 'r', '--name', 'n', '--role', 'listener', '--ttl', '30d'], {
+      RELAIS_JWT_SECRET: SECRET,
+    });
+    assert.equal(tooLong.status, 2);
+    assert.equal(tooLong.stdout, '', 'no token is printed');
+    assert.match(tooLong.stderr, /"30d" is longer than the 24 h the server accepts \(RELAIS_MAX_TOKEN_LIFETIME\)/);
+
+    const week = runCli(['--room', 'r', '--name', 'n', '--role', 'listener', '--ttl', '2d'], {
+      RELAIS_JWT_SECRET: SECRET,
+      RELAIS_MAX_TOKEN_LIFETIME: '7d',
+    });
+    assert.equal(week.status, 0, week.stderr);
+    const token = /^token: (\S+)$/m.exec(week.stdout)?.[1];
+    assert.ok(token);
+    const claims = new TokenVerifier({ algorithm: 'HS256', key: SECRET, maxLifetimeSeconds: 7 * 86_400 }).verify(token);
+    assert.equal(claims.exp - (claims.iat ?? 0), 2 * 86_400);
+  });
+
   it('explains what is wrong instead of minting a bad token', () => {
     const badRole = runCli(['--room', 'r', '--name', 'n', '--role', 'admin'], { RELAIS_JWT_SECRET: SECRET });
     assert.equal(badRole.status, 2);

@@ -10,6 +10,90 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts');
 
+/**
+ * What the tests watch in every page, installed before the page's own scripts: the browser's
+ * RTCPeerConnections (what is sent, received and decoded) and WebSockets (to cut the network,
+ * hold back a notification, or send what the UI never would). The product exposes nothing for
+ * tests; the browser is observed from outside, as a network or a debugger would.
+ * (A string: code compiled by the test runner may reference helpers the page lacks.)
+ */
+const PROBE = `(() => {
+  const peers = [];
+  const sockets = [];
+  const held = new Set();
+  let ackId = 900000;
+  const NativePeer = window.RTCPeerConnection;
+  if (typeof NativePeer === 'function') {
+    window.RTCPeerConnection = new Proxy(NativePeer, {
+      construct(target, args, newTarget) {
+        const peer = Reflect.construct(target, args, newTarget);
+        peers.push(peer);
+        return peer;
+      },
+    });
+  }
+  const NativeSocket = window.WebSocket;
+  class ProbedWebSocket extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+    }
+    get onmessage() {
+      return super.onmessage;
+    }
+    set onmessage(handler) {
+      // A held notification (a Socket.IO event frame '42["name",…]') never reaches the page.
+      super.onmessage = handler && ((event) => {
+        if (typeof event.data === 'string' && [...held].some((name) => event.data.startsWith('42["' + name + '"'))) return;
+        handler.call(this, event);
+      });
+    }
+  }
+  window.WebSocket = ProbedWebSocket;
+  const live = () => peers.filter((peer) => peer.connectionState !== 'closed' && peer.signalingState !== 'closed');
+  const open = () => {
+    const socket = sockets.filter((s) => s.readyState === NativeSocket.OPEN).at(-1);
+    if (!socket) throw new Error('no open WebSocket');
+    return socket;
+  };
+  window.__relaisProbe = {
+    async inbound() {
+      const rows = [];
+      for (const peer of live()) {
+        const report = await peer.getStats();
+        report.forEach((stat) => {
+          if (stat.type === 'inbound-rtp')
+            rows.push({ kind: stat.kind, packetsReceived: stat.packetsReceived || 0, framesDecoded: stat.framesDecoded || 0 });
+        });
+      }
+      return rows;
+    },
+    sending() {
+      return live().some((peer) => peer.getSenders().some((sender) => sender.track !== null));
+    },
+    cutNetwork() {
+      for (const socket of sockets) socket.close();
+    },
+    hold(event) {
+      held.add(event);
+    },
+    request(event, payload) {
+      const socket = open();
+      const id = ++ackId;
+      return new Promise((resolve) => {
+        const onMessage = (message) => {
+          const prefix = '43' + id;
+          if (typeof message.data !== 'string' || !message.data.startsWith(prefix + '[')) return;
+          socket.removeEventListener('message', onMessage);
+          resolve(JSON.parse(message.data.slice(prefix.length))[0]);
+        };
+        socket.addEventListener('message', onMessage);
+        socket.send('42' + id + JSON.stringify([event, payload]));
+      });
+    },
+  };
+})();`;
+
 export interface TestBrowser {
   browser: Browser;
   /** A new page that records its console errors (shown when a test fails). */
@@ -61,6 +145,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
     page: async () => {
       const page = await browser.newPage();
       page.setDefaultTimeout(30_000);
+      await page.evaluateOnNewDocument(PROBE);
       page.on('pageerror', (error) => console.error(`[page error] ${String(error)}`));
       page.on('console', (message) => {
         if (message.type() === 'error' || message.type() === 'warn')
@@ -74,25 +159,4 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
       rmSync(profile, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `check` until it returns a truthy value; the message says what never happened. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }

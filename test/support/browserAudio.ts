@@ -48,7 +48,8 @@ export function hear(page: Page, participantId: string): Promise<HeardAudio | nu
     const track = (sink?.srcObject as MediaStream | null)?.getAudioTracks()[0];
     if (!track) return null;
     const w = window as unknown as { __relaisTestAudio?: AudioContext };
-    const context = (w.__relaisTestAudio ??= new AudioContext());
+    if (!w.__relaisTestAudio) w.__relaisTestAudio = new AudioContext();
+    const context = w.__relaisTestAudio;
     if (context.state === 'suspended') await context.resume();
     const source = context.createMediaStreamSource(new MediaStream([track]));
     const analyser = context.createAnalyser();
@@ -62,7 +63,7 @@ export function hear(page: Page, participantId: string): Promise<HeardAudio | nu
     analyser.getFloatTimeDomainData(wave);
     source.disconnect();
     let peak = 0;
-    for (let i = 1; i < spectrum.length; i++) if (spectrum[i]! > spectrum[peak]!) peak = i;
+    for (let i = 1; i < spectrum.length; i++) if ((spectrum[i] ?? -Infinity) > (spectrum[peak] ?? -Infinity)) peak = i;
     let sum = 0;
     for (const sample of wave) sum += sample * sample;
     const rms = Math.sqrt(sum / wave.length);

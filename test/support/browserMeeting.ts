@@ -5,17 +5,16 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'puppeteer-core';
-import { ARTIFACTS, eventually } from './browser.js';
+import { ARTIFACTS } from './browser.js';
 
-/** What the web client exposes on `window` for diagnostics. */
-export interface RelaisWindow {
-  relais?: {
-    client?: {
-      receiveStats(): Promise<{ kind: string; packetsReceived: number; framesDecoded: number }[]>;
-      hasSendTransport(): boolean;
-      socket: { emitWithAck(event: string, payload: unknown): Promise<unknown>; io: { engine: { close(): void } } };
-      self?: { id: string };
-    };
+/** What `PROBE` (./browser.ts) gives the tests inside a page. */
+interface ProbeWindow {
+  __relaisProbe: {
+    inbound(): Promise<{ kind: string; packetsReceived: number; framesDecoded: number }[]>;
+    sending(): boolean;
+    cutNetwork(): void;
+    hold(event: string): void;
+    request(event: string, payload: unknown): Promise<{ ok: boolean; error?: { code: string } }>;
   };
 }
 
@@ -114,27 +113,59 @@ export function videoPixels(
 ): Promise<{ width: number; height: number; brightness: number } | null> {
   return page.evaluate((sel: string) => {
     const video = document.querySelector<HTMLVideoElement>(sel);
-    if (!video || !video.videoWidth) return null;
+    if (!video?.videoWidth) return null;
     const canvas = document.createElement('canvas');
     canvas.width = 160;
     canvas.height = 90;
-    const context = canvas.getContext('2d')!;
+    const context = canvas.getContext('2d');
+    if (!context) return null;
     context.drawImage(video, 0, 0, canvas.width, canvas.height);
     const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
     let sum = 0;
-    for (let i = 0; i < data.length; i += 4) sum += 0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!;
+    for (let i = 0; i < data.length; i += 4)
+      sum += 0.2126 * (data[i] ?? 0) + 0.7152 * (data[i + 1] ?? 0) + 0.0722 * (data[i + 2] ?? 0);
     return { width: video.videoWidth, height: video.videoHeight, brightness: sum / (data.length / 4) };
   }, selector);
 }
 
-/** Frames decoded so far by the page's receive transport (all video consumers). */
-export function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const client = (window as unknown as RelaisWindow).relais?.client;
-    if (!client) return 0;
-    const rows = await client.receiveStats();
-    return rows.filter((row) => row.kind === 'video').reduce((sum, row) => sum + row.framesDecoded, 0);
-  });
+/** Frames decoded so far by the page's peer connections (all video received). */
+export async function framesDecoded(page: Page): Promise<number> {
+  const rows = await page.evaluate(() => (window as unknown as ProbeWindow).__relaisProbe.inbound());
+  return rows.filter((row) => row.kind === 'video').reduce((sum, row) => sum + row.framesDecoded, 0);
+}
+
+/** Audio packets received so far by the page's peer connections. */
+export async function audioPacketsReceived(page: Page): Promise<number> {
+  const rows = await page.evaluate(() => (window as unknown as ProbeWindow).__relaisProbe.inbound());
+  return rows.filter((row) => row.kind === 'audio').reduce((sum, row) => sum + row.packetsReceived, 0);
+}
+
+/** Whether the page sends a track to the server right now. */
+export function sendsMedia(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as ProbeWindow).__relaisProbe.sending());
+}
+
+/** Cuts the page's signalling connection, as a network drop would. */
+export function cutNetwork(page: Page): Promise<void> {
+  return page.evaluate(() => (window as unknown as ProbeWindow).__relaisProbe.cutNetwork());
+}
+
+/** From now on the page never receives the notification `event` (as if the network held it back). */
+export function holdNotification(page: Page, event: string): Promise<void> {
+  return page.evaluate((name) => (window as unknown as ProbeWindow).__relaisProbe.hold(name), event);
+}
+
+/** Sends a catalog request over the page's own connection, as a crafted client would; resolves with the ack. */
+export function craftedRequest(
+  page: Page,
+  event: string,
+  payload: unknown,
+): Promise<{ ok: boolean; error?: { code: string } }> {
+  return page.evaluate(
+    (name, body) => (window as unknown as ProbeWindow).__relaisProbe.request(name, body),
+    event,
+    payload as Record<string, unknown>,
+  );
 }
 
 /** Texts announced to screen readers so far. */

@@ -1,4 +1,7 @@
-import { type LocalRelais, startLocalRelais } from '../../tools/localRelais.js';
+import { LOCAL_SECRET, type LocalRelais, startLocalRelais } from '../../tools/localRelais.js';
+
+/** The key the test server signs and verifies with (HS256), for tests that sign tokens of their own. */
+export const TEST_SECRET = LOCAL_SECRET;
 
 export type TestServer = LocalRelais;
 

@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   Ack,
   ClientToServerEvents,
+  HandshakeRefusal,
   JoinResult,
   NotificationName,
   Notifications,
@@ -21,14 +22,15 @@ import {
 
 export { RequestFailed };
 
-/** A refused handshake: `error` is the server's `{ code, message }`, `reason` its stable reason when it sends one. */
+/** A refused handshake: `error` is the server's `{ code, message, reason }`; tests decide on `reason`. */
 export class HandshakeRefused extends RequestFailed {
-  constructor(
-    error: WireError,
-    readonly reason: RefusalReason | undefined,
-  ) {
-    super(error);
+  declare readonly error: HandshakeRefusal;
+  readonly reason: RefusalReason;
+
+  constructor(refusal: HandshakeRefusal) {
+    super(refusal);
     this.name = 'HandshakeRefused';
+    this.reason = refusal.reason;
   }
 }
 
@@ -69,7 +71,8 @@ export class SignallingClient {
       socket.once('connect', () => resolve(new SignallingClient(socket)));
       socket.once('connect_error', (error: Error & { data?: WireError }) => {
         socket.close();
-        reject(error.data ? new HandshakeRefused(error.data, handshakeRefusal(error)?.reason) : error);
+        const refusal = handshakeRefusal(error);
+        reject(refusal ? new HandshakeRefused(refusal) : error.data ? new RequestFailed(error.data) : error);
       });
     });
   }

@@ -30,6 +30,20 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ RELAIS_PUBLIC_URL: 'not a url' }), /RELAIS_PUBLIC_URL/);
   });
 
+  it('bounds token lifetimes at 24 h unless RELAIS_MAX_TOKEN_LIFETIME says otherwise', () => {
+    assert.equal(loadConfig({}).jwt.maxTokenLifetimeSeconds, 86_400);
+    assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '12h' }).jwt.maxTokenLifetimeSeconds, 43_200);
+    assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: ' ' }).jwt.maxTokenLifetimeSeconds, 86_400, 'empty = default');
+    assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '7d' }).jwt.maxTokenLifetimeSeconds, 7 * 86_400);
+    assert.equal(loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '3600' }).jwt.maxTokenLifetimeSeconds, 3600);
+    assert.throws(
+      () => loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: 'forever' }),
+      (e: Error) => e instanceof ConfigError && /RELAIS_MAX_TOKEN_LIFETIME: invalid duration "forever"/.test(e.message),
+    );
+    assert.throws(() => loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '31d' }), /RELAIS_MAX_TOKEN_LIFETIME: must be between/);
+    assert.throws(() => loadConfig({ RELAIS_MAX_TOKEN_LIFETIME: '30s' }), /RELAIS_MAX_TOKEN_LIFETIME: must be between/);
+  });
+
   it('refuses to start in production without a token key', () => {
     assert.throws(() => loadConfig({ RELAIS_ENV: 'production' }), /RELAIS_JWT_SECRET.*required/);
     assert.equal(loadConfig({ RELAIS_ENV: 'production', RELAIS_JWT_SECRET: SECRET }).env, 'production');
@@ -61,10 +75,14 @@ describe('configuration', () => {
   it('reads an optional JSON file, with the environment winning', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-config-'));
     const file = path.join(dir, 'relais.json');
-    writeFileSync(file, JSON.stringify({ RELAIS_HTTP_PORT: 4000, RELAIS_DEMO_ROOM: 'cellule' }));
+    writeFileSync(
+      file,
+      JSON.stringify({ RELAIS_HTTP_PORT: 4000, RELAIS_DEMO_ROOM: 'cellule', RELAIS_MAX_TOKEN_LIFETIME: 7200 }),
+    );
     const config = loadConfig({ RELAIS_CONFIG_FILE: file, RELAIS_HTTP_PORT: '5000' });
     assert.equal(config.http.port, 5000);
     assert.equal(config.rooms.demoRoom, 'cellule');
+    assert.equal(config.jwt.maxTokenLifetimeSeconds, 7200);
     writeFileSync(file, JSON.stringify({ RELAIS_NOPE: 1 }));
     assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: file }), /unknown key RELAIS_NOPE/);
     assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: path.join(dir, 'missing.json') }), /cannot read/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Participant } from '../../server/src/domain/Participant.js';
-import { permissionsFor, permissionToPublish, ROLE_PERMISSIONS } from '../../server/src/domain/roles.js';
+import { floorAllowed, permissionsFor, permissionToPublish, ROLE_PERMISSIONS } from '../../server/src/domain/roles.js';
 
 describe('role permissions', () => {
   it('gives each role exactly the documented rights', () => {
@@ -56,5 +56,22 @@ describe('role permissions', () => {
     assert.equal(listener.can('publishAudio'), true);
     assert.equal(listener.can('publishVideo'), false);
     assert.equal(listener.can('moderate'), false);
+  });
+
+  it('keeps an explicit false grant as a ceiling the floor does not lift', () => {
+    assert.equal(permissionsFor('listener', {}, { hasFloor: true }).publishAudio, true);
+    assert.equal(permissionsFor('listener', { publishAudio: false }, { hasFloor: true }).publishAudio, false);
+    assert.equal(permissionsFor('speaker', { publishAudio: false }, { hasFloor: true }).publishAudio, false);
+    assert.equal(permissionsFor('listener', { publishAudio: true }, { hasFloor: true }).publishAudio, true);
+    assert.equal(permissionsFor('listener', {}, { hasFloor: true }).publishVideo, false, 'the floor is audio only');
+    assert.equal(floorAllowed({ publishAudio: false }), false);
+    assert.equal(floorAllowed({ publishVideo: false }), true);
+    assert.equal(floorAllowed(), true);
+
+    const capped = new Participant({ id: 'c', name: 'C', role: 'listener', grants: { publishAudio: false } }, 0);
+    assert.equal(capped.mayTakeFloor, false);
+    capped.hasFloor = true;
+    assert.equal(capped.can('publishAudio'), false);
+    assert.equal(capped.permissions.publishAudio, false);
   });
 });

@@ -55,6 +55,28 @@ describe('room membership and moderation', () => {
     assert.equal(room.revokeFloor('mod', 'lst').can('publishAudio'), false);
   });
 
+  it('refuses the floor to someone whose token forbids audio, telling the moderator why', () => {
+    room.join({ id: 'muted', name: 'Muted listener', role: 'listener', grants: { publishAudio: false } });
+    room.setHand('muted', true);
+    assert.throws(
+      () => room.grantFloor('mod', 'muted'),
+      (e: unknown) =>
+        e instanceof RelaisError &&
+        e.code === 'FORBIDDEN' &&
+        /this participant's access does not allow speaking/i.test(e.message),
+    );
+    const muted = room.get('muted');
+    assert.equal(muted.hasFloor, false);
+    assert.equal(muted.handRaised, true, 'the hand stays up: nothing was given');
+    assert.equal(muted.can('publishAudio'), false);
+  });
+
+  it('gives the floor to a listener whose token allows audio explicitly', () => {
+    room.join({ id: 'ok', name: 'Listener', role: 'listener', grants: { publishAudio: true, publishVideo: false } });
+    assert.equal(room.grantFloor('mod', 'ok').can('publishAudio'), true);
+    assert.equal(room.get('ok').can('publishVideo'), false);
+  });
+
   it('checks chat messages: permission, emptiness, length', () => {
     assert.equal(room.checkChat('spk', 'bonjour').id, 'spk');
     code(() => room.checkChat('spk', '   '), 'INVALID_REQUEST');

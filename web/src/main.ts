@@ -3,29 +3,31 @@
  * shows the join screen (or the listener's one), then the meeting, and the way out.
  */
 import './styles.css';
+import { SESSION_END_REASONS, type SessionEndReason } from '../../server/src/domain/sessionEnd.js';
+import type { JoinResult } from '../../server/src/signalling/catalog.js';
+import { forgetToken, readClaims, takeToken, type TokenClaims } from './access/accessToken.js';
+import { refusalWords } from './access/refusalWords.js';
 import { t } from './i18n/i18n.js';
 import { unlockAudio } from './media/AudioLevel.js';
 import { captureCamera, captureMic } from './media/localMedia.js';
-import { ConferenceClient, RequestFailed } from './rtc/ConferenceClient.js';
-import { forgetToken, readClaims, takeToken, type TokenClaims } from './session/accessToken.js';
+import { ConferenceClient, ConnectionRefused } from './rtc/ConferenceClient.js';
+import { Roster } from './rtc/Roster.js';
 import { Announcer } from './ui/Announcer.js';
-import { JoinView, type JoinChoice } from './ui/JoinView.js';
+import { type JoinChoice, JoinView } from './ui/JoinView.js';
 import { MeetingView } from './ui/MeetingView.js';
-import { showMessage } from './ui/MessageView.js';
+import { type MessageAction, showMessage } from './ui/MessageView.js';
 import { h } from './ui/element.js';
 
-declare global {
-  interface Window {
-    /** The live client, for diagnostics from the developer tools (and the end-to-end tests). */
-    relais?: { client: ConferenceClient | undefined };
-  }
+function pageElement(id: string): HTMLElement {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`index.html has no #${id}`);
+  return element;
 }
 
-const root = document.getElementById('main')!;
-const announcer = new Announcer(document.getElementById('announcer')!);
-document.querySelector('.skip-link')!.textContent = t('skipLink');
-const debug: { client: ConferenceClient | undefined } = { client: undefined };
-window.relais = debug;
+const root = pageElement('main');
+const announcer = new Announcer(pageElement('announcer'));
+const skipLink = document.querySelector('.skip-link');
+if (skipLink) skipLink.textContent = t('skipLink');
 
 function webRtcMissing(): string | undefined {
   if (typeof RTCPeerConnection !== 'function' || typeof MediaStream !== 'function') return t('noWebRtcBody');
@@ -33,18 +35,11 @@ function webRtcMissing(): string | undefined {
   return undefined;
 }
 
-function refusal(error: unknown): void {
-  const detail =
-    error instanceof RequestFailed ? error.message : error instanceof Error ? error.message : String(error);
-  const expired = /expired/i.test(detail);
-  const revoked = /revoked/i.test(detail);
-  showMessage(root, 'error', expired ? t('expiredTokenTitle') : t('badTokenTitle'), [
-    expired ? t('expiredTokenBody') : revoked ? t('revokedTokenBody') : t('badTokenBody'),
-    t('serverSaid', { message: detail }),
-  ]);
-}
+/** Session ends after which coming back with the same link makes sense. */
+const RETURNABLE: readonly SessionEndReason[] = ['server-shutdown', 'media-lost', 'rate-limited'];
 
-class Session {
+/** One person's time in a room with one link: entering, leaving, coming back. */
+class Visit {
   private client: ConferenceClient | undefined;
   private view: MeetingView | undefined;
   private local: JoinChoice = { mic: undefined, camera: undefined, micOn: true };
@@ -62,30 +57,21 @@ class Session {
       token: this.token,
       receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto',
     });
-    this.client = debug.client = client;
-    client.on('state', (state, detail) => {
-      if (state === 'failed' && !this.view && client === this.client && detail?.code !== 'UNAUTHORIZED')
-        this.failedBeforeJoin(detail?.message);
-    });
-    // Before joining, an unreachable server is said at once, with a retry (not an endless spinner).
-    client.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
-      if (this.view || client !== this.client || error.data?.code === 'UNAUTHORIZED') return;
-      client.socket.close();
-      this.failedBeforeJoin(error.message);
-    });
-    let joined;
+    this.client = client;
+    // Created before connecting: it hears the join result, like everything after it.
+    const roster = new Roster(client);
+    let joined: JoinResult;
     try {
       joined = await client.connect();
     } catch (error) {
-      if (error instanceof RequestFailed && error.code === 'UNAUTHORIZED') {
-        this.stopLocal();
-        forgetToken();
-        refusal(error);
-      } else if (!this.view) this.failedBeforeJoin(error instanceof Error ? error.message : String(error));
+      if (client !== this.client) return;
+      if (error instanceof ConnectionRefused) this.refused(error);
+      // Unreachable, or joining failed: said at once, with a retry (not an endless spinner).
+      else if (!this.view) this.failedBeforeJoin();
       return;
     }
     if (client !== this.client) return;
-    this.view = new MeetingView(root, client, joined, this.claims.room, announcer, {
+    this.view = new MeetingView(root, client, roster, joined, this.claims.room, announcer, {
       leave: () => void this.leave(),
       retry: () => void this.recapture().then((again) => this.enter(again)),
       ended: (reason) => this.ended(reason),
@@ -93,18 +79,29 @@ class Session {
     await this.view.publishLocal(local);
   }
 
-  private failedBeforeJoin(message: string | undefined): void {
-    this.client = debug.client = undefined;
-    showMessage(
-      root,
-      'failed',
-      t('connectFailed'),
-      [t('connectFailedBody'), ...(message ? [t('serverSaid', { message })] : [])],
-      [
-        { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
-        { label: t('leave'), action: 'leave', run: () => void this.leave() },
-      ],
-    );
+  private refused(refusal: ConnectionRefused): void {
+    this.client = undefined;
+    const expiredByClaims = this.claims.exp !== undefined && this.claims.exp * 1000 < Date.now();
+    const words = refusalWords(refusal.reason, expiredByClaims);
+    if (words.retry) {
+      showMessage(root, 'failed', t(words.title), [t(words.body)], this.retryOrLeave());
+      return;
+    }
+    this.stopLocal();
+    forgetToken();
+    showMessage(root, 'error', t(words.title), [t(words.body)]);
+  }
+
+  private failedBeforeJoin(): void {
+    this.client = undefined;
+    showMessage(root, 'failed', t('connectFailed'), [t('connectFailedBody')], this.retryOrLeave());
+  }
+
+  private retryOrLeave(): MessageAction[] {
+    return [
+      { label: t('retry'), action: 'retry', run: () => void this.recapture().then((again) => this.enter(again)) },
+      { label: t('leave'), action: 'leave', run: () => void this.leave() },
+    ];
   }
 
   /** Local tracks end with a view; a retry captures again the devices that were in use. */
@@ -122,7 +119,7 @@ class Session {
     this.view?.dispose();
     this.view = undefined;
     const old = this.client;
-    this.client = debug.client = undefined;
+    this.client = undefined;
     if (old && old.state !== 'ended') void old.leave();
   }
 
@@ -135,7 +132,7 @@ class Session {
     this.view?.dispose();
     this.view = undefined;
     const client = this.client;
-    this.client = debug.client = undefined;
+    this.client = undefined;
     await client?.leave();
     this.stopLocal();
     showMessage(
@@ -154,19 +151,18 @@ class Session {
     startJoin(this);
   }
 
-  private ended(reason: string): void {
+  private ended(reason: SessionEndReason): void {
     this.view?.dispose();
     this.view = undefined;
-    this.client = debug.client = undefined;
+    this.client = undefined;
     this.stopLocal();
-    const key = `ended_${reason}` as Parameters<typeof t>[0];
-    const canReturn = reason === 'server-shutdown' || reason === 'media-lost';
     showMessage(
       root,
       'ended',
       t('state_ended'),
-      [t(key)],
-      canReturn ? [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }] : [],
+      // A reason newer than this page still gets words: the meeting ended.
+      SESSION_END_REASONS.includes(reason) ? [t(`ended_${reason}`)] : [],
+      RETURNABLE.includes(reason) ? [{ label: t('rejoin'), action: 'rejoin', run: () => void this.rejoin() }] : [],
     );
   }
 
@@ -179,8 +175,8 @@ class Session {
   }
 }
 
-function startJoin(session: Session): void {
-  if (session.role === 'listener') {
+function startJoin(visit: Visit): void {
+  if (visit.role === 'listener') {
     // Audio first: no camera or microphone prompt, one click (which also lets audio play).
     const button = h(
       'button',
@@ -191,14 +187,14 @@ function startJoin(session: Session): void {
       unlockAudio();
       button.disabled = true;
       button.textContent = t('joining');
-      void session.enter({ mic: undefined, camera: undefined, micOn: false });
+      void visit.enter({ mic: undefined, camera: undefined, micOn: false });
     });
     root.replaceChildren(
       h(
         'section',
         { className: 'join-view listener-join', 'aria-labelledby': 'join-title', 'data-ready': 'true' },
-        h('h1', { id: 'join-title', tabindex: '-1' }, t('listenTitle', { room: session.tokenClaims.room })),
-        h('p', { className: 'lead' }, t('joinAs', { name: session.tokenClaims.name })),
+        h('h1', { id: 'join-title', tabindex: '-1' }, t('listenTitle', { room: visit.tokenClaims.room })),
+        h('p', { className: 'lead' }, t('joinAs', { name: visit.tokenClaims.name })),
         h('p', {}, t('listenIntro')),
         button,
       ),
@@ -207,27 +203,34 @@ function startJoin(session: Session): void {
     button.focus();
     return;
   }
-  const view = new JoinView(root, session.tokenClaims, (choice) => void session.enter(choice));
+  const view = new JoinView(root, visit.tokenClaims, (choice) => void visit.enter(choice));
   void view.start();
 }
 
 function main(): void {
   const missing = webRtcMissing();
-  if (missing) return showMessage(root, 'unsupported', t('noWebRtcTitle'), [missing]);
+  if (missing) {
+    showMessage(root, 'unsupported', t('noWebRtcTitle'), [missing]);
+    return;
+  }
   const token = takeToken();
-  if (!token) return showMessage(root, 'error', t('noTokenTitle'), [t('noTokenBody')]);
+  if (!token) {
+    showMessage(root, 'error', t('noTokenTitle'), [t('noTokenBody')]);
+    return;
+  }
   const claims = readClaims(token);
   if (!claims) {
     forgetToken();
-    return showMessage(root, 'error', t('badTokenTitle'), [t('badTokenBody')]);
-  }
-  const session = new Session(token, claims);
-  // An expired link: let the server confirm (and record the attempt) rather than show a preview.
-  if (claims.exp !== undefined && claims.exp * 1000 < Date.now()) {
-    void session.enter({ mic: undefined, camera: undefined, micOn: false });
+    showMessage(root, 'error', t('badTokenTitle'), [t('badTokenBody')]);
     return;
   }
-  startJoin(session);
+  const visit = new Visit(token, claims);
+  // An expired link: let the server confirm (and record the attempt) rather than show a preview.
+  if (claims.exp !== undefined && claims.exp * 1000 < Date.now()) {
+    void visit.enter({ mic: undefined, camera: undefined, micOn: false });
+    return;
+  }
+  startJoin(visit);
 }
 
 main();

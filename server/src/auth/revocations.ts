@@ -1,5 +1,6 @@
 import { RelaisError } from '../domain/errors.js';
 import type { RelaisClaims } from './claims.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './tokenLifetime.js';
 
 /** What a revocation names: one token (its `jti`), or every token of a person (`sub`) issued so far. */
 export type RevocationTarget = { jti: string } | { sub: string };
@@ -16,24 +17,29 @@ export interface Revocation {
 /** Token ids and people an operator has revoked, asked on every connection. */
 export interface RevocationList {
   isRevoked(claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>, now?: number): boolean;
+  /** How long a revocation is kept (ms): the verifier refuses to accept tokens living longer. */
+  readonly retentionMs: number;
 }
 
-export const noRevocations: RevocationList = { isRevoked: () => false };
-
-/** No token minted by `npm run token` lives longer; config/README.md asks external issuers for the same bound. */
-export const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000;
+export const noRevocations: RevocationList = { isRevoked: () => false, retentionMs: Number.POSITIVE_INFINITY };
 /** Bounds memory against a runaway script on the admin side. */
 export const MAX_REVOCATIONS = 100_000;
 
 /**
  * In-memory revocations of one server. Revoking a person (`sub`) refuses the tokens issued up to
  * that second (by `iat`; tokens without `iat` too), so a fresh token can be issued to them
- * afterwards, e.g. once a lost laptop is replaced. Entries are forgotten once every token they
- * could match has expired anyway.
+ * afterwards, e.g. once a lost laptop is replaced. Entries are kept for the maximum token
+ * lifetime (RELAIS_MAX_TOKEN_LIFETIME), which the verifier enforces: by then every token issued
+ * before the revocation has expired anyway.
  */
 export class InMemoryRevocations implements RevocationList {
+  readonly retentionMs: number;
   private readonly byJti = new Map<string, Revocation>();
   private readonly bySub = new Map<string, Revocation>();
+
+  constructor(options: { maxTokenLifetimeSeconds?: number } = {}) {
+    this.retentionMs = (options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS) * 1000;
+  }
 
   isRevoked(claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>, now: number = Date.now()): boolean {
     this.forgetExpired(now);
@@ -52,7 +58,7 @@ export class InMemoryRevocations implements RevocationList {
     const entry: Revocation = {
       target,
       revokedAt: now,
-      forgetAt: now + MAX_TOKEN_LIFETIME_MS,
+      forgetAt: now + this.retentionMs,
       ...(options.reason ? { reason: options.reason } : {}),
     };
     // Re-inserted at the end, so each map stays ordered by forgetAt (see forgetExpired).

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { parseDuration } from '../config/config.js';
 import type { Grants, Role } from '../domain/roles.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, formatDuration } from './tokenLifetime.js';
 
 export interface TokenRequest {
   room: string;
@@ -38,13 +40,18 @@ export function issueToken(key: IssuerKey, request: TokenRequest): string {
   });
 }
 
-/** Parses "90s", "30m", "2h", "1d" or a number of seconds. */
-export function parseTtl(text: string): number {
-  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
-  if (!match) throw new Error(`invalid duration "${text}" (use e.g. 90s, 30m, 2h, 1d)`);
-  const value = Number(match[1]);
-  const unit = match[2] || 's';
-  const seconds = value * ({ s: 1, m: 60, h: 3600, d: 86400 } as const)[unit as 's' | 'm' | 'h' | 'd'];
-  if (seconds <= 0 || seconds > 30 * 86400) throw new Error(`duration "${text}" must be between 1s and 30d`);
+/**
+ * An operator's TTL ("90s", "30m", "2h", "1d" or seconds), refused above the longest lifetime
+ * the server accepts: such a token would be refused at every connection.
+ */
+export function parseTtl(text: string, maxSeconds: number = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS): number {
+  const seconds = parseDuration(text);
+  if (seconds <= 0) throw new Error(`duration "${text}" must be at least 1s`);
+  if (seconds > maxSeconds) {
+    throw new Error(
+      `duration "${text}" is longer than the ${formatDuration(maxSeconds)} the server accepts ` +
+        '(RELAIS_MAX_TOKEN_LIFETIME); such a token would be refused',
+    );
+  }
   return seconds;
 }

@@ -1,6 +1,7 @@
 /**
  * Operator CLI: mint an access token and a join link.
  *   npm run token -- --room R --name N --role speaker [--ttl 2h] [--sub ID]
+ * The TTL may not exceed RELAIS_MAX_TOKEN_LIFETIME (default 24h): the server would refuse the token.
  * Signs with the server's configuration: RELAIS_JWT_SECRET (HS256), or
  * RELAIS_JWT_PRIVATE_KEY_FILE for RS256/ES256. Real deployments use their own IdP.
  */
@@ -9,7 +10,7 @@ import { parseArgs } from 'node:util';
 import jsonwebtoken from 'jsonwebtoken';
 import { claimsSchema } from '../auth/claims.js';
 import { issueToken, parseTtl } from '../auth/tokenIssuer.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, loadConfig, type RelaisConfig } from '../config/config.js';
 import { isRole, ROLES } from '../domain/roles.js';
 
 const USAGE = `usage: npm run token -- --room ROOM --name "NAME" --role ${ROLES.join('|')} [--ttl 2h] [--sub USER_ID] [--no-video] [--no-chat]`;
@@ -19,10 +20,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function main(): void {
-  let values;
+function parseOptions() {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       options: {
         room: { type: 'string' },
         name: { type: 'string' },
@@ -34,10 +34,14 @@ function main(): void {
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
-    }));
+    }).values;
   } catch (error) {
     fail((error as Error).message);
   }
+}
+
+function main(): void {
+  const values = parseOptions();
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -45,7 +49,7 @@ function main(): void {
   if (!values.room || !values.name || !values.role) fail('--room, --name and --role are required');
   if (!isRole(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
 
-  let config;
+  let config: RelaisConfig;
   try {
     config = loadConfig();
   } catch (error) {
@@ -63,7 +67,7 @@ function main(): void {
   }
   let ttlSeconds: number;
   try {
-    ttlSeconds = parseTtl(values.ttl);
+    ttlSeconds = parseTtl(values.ttl, jwt.maxTokenLifetimeSeconds);
   } catch (error) {
     fail((error as Error).message);
   }

@@ -6,6 +6,36 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../auth/tokenLifetime.js';
+
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/**
+ * Seconds in an operator's duration: "90s", "30m", "24h", "1d", or a plain number of seconds.
+ * Throws a message meant for that operator.
+ */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) throw new Error(`invalid duration "${text}" (use e.g. 90s, 30m, 24h, 1d)`);
+  return Number(match[1]) * DURATION_UNITS[(match[2] || 's') as keyof typeof DURATION_UNITS];
+}
+
+/** A duration between `min` and `max` seconds, written as `parseDuration` reads it. */
+const duration = (min: number, max: number) =>
+  z.string().transform((text, context) => {
+    let seconds: number;
+    try {
+      seconds = parseDuration(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+    if (seconds < min || seconds > max) {
+      context.addIssue({ code: 'custom', message: `must be between ${min}s and ${max / 86_400}d` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
@@ -30,6 +60,11 @@ const schema = z.object({
   RELAIS_JWT_PUBLIC_KEY_FILE: optionalText,
   RELAIS_JWT_ISSUER: optionalText,
   RELAIS_JWT_AUDIENCE: optionalText,
+  /** Tokens valid longer are refused; revocations are kept this long. */
+  RELAIS_MAX_TOKEN_LIFETIME: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    duration(60, 30 * 86_400).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+  ),
   /** Bearer key of the admin API (/admin); without it the API is off. */
   RELAIS_ADMIN_KEY: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   RELAIS_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
@@ -56,6 +91,8 @@ export interface RelaisConfig {
     publicKeyFile?: string;
     issuer?: string;
     audience?: string;
+    /** RELAIS_MAX_TOKEN_LIFETIME, in seconds. */
+    maxTokenLifetimeSeconds: number;
   };
   media: {
     workers: number;
@@ -150,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       ...(raw.RELAIS_JWT_PUBLIC_KEY_FILE ? { publicKeyFile: raw.RELAIS_JWT_PUBLIC_KEY_FILE } : {}),
       ...(raw.RELAIS_JWT_ISSUER ? { issuer: raw.RELAIS_JWT_ISSUER } : {}),
       ...(raw.RELAIS_JWT_AUDIENCE ? { audience: raw.RELAIS_JWT_AUDIENCE } : {}),
+      maxTokenLifetimeSeconds: raw.RELAIS_MAX_TOKEN_LIFETIME,
     },
     media: {
       workers: raw.RELAIS_WORKERS,

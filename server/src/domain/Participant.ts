@@ -1,4 +1,4 @@
-import { permissionsFor, type Grants, type Permissions, type Role } from './roles.js';
+import { floorAllowed, permissionsFor, type Grants, type Permissions, type Role } from './roles.js';
 
 export interface ParticipantIdentity {
   /** Stable user id from the token's `sub`: one live session per user and room. */
@@ -24,7 +24,10 @@ export class Participant {
   readonly joinedAt: number;
   private readonly grants: Grants;
   handRaised = false;
-  /** A listener given the floor by a moderator may publish audio until it is taken back. */
+  /**
+   * A listener given the floor by a moderator may publish audio until it is taken back, unless
+   * their token forbids it (see `mayTakeFloor`).
+   */
   hasFloor = false;
 
   constructor(identity: ParticipantIdentity, now: number) {
@@ -35,10 +38,14 @@ export class Participant {
     this.joinedAt = now;
   }
 
+  /** The role, narrowed by the token's grants; the floor adds audio up to that ceiling, never above. */
   get permissions(): Permissions {
-    const permissions = permissionsFor(this.role, this.grants);
-    if (this.hasFloor) permissions.publishAudio = true;
-    return permissions;
+    return permissionsFor(this.role, this.grants, { hasFloor: this.hasFloor });
+  }
+
+  /** False when the token says `publishAudio: false`: the floor would not let them speak. */
+  get mayTakeFloor(): boolean {
+    return floorAllowed(this.grants);
   }
 
   can(permission: keyof Permissions): boolean {

@@ -82,6 +82,10 @@ export class Room {
 
   grantFloor(moderatorId: string, targetId: string): Participant {
     const target = this.moderate(moderatorId, targetId, 'give the floor');
+    // A token's explicit publishAudio: false is a ceiling; say so rather than grant a floor that does nothing.
+    if (!target.mayTakeFloor) {
+      throw forbidden("This participant's access does not allow speaking: the floor cannot be given to them.");
+    }
     target.hasFloor = true;
     target.handRaised = false;
     return target;

@@ -50,18 +50,32 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Permissions>>> = {
   },
 };
 
-/** Fine grants a token may carry; each can only switch a role's permission off. */
+/**
+ * Fine grants a token may carry; each can only switch a role's permission off. An explicit
+ * `false` is a ceiling: nothing during the meeting (not even the floor) lifts it.
+ */
 export type Grants = Partial<Pick<Permissions, 'publishAudio' | 'publishVideo' | 'publishScreen' | 'chat'>>;
 
-export function permissionsFor(role: Role, grants: Grants = {}): Permissions {
+/** What a participant's situation in the meeting adds to their role. */
+export interface Standing {
+  /** Given the floor by a moderator: may publish audio, unless the token forbids it. */
+  hasFloor?: boolean;
+}
+
+export function permissionsFor(role: Role, grants: Grants = {}, standing: Standing = {}): Permissions {
   const base = ROLE_PERMISSIONS[role];
   return {
     ...base,
-    publishAudio: base.publishAudio && grants.publishAudio !== false,
+    publishAudio: (base.publishAudio || standing.hasFloor === true) && grants.publishAudio !== false,
     publishVideo: base.publishVideo && grants.publishVideo !== false,
     publishScreen: base.publishScreen && grants.publishScreen !== false,
     chat: base.chat && grants.chat !== false,
   };
+}
+
+/** Whether giving the floor would let this participant speak: not when the token says `publishAudio: false`. */
+export function floorAllowed(grants: Grants = {}): boolean {
+  return grants.publishAudio !== false;
 }
 
 export function permissionToPublish(source: MediaSource): keyof Permissions {

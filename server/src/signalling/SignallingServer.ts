@@ -156,19 +156,24 @@ export class SignallingServer {
   }
 
   private authenticate(socket: RelaisSocket, next: (error?: Error) => void): void {
-    const token: unknown = socket.handshake.auth?.token;
+    let verification: ReturnType<TokenVerifier['safeVerify']>;
     try {
-      const claims = this.options.verifier.verify(token);
-      socket.data = { claims };
-      next();
+      verification = this.options.verifier.safeVerify(socket.handshake.auth?.token);
     } catch (error) {
-      const message = error instanceof RelaisError ? error.message : 'Authentication failed.';
-      audit(this.options.logger, 'auth.failed', { address: socket.handshake.address, reason: message });
-      this.options.metrics.authFailures.inc();
-      const refusal = new Error(message) as Error & { data: WireError };
-      refusal.data = { code: 'UNAUTHORIZED', message };
-      next(refusal);
+      this.options.logger.error({ err: error }, 'token verification failed');
+      verification = { ok: false, reason: 'token-invalid', message: 'Authentication failed.' };
     }
+    if (verification.ok) {
+      socket.data = { claims: verification.claims };
+      next();
+      return;
+    }
+    const { reason, message } = verification;
+    audit(this.options.logger, 'auth.failed', { address: socket.handshake.address, reason: message, refusal: reason });
+    this.options.metrics.authFailures.inc();
+    // The client decides on `reason`; `message` is for people.
+    const data: import('./catalog.js').HandshakeRefusal = { code: 'UNAUTHORIZED', message, reason };
+    next(Object.assign(new Error(message), { data }));
   }
 
   private onConnection(socket: RelaisSocket): void {

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
-import { eventually, launchBrowser } from '../browser.js';
+import { launchBrowser } from '../browser.js';
+import { eventually } from '../wait.js';
 import type { RelaisHarness } from './page.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +22,9 @@ async function harnessBundle(): Promise<string> {
       write: false,
       logLevel: 'silent',
     });
-    bundle = result.outputFiles[0]!.text;
+    const [output] = result.outputFiles;
+    if (!output) throw new Error('esbuild wrote no harness bundle');
+    bundle = output.text;
   }
   return bundle;
 }
@@ -60,14 +63,19 @@ export function harness<K extends keyof RelaisHarness>(
   return page.evaluate(
     (name, params) => {
       const h = (window as unknown as { relaisHarness: Record<string, (...a: unknown[]) => unknown> }).relaisHarness;
-      return h[name]!(...params);
+      const call = h[name];
+      if (!call) throw new Error(`no harness function ${name}`);
+      return call(...params);
     },
     fn as string,
     args as unknown[],
   ) as Promise<Awaited<ReturnType<RelaisHarness[K]>>>;
 }
 
-/** Polls `check` until it returns a truthy value or the time runs out. */
+/**
+ * The integration tests' old argument order for `eventually` (../wait.ts), the one polling helper:
+ * kept only until test/integration calls `eventually` itself.
+ */
 export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   return eventually(what, check, timeoutMs);
 }

@@ -3,6 +3,8 @@
  * ConferenceClient (socket.io-client + mediasoup-client) to puppeteer, without the UI.
  */
 import type { Permissions } from '../../../server/src/domain/roles.js';
+import type { RequestName, RequestPayload } from '../../../server/src/signalling/catalog.js';
+import { RequestFailed } from '../../../server/src/signalling/catalogRequest.js';
 import { ConferenceClient } from '../../../web/src/rtc/ConferenceClient.js';
 
 interface HarnessClient {
@@ -60,12 +62,13 @@ function remoteTracks(name: string) {
     }));
 }
 
-async function request(name: string, request: string, payload: unknown) {
+/** Any catalog request, as a test asks for it (a test may send what the catalog forbids). */
+async function request(name: string, request: RequestName, payload: unknown) {
   try {
-    return { ok: true, data: await get(name).request(request as never, payload) };
+    return { ok: true, data: await get(name).request(request, payload as RequestPayload<typeof request>) };
   } catch (error) {
-    const e = error as { code?: string; message: string };
-    return { ok: false, error: { code: e.code, message: e.message } };
+    if (error instanceof RequestFailed) return { ok: false, error: { code: error.code, message: error.error.message } };
+    return { ok: false, error: { code: undefined, message: String(error) } };
   }
 }
 

@@ -43,7 +43,9 @@ export class AudioLevel {
     this.source.connect(this.analyser);
     this.onTick = () => onLevel(this.level());
     watchers.add(this.onTick);
-    ticker ??= window.setInterval(() => watchers.forEach((watch) => watch()), 125);
+    ticker ??= window.setInterval(() => {
+      for (const watch of watchers) watch();
+    }, 125);
   }
 
   level(): number {

@@ -27,14 +27,21 @@ export function videoConstraints(prefs: CapturePreferences = preferences): Media
   };
 }
 
+/** The one track a capture asked for (a browser that answers without it has failed). */
+function onlyTrack(tracks: MediaStreamTrack[]): MediaStreamTrack {
+  const [track] = tracks;
+  if (!track) throw new DOMException('the browser gave no track', 'NotFoundError');
+  return track;
+}
+
 export async function captureMic(): Promise<MediaStreamTrack> {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() });
-  return stream.getAudioTracks()[0]!;
+  return onlyTrack(stream.getAudioTracks());
 }
 
 export async function captureCamera(): Promise<MediaStreamTrack> {
   const stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints() });
-  return stream.getVideoTracks()[0]!;
+  return onlyTrack(stream.getVideoTracks());
 }
 
 export async function captureScreen(): Promise<MediaStreamTrack> {
@@ -42,7 +49,7 @@ export async function captureScreen(): Promise<MediaStreamTrack> {
     video: { frameRate: { ideal: 10, max: 15 } },
     audio: false,
   });
-  return stream.getVideoTracks()[0]!;
+  return onlyTrack(stream.getVideoTracks());
 }
 
 export async function listDevices(kind: 'audioinput' | 'videoinput'): Promise<MediaDeviceInfo[]> {

@@ -8,20 +8,22 @@
  */
 import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
+import { MEDIA_SOURCES, NO_PERMISSIONS, permissionToPublish } from '../../../server/src/domain/roles.js';
 import type {
-  Ack,
-  ChatMessage,
+  ClientToServerEvents,
   JoinResult,
   MediaSource,
   Notifications,
   ParticipantView,
   Permissions,
   ProducerInfo,
+  RefusalReason,
   RequestName,
+  RequestPayload,
   RequestResults,
-  WireError,
+  ServerToClientEvents,
 } from '../../../server/src/signalling/catalog.js';
-import { NO_PERMISSIONS } from '../../../server/src/domain/roles.js';
+import { handshakeRefusal, sendRequest } from '../../../server/src/signalling/catalogRequest.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
@@ -36,22 +38,23 @@ export interface RemoteTrack {
   paused: boolean;
 }
 
-export class RequestFailed extends Error {
-  constructor(
-    readonly code: WireError['code'],
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestFailed';
+/**
+ * The server refused the connection in the handshake. `reason` says why, for the page to say
+ * it in its own words; a server that does not say why leaves it undefined.
+ */
+export class ConnectionRefused extends Error {
+  constructor(readonly reason: RefusalReason | undefined) {
+    super(reason ? `connection refused: ${reason}` : 'connection refused');
+    this.name = 'ConnectionRefused';
   }
 }
 
 type Events = {
-  state: [state: ConnectionState, detail?: WireError];
+  state: [state: ConnectionState];
   joined: [result: JoinResult];
-  participantJoined: [participant: ParticipantView];
-  participantLeft: [participantId: string];
-  participantUpdated: [participant: ParticipantView];
+  participantJoined: [participant: Notifications['participantJoined']];
+  participantLeft: [participantId: Notifications['participantLeft']['participantId']];
+  participantUpdated: [participant: Notifications['participantUpdated']];
   trackAdded: [track: RemoteTrack];
   trackRemoved: [track: RemoteTrack];
   trackPaused: [track: RemoteTrack];
@@ -60,13 +63,15 @@ type Events = {
   producerPaused: [
     info: { producerId: string; participantId: string | undefined; source: MediaSource | undefined; paused: boolean },
   ];
-  activeSpeaker: [participantId: string | null];
-  chatMessage: [message: ChatMessage];
+  activeSpeaker: [participantId: Notifications['activeSpeaker']['participantId']];
+  chatMessage: [message: Notifications['chatMessage']];
   roomSummary: [summary: Notifications['roomSummary']];
-  permissionsChanged: [permissions: Permissions];
+  permissionsChanged: [permissions: Notifications['permissionsChanged']['permissions']];
   mutedByModerator: [source: MediaSource];
   sessionEnded: [reason: Notifications['sessionEnded']['reason']];
 };
+
+const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface ConferenceClientOptions {
   /** Server origin; the page's own by default. */
@@ -82,7 +87,7 @@ export interface ConferenceClientOptions {
 }
 
 export class ConferenceClient extends TypedEmitter<Events> {
-  readonly socket: Socket;
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   readonly device = new Device();
   state: ConnectionState = 'connecting';
   self: ParticipantView | undefined;
@@ -95,7 +100,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private readonly remote = new Map<string, RemoteTrack>();
   private readonly consumers = new Map<string, types.Consumer>();
   private readonly producerInfo = new Map<string, ProducerInfo>();
-  private joining: Promise<JoinResult> | undefined;
+  /** Why joining failed, for `connect()` to reject with. */
+  private joinError: unknown;
   private ended = false;
   private rejoining = false;
   private readonly receiveVideo: 'auto' | 'on-request';
@@ -114,35 +120,48 @@ export class ConferenceClient extends TypedEmitter<Events> {
     this.wireSocket();
   }
 
-  /** Connects and joins; resolves with what the room looks like. */
+  /**
+   * Connects and joins; resolves with what the room looks like. Rejects at the first failure:
+   * `ConnectionRefused` when the server refused us, the connection error when it could not be
+   * reached (said at once, not after endless retries), a `RequestFailed` when joining failed.
+   */
   connect(): Promise<JoinResult> {
     return new Promise((resolve, reject) => {
-      const onError = (error: Error & { data?: WireError }): void => {
-        if (error.data?.code === 'UNAUTHORIZED' || !this.socket.io.opts.reconnection) {
-          this.socket.off('connect_error', onError);
-          this.setState('failed', error.data ?? { code: 'INTERNAL', message: error.message });
-          this.socket.close();
-          reject(error.data ? new RequestFailed(error.data.code, error.data.message) : error);
-        }
+      const offs: (() => void)[] = [];
+      const settle = (): void => {
+        for (const off of offs) off();
+        this.socket.off('connect_error', onError);
+      };
+      const onError = (error: Error): void => {
+        settle();
+        this.socket.close();
+        this.setState('failed');
+        // Socket.IO sets `data` only on an error the server sent: then it is a refusal.
+        const answered = typeof (error as { data?: unknown }).data === 'object';
+        reject(answered ? new ConnectionRefused(handshakeRefusal(error)?.reason) : error);
       };
       this.socket.on('connect_error', onError);
-      this.once('joined', (result) => {
-        this.socket.off('connect_error', onError);
-        resolve(result);
-      });
+      offs.push(
+        this.on('joined', (result) => {
+          settle();
+          resolve(result);
+        }),
+        this.on('state', (state) => {
+          if (state !== 'failed') return;
+          settle();
+          reject(this.joinError);
+        }),
+      );
       this.socket.connect();
     });
   }
 
-  async request<N extends RequestName>(name: N, payload: unknown = {}): Promise<RequestResults[N]> {
-    const response = (await this.socket.timeout(15_000).emitWithAck(name, payload)) as Ack<N>;
-    if (!response.ok) throw new RequestFailed(response.error.code, response.error.message);
-    return response.data;
+  request<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<RequestResults[N]> {
+    return sendRequest(this.socket, name, payload, REQUEST_TIMEOUT_MS);
   }
 
   canPublish(source: MediaSource): boolean {
-    const key = source === 'mic' ? 'publishAudio' : source === 'camera' ? 'publishVideo' : 'publishScreen';
-    return Boolean(this.permissions[key]);
+    return this.permissions[permissionToPublish(source)];
   }
 
   /** Sends a local track as `source`; camera video goes out as three simulcast layers. */
@@ -236,35 +255,24 @@ export class ConferenceClient extends TypedEmitter<Events> {
 
   async leave(): Promise<void> {
     this.ended = true;
-    await this.request('leave').catch(() => undefined);
+    await this.request('leave', {}).catch(() => undefined);
     this.teardownMedia();
     this.socket.close();
     this.setState('ended');
   }
 
-  private once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
-    const off = this.on(event, (...args) => {
-      off();
-      listener(...args);
-    });
-  }
-
-  private setState(state: ConnectionState, detail?: WireError): void {
-    if (this.state === state && !detail) return;
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
     this.state = state;
-    this.emit('state', state, detail);
+    this.emit('state', state);
   }
 
   private wireSocket(): void {
     const s = this.socket;
     s.on('connect', () => {
-      this.joining = this.join();
-      this.joining.catch((error: unknown) => {
-        const detail =
-          error instanceof RequestFailed
-            ? { code: error.code, message: error.message }
-            : { code: 'INTERNAL' as const, message: String(error) };
-        this.setState('failed', detail);
+      this.join().catch((error: unknown) => {
+        this.joinError = error;
+        this.setState('failed');
       });
     });
     s.on('disconnect', (reason) => {
@@ -279,26 +287,22 @@ export class ConferenceClient extends TypedEmitter<Events> {
       if (reason === 'io server disconnect') this.setState('ended');
       else this.setState('reconnecting');
     });
-    s.io.on('reconnect_failed', () =>
-      this.setState('failed', { code: 'INTERNAL', message: 'Could not reconnect to the server.' }),
-    );
-    s.on('participantJoined', (p: ParticipantView) => this.emit('participantJoined', p));
-    s.on('participantLeft', ({ participantId }: { participantId: string }) =>
-      this.emit('participantLeft', participantId),
-    );
-    s.on('participantUpdated', (p: ParticipantView) => {
+    s.io.on('reconnect_failed', () => this.setState('failed'));
+    s.on('participantJoined', (p) => this.emit('participantJoined', p));
+    s.on('participantLeft', ({ participantId }) => this.emit('participantLeft', participantId));
+    s.on('participantUpdated', (p) => {
       if (p.id === this.self?.id) this.self = p;
       this.emit('participantUpdated', p);
     });
-    s.on('producerAdded', (info: ProducerInfo) => this.offer(info));
-    s.on('producerClosed', ({ producerId }: { producerId: string }) => {
+    s.on('producerAdded', (info) => this.offer(info));
+    s.on('producerClosed', ({ producerId }) => {
       const info = this.producerInfo.get(producerId);
       this.producerInfo.delete(producerId);
       if (info?.kind === 'video' && this.receiveVideo === 'on-request') this.emit('videoUnavailable', producerId);
       for (const track of this.remote.values()) if (track.producerId === producerId) this.dropRemote(track.consumerId);
     });
-    s.on('consumerClosed', ({ consumerId }: { consumerId: string }) => this.dropRemote(consumerId));
-    s.on('producerPaused', ({ producerId, paused }: { producerId: string; paused: boolean }) => {
+    s.on('consumerClosed', ({ consumerId }) => this.dropRemote(consumerId));
+    s.on('producerPaused', ({ producerId, paused }) => {
       const info = this.producerInfo.get(producerId);
       if (info) info.paused = paused;
       for (const track of this.remote.values()) {
@@ -316,24 +320,22 @@ export class ConferenceClient extends TypedEmitter<Events> {
         paused,
       });
     });
-    s.on('activeSpeaker', ({ participantId }: { participantId: string | null }) =>
-      this.emit('activeSpeaker', participantId),
-    );
-    s.on('chatMessage', (message: ChatMessage) => this.emit('chatMessage', message));
-    s.on('roomSummary', (summary: Notifications['roomSummary']) => this.emit('roomSummary', summary));
-    s.on('mutedByModerator', ({ producerId }: { producerId: string }) => {
+    s.on('activeSpeaker', ({ participantId }) => this.emit('activeSpeaker', participantId));
+    s.on('chatMessage', (message) => this.emit('chatMessage', message));
+    s.on('roomSummary', (summary) => this.emit('roomSummary', summary));
+    s.on('mutedByModerator', ({ producerId }) => {
       const own = [...this.producers.entries()].find(([, p]) => p.id === producerId);
       if (own) {
         own[1].pause();
         this.emit('mutedByModerator', own[0]);
       }
     });
-    s.on('permissionsChanged', ({ permissions }: { permissions: Permissions }) => {
+    s.on('permissionsChanged', ({ permissions }) => {
       this.permissions = permissions;
       for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
       this.emit('permissionsChanged', permissions);
     });
-    s.on('sessionEnded', ({ reason }: { reason: Notifications['sessionEnded']['reason'] }) => {
+    s.on('sessionEnded', ({ reason }) => {
       if (reason === 'media-lost') {
         // The server lost the media worker of this room and replaces it: join again.
         this.rejoining = true;
@@ -347,10 +349,13 @@ export class ConferenceClient extends TypedEmitter<Events> {
   }
 
   private async join(): Promise<JoinResult> {
-    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities');
+    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
     if (!this.device.loaded)
       await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
-    const result = await this.request('join', { rtpCapabilities: this.device.rtpCapabilities });
+    const capabilities = this.device.rtpCapabilities;
+    const result = await this.request('join', {
+      rtpCapabilities: { ...capabilities, codecs: capabilities.codecs ?? [] },
+    });
     this.self = result.self;
     this.permissions = result.permissions;
     const data = await this.request('createTransport', { direction: 'recv' });
@@ -381,7 +386,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
     this.wireTransport(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      this.request('produce', { transportId: transport.id, kind, rtpParameters, source: appData.source })
+      // `publish` put the source in appData; mediasoup-client hands it back untyped.
+      const source = MEDIA_SOURCES.find((s) => s === appData.source);
+      if (!source) return errback(new Error(`unknown media source ${String(appData.source)}`));
+      this.request('produce', { transportId: transport.id, kind, rtpParameters, source })
         .then(({ producerId }) => callback({ id: producerId }))
         .catch(errback);
     });

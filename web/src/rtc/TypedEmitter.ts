@@ -5,8 +5,8 @@ export class TypedEmitter<Events extends Record<string, unknown[]>> {
   private readonly listeners = new Map<keyof Events, Set<Listener>>();
 
   on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
+    const set = this.listeners.get(event) ?? new Set<Listener>();
+    this.listeners.set(event, set);
     const stored = listener as unknown as Listener;
     set.add(stored);
     return () => set.delete(stored);

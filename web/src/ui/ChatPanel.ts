@@ -2,12 +2,12 @@
  * Text chat: nothing stored, messages shown as text (never markup), limited in size like
  * the server limits them.
  */
+import { chatTextProblem, MAX_CHAT_LENGTH } from '../../../server/src/domain/chat.js';
 import type { ChatMessage } from '../../../server/src/signalling/catalog.js';
+import { RequestFailed } from '../../../server/src/signalling/catalogRequest.js';
 import { lang, t } from '../i18n/i18n.js';
 import { h } from './element.js';
 
-/** Must match the server's MAX_CHAT_LENGTH (server/src/domain/Room.ts). */
-export const MAX_CHAT_LENGTH = 2000;
 /** Old messages go first: the page stays light in a long meeting. */
 const MAX_SHOWN = 200;
 
@@ -103,15 +103,29 @@ export class ChatPanel {
 
   private async submit(): Promise<void> {
     const text = this.input.value.trim();
-    if (!text) return;
+    const problem = chatTextProblem(text);
+    if (problem === 'empty') return;
+    if (problem === 'too-long') return this.showError(t('chatTooLong', { count: MAX_CHAT_LENGTH }));
     this.error.hidden = true;
     try {
       await this.send(text);
       this.input.value = '';
       this.count();
     } catch (error) {
-      this.error.textContent = t('chatFailed', { message: error instanceof Error ? error.message : String(error) });
-      this.error.hidden = false;
+      // Decided on the code; the server's text is for its logs, not for this page.
+      const code = error instanceof RequestFailed ? error.code : undefined;
+      this.showError(
+        code === 'FORBIDDEN'
+          ? t('chatFailed_FORBIDDEN')
+          : code === 'RATE_LIMITED'
+            ? t('chatFailed_RATE_LIMITED')
+            : t('chatFailed'),
+      );
     }
+  }
+
+  private showError(text: string): void {
+    this.error.textContent = text;
+    this.error.hidden = false;
   }
 }

@@ -5,7 +5,7 @@
 import { lang, setLang, t } from '../i18n/i18n.js';
 import { AudioLevel, unlockAudio } from '../media/AudioLevel.js';
 import { audioConstraints, errorText, listDevices, preferences, videoConstraints } from '../media/localMedia.js';
-import type { TokenClaims } from '../session/accessToken.js';
+import type { TokenClaims } from '../access/accessToken.js';
 import { clear, h } from './element.js';
 
 export interface JoinChoice {

@@ -3,7 +3,8 @@
  * local tracks behind them, the floor given to or taken from a listener, and the lines that
  * tell us what happened to our media (a device error, muted by a moderator, the floor).
  */
-import type { MediaSource, ParticipantView } from '../../../server/src/signalling/catalog.js';
+import type { MediaSource } from '../../../server/src/signalling/catalog.js';
+import { RequestFailed } from '../../../server/src/signalling/catalogRequest.js';
 import { t } from '../i18n/i18n.js';
 import { captureCamera, captureMic, captureScreen, errorText } from '../media/localMedia.js';
 import type { ConferenceClient } from '../rtc/ConferenceClient.js';
@@ -12,6 +13,12 @@ import { controlButton, type ControlButton } from './ControlButton.js';
 import { h } from './element.js';
 import type { ParticipantTile } from './ParticipantTile.js';
 import type { ScreenStage } from './ScreenStage.js';
+import { requestErrorText } from './requestErrorText.js';
+
+/** A device the browser refused, or a request the server refused, in words. */
+function problemText(error: unknown): string {
+  return error instanceof RequestFailed ? requestErrorText(error) : t('mediaError', { message: errorText(error) });
+}
 
 export interface LocalMedia {
   mic: MediaStreamTrack | undefined;
@@ -23,7 +30,7 @@ export interface LocalControlsHooks {
   /** Whether our hand is up, as the meeting last heard it. */
   handRaised(): boolean;
   /** The server took our hand up or down. */
-  handSet(self: ParticipantView, raised: boolean): void;
+  handSet(raised: boolean): void;
   /** What we send changed: the buttons, our tile and the moderator's view of us follow. */
   changed(): void;
 }
@@ -166,7 +173,7 @@ export class LocalControls {
       await this.client.publish(source, track);
       this.showProblem(undefined);
     } catch (error) {
-      this.showProblem(t('mediaError', { message: errorText(error) }));
+      this.showProblem(problemText(error));
     }
   }
 
@@ -185,7 +192,7 @@ export class LocalControls {
       this.micTrack = track;
       await this.publish('mic', track);
     } catch (error) {
-      this.showProblem(t('mediaError', { message: errorText(error) }));
+      this.showProblem(problemText(error));
     }
     this.hooks.changed();
   }
@@ -207,7 +214,7 @@ export class LocalControls {
         await this.client.setMuted('mic', this.state().mic === 'on');
       }
     } catch (error) {
-      this.showProblem(t('mediaError', { message: errorText(error) }));
+      this.showProblem(problemText(error));
     }
     this.hooks.changed();
   }
@@ -224,7 +231,7 @@ export class LocalControls {
         await this.publish('camera', this.cameraTrack);
       }
     } catch (error) {
-      this.showProblem(t('mediaError', { message: errorText(error) }));
+      this.showProblem(problemText(error));
     }
     this.hooks.changed();
   }
@@ -244,7 +251,7 @@ export class LocalControls {
         if (self) this.stage.add('self', { participantId: self.id, track });
       }
     } catch (error) {
-      this.showProblem(t('mediaError', { message: errorText(error) }));
+      this.showProblem(problemText(error));
     }
     this.hooks.changed();
   }
@@ -263,10 +270,10 @@ export class LocalControls {
     const raised = this.hooks.handRaised();
     try {
       await this.client.request('setHand', { raised: !raised });
-      this.hooks.handSet(self, !raised);
+      this.hooks.handSet(!raised);
       this.hooks.changed();
     } catch (error) {
-      this.showProblem(errorText(error));
+      this.showProblem(requestErrorText(error));
     }
   }
 }

@@ -3,9 +3,16 @@
  * speakers), a shared screen shown large, chat, hands, and the controls. It renders what
  * the ConferenceClient reports and turns clicks into its calls.
  */
-import type { ChatMessage, JoinResult, ParticipantView } from '../../../server/src/signalling/catalog.js';
+import type {
+  ChatMessage,
+  JoinResult,
+  ParticipantView,
+  SessionEndReason,
+} from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
-import type { ConferenceClient, ConnectionState, RemoteTrack } from '../rtc/ConferenceClient.js';
+import { isOnStage } from '../../../server/src/domain/stage.js';
+import type { ConferenceClient, RemoteTrack } from '../rtc/ConferenceClient.js';
+import type { RoomCounts, Roster } from '../rtc/Roster.js';
 import type { Announcer } from './Announcer.js';
 import { AudioSinks } from './AudioSinks.js';
 import { ChatPanel } from './ChatPanel.js';
@@ -25,13 +32,11 @@ export type { LocalMedia } from './LocalControls.js';
 export interface MeetingCallbacks {
   leave: () => void;
   retry: () => void;
-  ended: (reason: string) => void;
+  ended: (reason: SessionEndReason) => void;
 }
 
 export class MeetingView {
   private readonly tiles = new Map<string, ParticipantTile>();
-  private readonly names = new Map<string, string>();
-  private readonly hands = new Map<string, boolean>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly status: ConnectionStatus;
   private readonly grid: HTMLUListElement;
@@ -51,6 +56,7 @@ export class MeetingView {
   constructor(
     private readonly root: HTMLElement,
     private readonly client: ConferenceClient,
+    private readonly roster: Roster,
     joined: JoinResult,
     room: string,
     private readonly announcer: Announcer,
@@ -66,7 +72,7 @@ export class MeetingView {
       'aria-labelledby': 'participants-title',
     });
     this.stage = new ScreenStage(
-      (id) => this.names.get(id) ?? this.client.self?.name ?? '',
+      (id) => this.roster.get(id)?.name ?? this.client.self?.name ?? '',
       (sharing) => this.root.querySelector('.meeting')?.classList.toggle('sharing', sharing),
     );
     this.nowSpeaking = new NowSpeaking(announcer);
@@ -74,21 +80,17 @@ export class MeetingView {
     this.local = new LocalControls(client, announcer, this.stage, {
       handRaised: () => {
         const self = this.client.self;
-        return self ? (this.hands.get(self.id) ?? self.handRaised) : false;
+        return self ? (this.roster.get(self.id)?.handRaised ?? self.handRaised) : false;
       },
-      handSet: (self, raised) => {
-        // Listeners are not sent participant updates: record our own hand here.
-        this.hands.set(self.id, raised);
-        this.tiles.get(self.id)?.update({ ...self, handRaised: raised });
-      },
+      handSet: (raised) => this.roster.setOwnHand(raised),
       changed: () => this.refreshControls(),
     });
     if (joined.permissions.moderate) {
-      this.moderation = new ModeratorPanel(client, announcer);
+      this.moderation = new ModeratorPanel(client, roster, announcer);
       this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
       this.participantsToggle.element.setAttribute('aria-controls', 'moderation-panel');
     }
-    this.offers = new VideoOffers(client, (id) => this.names.get(id) ?? '');
+    this.offers = new VideoOffers(client, (id) => this.roster.get(id)?.name ?? '');
     this.layers = new SimulcastLayers(client);
     this.chat = joined.permissions.chat
       ? new ChatPanel(
@@ -143,7 +145,8 @@ export class MeetingView {
     this.setParticipantsOpen(true);
 
     this.wire();
-    this.sync(joined);
+    for (const p of roster.all()) this.arrived(p);
+    this.joined(joined);
     this.refreshControls();
     this.refreshOffers();
   }
@@ -156,7 +159,7 @@ export class MeetingView {
 
   dispose(): void {
     this.nowSpeaking.dispose();
-    this.unsubscribe.forEach((off) => off());
+    for (const off of this.unsubscribe) off();
     this.moderation?.dispose();
     this.layers.dispose();
     for (const tile of this.tiles.values()) tile.dispose();
@@ -165,29 +168,26 @@ export class MeetingView {
     this.tiles.clear();
   }
 
-  setState(state: ConnectionState): void {
-    this.status.set(state);
-  }
-
   private wire(): void {
     const c = this.client;
     const on = this.unsubscribe;
     on.push(c.on('state', (state) => this.status.set(state)));
-    on.push(c.on('joined', (result) => this.sync(result)));
+    on.push(c.on('joined', (result) => this.joined(result)));
+    const r = this.roster;
     on.push(
-      c.on('participantJoined', (p) => {
-        this.upsert(p);
-        this.announcer.say(t('joinedNow', { name: p.name }));
+      r.on('arrived', (p, live) => {
+        this.arrived(p);
+        if (live) this.announcer.say(t('joinedNow', { name: p.name }));
       }),
     );
     on.push(
-      c.on('participantLeft', (id) => {
-        const name = this.names.get(id);
-        this.remove(id);
-        if (name) this.announcer.say(t('leftNow', { name }));
+      r.on('departed', (p, live) => {
+        this.remove(p.id);
+        if (live) this.announcer.say(t('leftNow', { name: p.name }));
       }),
     );
-    on.push(c.on('participantUpdated', (p) => this.upsert(p)));
+    on.push(r.on('changed', (p, before) => this.changed(p, before)));
+    on.push(r.on('counted', (counts) => this.showCounts(counts)));
     on.push(c.on('trackAdded', (track) => this.attach(track)));
     on.push(c.on('trackRemoved', (track) => this.detach(track)));
     on.push(
@@ -197,9 +197,6 @@ export class MeetingView {
     );
     on.push(c.on('activeSpeaker', (id) => this.setSpeaker(id)));
     on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
-    on.push(
-      c.on('roomSummary', (summary) => this.summary(summary.speakers, summary.participants, summary.handsRaised)),
-    );
     on.push(c.on('mutedByModerator', () => this.local.mutedByModerator()));
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
@@ -208,13 +205,8 @@ export class MeetingView {
     on.push(c.on('trackRemoved', () => this.refreshOffers()));
   }
 
-  /** (Re)builds the participant list from a join result: after a reconnect too. */
-  private sync(result: JoinResult): void {
-    const present = new Set([result.self.id, ...result.participants.map((p) => p.id)]);
-    for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
-    if (!this.listener) this.upsert(result.self);
-    for (const p of result.participants) this.upsert(p);
-    this.moderation?.sync(result);
+  /** What a join result brings besides the people (the roster has them): at first and after a reconnect. */
+  private joined(result: JoinResult): void {
     this.local.joined();
     if (this.listener) this.counts.textContent = '';
     this.refreshSelf();
@@ -222,25 +214,36 @@ export class MeetingView {
     if (result.activeSpeaker) this.setSpeaker(result.activeSpeaker);
   }
 
-  private summary(speakers: ParticipantView[], participants: number, handsRaised: number): void {
-    const present = new Set(speakers.map((p) => p.id));
-    for (const id of [...this.tiles.keys()]) if (!present.has(id)) this.remove(id);
-    for (const p of speakers) this.upsert(p);
+  private showCounts({ participants, handsRaised }: RoomCounts): void {
     const hands =
       handsRaised === 0 ? t('handsNone') : handsRaised === 1 ? t('handsOne') : t('handsCount', { count: handsRaised });
     this.counts.textContent = `${t('participantsCount', { count: participants })} · ${hands}`;
   }
-  private upsert(p: ParticipantView): void {
-    const selfId = this.client.self?.id;
-    if (this.listener && p.id === selfId) {
-      this.hands.set(p.id, p.handRaised);
-      this.refreshControls();
-      return;
+
+  private arrived(p: ParticipantView): void {
+    this.show(p);
+    // A hand already up when someone appears is said too, never our own.
+    if (p.handRaised && p.id !== this.client.self?.id) this.announcer.say(t('raisedNow', { name: p.name }));
+  }
+
+  private changed(p: ParticipantView, before: ParticipantView): void {
+    this.show(p);
+    if (p.id !== this.client.self?.id && p.handRaised !== before.handRaised) {
+      this.announcer.say(t(p.handRaised ? 'raisedNow' : 'loweredNow', { name: p.name }));
     }
-    this.names.set(p.id, p.name);
+  }
+
+  private show(p: ParticipantView): void {
+    const selfId = this.client.self?.id;
+    // A listener has no tile of their own: their hand is on the controls.
+    if (!(this.listener && p.id === selfId)) this.showTile(p, selfId);
+    if (p.id === selfId) this.refreshControls();
+  }
+
+  private showTile(p: ParticipantView, selfId: string | undefined): void {
     // The grid shows who can be heard or seen; the audience of a briefing (hundreds of
     // listeners) lives in the moderator's panel, not in 600 video tiles.
-    const onStage = p.role !== 'listener' || p.hasFloor || p.id === selfId;
+    const onStage = isOnStage(p) || p.id === selfId;
     let tile = this.tiles.get(p.id);
     if (tile && !onStage) {
       this.dropTile(p.id);
@@ -255,19 +258,10 @@ export class MeetingView {
       for (const track of this.client.remoteTracks()) if (track.participantId === p.id) this.attach(track);
     }
     tile?.update(p);
-    const known = this.hands.has(p.id);
-    const wasRaised = this.hands.get(p.id) ?? false;
-    this.hands.set(p.id, p.handRaised);
-    // Announced as a change (or a hand already up when someone appears), never our own.
-    if (p.id !== selfId && (known ? wasRaised !== p.handRaised : p.handRaised)) {
-      this.announcer.say(t(p.handRaised ? 'raisedNow' : 'loweredNow', { name: p.name }));
-    }
-    if (p.id === selfId) this.refreshControls();
   }
 
   private remove(id: string): void {
     this.dropTile(id);
-    this.hands.delete(id);
     if (this.speaker === id) this.setSpeaker(null);
   }
 
@@ -334,7 +328,7 @@ export class MeetingView {
     if (this.speaker) this.tiles.get(this.speaker)?.setSpeaking(false);
     this.speaker = id;
     const isSelf = id === this.client.self?.id;
-    const name = id ? (this.names.get(id) ?? (isSelf ? this.client.self?.name : undefined)) : undefined;
+    const name = id ? (this.roster.get(id)?.name ?? (isSelf ? this.client.self?.name : undefined)) : undefined;
     if (id) this.tiles.get(id)?.setSpeaking(true);
     this.nowSpeaking.show(id, name, isSelf);
   }

@@ -7,23 +7,31 @@
  * Rows are updated in place, never rebuilt: a keyboard user keeps the focus on the button
  * they are on while the list changes around them.
  */
-import type { JoinResult, ParticipantView, RequestName } from '../../../server/src/signalling/catalog.js';
+import type { ParticipantView, RequestName } from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
-import type { MessageKey } from '../i18n/messages.js';
-import { RequestFailed, type ConferenceClient } from '../rtc/ConferenceClient.js';
+import type { ConferenceClient } from '../rtc/ConferenceClient.js';
+import type { Roster } from '../rtc/Roster.js';
 import type { Announcer } from './Announcer.js';
 import { h } from './element.js';
 import { icon } from './icons.js';
+import { requestErrorText } from './requestErrorText.js';
 
 type MicState = 'on' | 'muted' | 'none';
 
+/** A state in words beside its icon. */
+interface Badge {
+  element: HTMLElement;
+  label: HTMLElement;
+}
+
 interface Row {
+  id: string;
   element: HTMLLIElement;
   name: HTMLElement;
   role: HTMLElement;
-  hand: HTMLElement;
-  floor: HTMLElement;
-  mic: HTMLElement;
+  hand: Badge;
+  floor: Badge;
+  mic: Badge;
   actions: HTMLElement;
   mute: HTMLButtonElement;
   floorButton: HTMLButtonElement;
@@ -34,32 +42,12 @@ interface Row {
   cancelButton: HTMLButtonElement;
 }
 
-const CODES = new Set([
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'INVALID_REQUEST',
-  'NOT_FOUND',
-  'RATE_LIMITED',
-  'CONFLICT',
-  'INTERNAL',
-]);
-
-/** A failed request in words: what it means for the moderator, then what the server said. */
-export function moderationErrorText(error: unknown): string {
-  if (error instanceof RequestFailed) {
-    const code = CODES.has(error.code) ? error.code : 'INTERNAL';
-    return `${t(`moderationError_${code}` as MessageKey)} ${t('serverSaid', { message: error.message })}`;
-  }
-  return `${t('moderationError_INTERNAL')} ${t('serverSaid', { message: error instanceof Error ? error.message : String(error) })}`;
-}
-
 export class ModeratorPanel {
   readonly element: HTMLElement;
   private readonly list: HTMLUListElement;
   private readonly title: HTMLElement;
   private readonly handsSummary: HTMLElement;
   private readonly error: HTMLElement;
-  private readonly people = new Map<string, ParticipantView>();
   private readonly rows = new Map<string, Row>();
   /** When each hand went up: the first raised is the first listed. */
   private readonly raisedAt = new Map<string, number>();
@@ -68,6 +56,7 @@ export class ModeratorPanel {
 
   constructor(
     private readonly client: ConferenceClient,
+    private readonly roster: Roster,
     private readonly announcer: Announcer,
   ) {
     // Focusable from script: where the focus goes when the row it was in disappears.
@@ -90,14 +79,7 @@ export class ModeratorPanel {
       h('div', { className: 'moderation-scroll', tabindex: '0', 'aria-labelledby': 'moderation-title' }, this.list),
     );
     this.wire();
-  }
-
-  /** (Re)builds the list from a join result: at first, and after a reconnect. */
-  sync(result: JoinResult): void {
-    const present = new Set([result.self.id, ...result.participants.map((p) => p.id)]);
-    for (const id of [...this.people.keys()]) if (!present.has(id)) this.drop(id);
-    this.upsert(result.self, false);
-    for (const p of result.participants) this.upsert(p, false);
+    for (const p of roster.all()) this.upsert(p, undefined, false);
     this.refreshAll();
   }
 
@@ -108,20 +90,22 @@ export class ModeratorPanel {
   }
 
   dispose(): void {
-    this.unsubscribe.forEach((off) => off());
+    for (const off of this.unsubscribe) off();
   }
 
   private wire(): void {
     const c = this.client;
     const on = this.unsubscribe;
-    on.push(c.on('participantJoined', (p) => this.upsert(p, true)));
-    on.push(c.on('participantUpdated', (p) => this.upsert(p, true)));
+    const r = this.roster;
+    on.push(r.on('arrived', (p, live) => this.upsert(p, undefined, live)));
+    on.push(r.on('changed', (p, before, live) => this.upsert(p, before, live)));
     on.push(
-      c.on('participantLeft', (id) => {
-        this.drop(id);
+      r.on('departed', (p) => {
+        this.drop(p.id);
         this.refreshCounts();
       }),
     );
+    on.push(r.on('synced', () => this.refreshAll()));
     const micChanged = (participantId: string | undefined): void => {
       if (participantId) this.refreshRow(participantId);
     };
@@ -131,9 +115,8 @@ export class ModeratorPanel {
     on.push(c.on('producerPaused', (info) => micChanged(info.participantId)));
   }
 
-  private upsert(p: ParticipantView, live: boolean): void {
-    const before = this.people.get(p.id);
-    this.people.set(p.id, p);
+  /** `live`: a change as it happens (announced, recounted at once), not part of a whole new list. */
+  private upsert(p: ParticipantView, before: ParticipantView | undefined, live: boolean): void {
     if (p.handRaised && !before?.handRaised) this.raisedAt.set(p.id, ++this.raiseCounter);
     if (!p.handRaised) this.raisedAt.delete(p.id);
     // Hands raised are announced by the meeting view for everyone who sees the list.
@@ -151,7 +134,6 @@ export class ModeratorPanel {
     element?.remove();
     if (hadFocus) this.title.focus();
     this.rows.delete(id);
-    this.people.delete(id);
     this.raisedAt.delete(id);
   }
 
@@ -173,9 +155,12 @@ export class ModeratorPanel {
 
   private createRow(p: ParticipantView): Row {
     const self = this.isSelf(p.id);
-    const badge = (className: string, symbol: Parameters<typeof icon>[0]): HTMLElement =>
-      h('span', { className: `badge ${className}` }, icon(symbol), h('span', {}));
+    const badge = (className: string, symbol: Parameters<typeof icon>[0]): Badge => {
+      const label = h('span', {});
+      return { element: h('span', { className: `badge ${className}` }, icon(symbol), label), label };
+    };
     const row: Row = {
+      id: p.id,
       element: h('li', {
         className: 'moderation-row',
         'data-participant-id': p.id,
@@ -227,7 +212,7 @@ export class ModeratorPanel {
     });
     row.mute.addEventListener('click', () => void this.act(row, row.mute, 'muteParticipant'));
     row.floorButton.addEventListener('click', () => {
-      const person = this.people.get(row.element.dataset.participantId!);
+      const person = this.roster.get(row.id);
       void this.act(row, row.floorButton, person?.hasFloor ? 'revokeFloor' : 'grantFloor');
     });
     row.remove.addEventListener('click', () => this.openConfirm(row));
@@ -236,7 +221,7 @@ export class ModeratorPanel {
     row.actions.append(row.mute, row.floorButton, row.remove);
     row.element.append(
       h('div', { className: 'moderation-who' }, row.name, row.role),
-      h('div', { className: 'badges' }, row.hand, row.floor, row.mic),
+      h('div', { className: 'badges' }, row.hand.element, row.floor.element, row.mic.element),
     );
     // Nobody moderates themselves (the server refuses it too).
     if (!self) row.element.append(row.actions, row.confirm);
@@ -261,8 +246,8 @@ export class ModeratorPanel {
     button: HTMLButtonElement,
     request: Extract<RequestName, 'muteParticipant' | 'grantFloor' | 'revokeFloor' | 'removeParticipant'>,
   ): Promise<void> {
-    const id = row.element.dataset.participantId!;
-    const name = this.people.get(id)?.name ?? '';
+    const id = row.id;
+    const name = this.roster.get(id)?.name ?? '';
     // aria-disabled, not disabled: a disabled button drops the keyboard focus.
     if (button.getAttribute('aria-disabled') === 'true') return;
     this.showError(undefined);
@@ -271,7 +256,7 @@ export class ModeratorPanel {
       await this.client.request(request, { participantId: id });
       if (request === 'removeParticipant') this.announcer.say(t('removedNow', { name }));
     } catch (error) {
-      this.showError(moderationErrorText(error));
+      this.showError(requestErrorText(error));
       if (request === 'removeParticipant' && this.rows.has(id)) this.closeConfirm(row);
     } finally {
       button.removeAttribute('aria-disabled');
@@ -285,7 +270,7 @@ export class ModeratorPanel {
 
   private refreshRow(id: string): void {
     const row = this.rows.get(id);
-    const p = this.people.get(id);
+    const p = this.roster.get(id);
     if (!row || !p) return;
     const self = this.isSelf(id);
     const mic = this.micState(id);
@@ -296,15 +281,15 @@ export class ModeratorPanel {
     el.dataset.floor = p.hasFloor ? 'true' : 'false';
     el.dataset.mic = mic;
     row.name.textContent = self ? t('you', { name: p.name }) : p.name;
-    row.role.textContent = t(`role_${p.role}` as MessageKey);
-    row.hand.hidden = !p.handRaised;
-    row.hand.lastElementChild!.textContent = t('handRaised');
-    row.floor.hidden = !p.hasFloor;
-    row.floor.lastElementChild!.textContent = t('hasFloor');
-    row.mic.lastElementChild!.textContent = mic === 'on' ? t('micLive') : mic === 'muted' ? t('muted') : t('noMic');
-    row.mic.querySelector('svg')?.replaceWith(icon(mic === 'on' ? 'mic' : 'micOff'));
+    row.role.textContent = t(`role_${p.role}`);
+    row.hand.element.hidden = !p.handRaised;
+    row.hand.label.textContent = t('handRaised');
+    row.floor.element.hidden = !p.hasFloor;
+    row.floor.label.textContent = t('hasFloor');
+    row.mic.label.textContent = mic === 'on' ? t('micLive') : mic === 'muted' ? t('muted') : t('noMic');
+    row.mic.element.querySelector('svg')?.replaceWith(icon(mic === 'on' ? 'mic' : 'micOff'));
     // A listener without the floor has no microphone by design: saying so for hundreds is noise.
-    row.mic.hidden = mic === 'none' && p.role === 'listener';
+    row.mic.element.hidden = mic === 'none' && p.role === 'listener';
     if (self) return;
     const muteHadFocus = document.activeElement === row.mute;
     row.mute.hidden = mic !== 'on';
@@ -331,13 +316,13 @@ export class ModeratorPanel {
 
   /** Title, hands summary, and the order: raised hands first (first raised first), then by name. */
   private refreshCounts(): void {
-    this.title.textContent = t('moderationTitle', { count: this.people.size });
+    this.title.textContent = t('moderationTitle', { count: this.roster.size });
     const hands = this.raisedAt.size;
     this.handsSummary.textContent =
       hands === 0 ? t('handsNone') : hands === 1 ? t('handsOne') : t('handsCount', { count: hands });
     // Then who may speak now (listeners given the floor first), then the listeners.
     const rank = (p: ParticipantView): number => (p.hasFloor ? 0 : p.role !== 'listener' ? 1 : 2);
-    const order = [...this.people.values()].sort((a, b) => {
+    const order = this.roster.all().sort((a, b) => {
       const ra = this.raisedAt.get(a.id);
       const rb = this.raisedAt.get(b.id);
       if (ra !== undefined || rb !== undefined) {
@@ -347,7 +332,7 @@ export class ModeratorPanel {
       }
       return rank(a) - rank(b) || a.name.localeCompare(b.name, 'fr');
     });
-    const wanted = order.map((p) => this.rows.get(p.id)!.element);
+    const wanted = order.flatMap((p) => this.rows.get(p.id)?.element ?? []);
     const current = [...this.list.children];
     if (wanted.length === current.length && wanted.every((el, i) => el === current[i])) return;
     // Moving a node that holds the focus blurs it: give it back.

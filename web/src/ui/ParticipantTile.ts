@@ -13,7 +13,7 @@ function initials(name: string): string {
     .split(/\s+/)
     .filter(Boolean)
     .slice(0, 2)
-    .map((part) => part[0]!.toUpperCase())
+    .map((part) => part.charAt(0).toUpperCase())
     .join('');
 }
 
@@ -61,10 +61,6 @@ export class ParticipantTile {
       ),
     );
     this.update(participant);
-  }
-
-  get id(): string {
-    return this.element.dataset.participantId!;
   }
 
   update(participant: ParticipantView): void {

@@ -32,9 +32,3 @@ export function append(parent: Node, ...children: Child[]): void {
 export function clear(element: Element): void {
   while (element.firstChild) element.removeChild(element.firstChild);
 }
-
-/** Sets an attribute when `value` is a string, removes it otherwise. */
-export function attr(element: Element, name: string, value: string | undefined | false): void {
-  if (value === undefined || value === false) element.removeAttribute(name);
-  else element.setAttribute(name, value);
-}
