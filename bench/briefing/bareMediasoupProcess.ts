@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
+import type { RequestName, RequestPayload } from '../../server/src/signalling/catalog.js';
 
 selectWorkerBinary(process.env.MEDIASOUP_WORKER_BIN);
 const mediasoup = await import('mediasoup');
@@ -26,21 +27,30 @@ interface Slot {
   consumers: number;
   piped: Map<string, Promise<unknown>>;
 }
-const slots: Slot[] = [];
-for (let i = 0; i < workers; i++) {
+async function openSlot(index: number): Promise<Slot> {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
-  const listen = { ip: '127.0.0.1', port: portBase + i };
+  const listen = { ip: '127.0.0.1', port: portBase + index };
   const server = await worker.createWebRtcServer({
     listenInfos: [
       { protocol: 'udp', ...listen },
       { protocol: 'tcp', ...listen },
     ],
   });
-  slots.push({ worker, server, router: undefined, consumers: 0, piped: new Map() });
+  return { worker, server, router: undefined, consumers: 0, piped: new Map() };
 }
-const origin = slots[0]!;
-origin.router = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+const origin = await openSlot(0);
+const slots: Slot[] = [origin];
+for (let i = 1; i < workers; i++) slots.push(await openSlot(i));
+/** Where producers live, as a room's origin router in relais. */
+const originRouter = await origin.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+origin.router = originRouter;
 const producers = new Map<string, types.Producer>();
+
+/** The router of a slot a transport was placed on (placement opens it first). */
+function routerOf(slot: Slot): types.Router {
+  if (!slot.router) throw new Error(`worker ${slots.indexOf(slot)} has no router`);
+  return slot.router;
+}
 
 async function routerForReceiver(): Promise<Slot> {
   const open = slots.filter((s) => s.router);
@@ -55,24 +65,31 @@ const httpServer = http.createServer();
 const io = new Server(httpServer, { serveClient: false, pingInterval: 10_000, pingTimeout: 10_000 });
 io.on('connection', (socket) => {
   let caps: types.RtpCapabilities | undefined;
-  const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: unknown }>();
+  const transports = new Map<string, { transport: types.WebRtcTransport; slot: Slot; direction: 'send' | 'recv' }>();
   const consumers = new Map<string, { consumer: types.Consumer; slot: Slot }>();
-  const handle = (name: string, fn: (payload: Record<string, unknown>) => Promise<unknown>): void => {
-    socket.on(name, (payload: Record<string, unknown>, ack: (r: unknown) => void) => {
+  const transportOf = (id: string): types.WebRtcTransport => {
+    const entry = transports.get(id);
+    if (!entry) throw new Error(`unknown transport ${id}`);
+    return entry.transport;
+  };
+  // The catalog's requests, typed as the load generator sends them, so that a renamed field fails the
+  // typecheck here too; taken as sent, without relais's validation (that is part of what is compared).
+  const handle = <N extends RequestName>(name: N, fn: (payload: RequestPayload<N>) => Promise<unknown>): void => {
+    socket.on(name as string, (payload: RequestPayload<N>, ack: (r: unknown) => void) => {
       fn(payload).then(
         (data) => ack({ ok: true, data }),
         (error: Error) => ack({ ok: false, error: { code: 'INTERNAL', message: error.message } }),
       );
     });
   };
-  handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: origin.router!.rtpCapabilities }));
+  handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: originRouter.rtpCapabilities }));
   handle('join', async (p) => {
     caps = p.rtpCapabilities as types.RtpCapabilities;
     return { producers: [...producers.values()].map((pr) => ({ producerId: pr.id, kind: pr.kind, source: 'mic' })) };
   });
   handle('createTransport', async (p) => {
     const slot = p.direction === 'send' ? origin : await routerForReceiver();
-    const transport = await slot.router!.createWebRtcTransport({
+    const transport = await routerOf(slot).createWebRtcTransport({
       webRtcServer: slot.server,
       enableUdp: true,
       enableTcp: true,
@@ -87,20 +104,19 @@ io.on('connection', (socket) => {
     };
   });
   handle('connectTransport', async (p) => {
-    await transports
-      .get(String(p.transportId))!
-      .transport.connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
+    await transportOf(p.transportId).connect({ dtlsParameters: p.dtlsParameters as types.DtlsParameters });
     return {};
   });
   handle('produce', async (p) => {
-    const producer = await transports
-      .get(String(p.transportId))!
-      .transport.produce({ kind: 'audio', rtpParameters: p.rtpParameters as types.RtpParameters });
+    const producer = await transportOf(p.transportId).produce({
+      kind: 'audio',
+      rtpParameters: p.rtpParameters as types.RtpParameters,
+    });
     producers.set(producer.id, producer);
     return { producerId: producer.id };
   });
   handle('consume', async (p) => {
-    const producerId = String(p.producerId);
+    const { producerId } = p;
     const recv = [...transports.values()].find((t) => t.direction === 'recv');
     if (!recv) throw new Error('no receive transport');
     const { transport, slot } = recv;
@@ -108,18 +124,21 @@ io.on('connection', (socket) => {
       // Once per router, and every consumer there waits for the same pipe.
       let pipe = slot.piped.get(producerId);
       if (!pipe) {
-        pipe = origin.router!.pipeToRouter({ producerId, router: slot.router! });
+        pipe = originRouter.pipeToRouter({ producerId, router: routerOf(slot) });
         slot.piped.set(producerId, pipe);
       }
       await pipe;
     }
-    const consumer = await transport.consume({ producerId, rtpCapabilities: caps!, paused: true });
+    if (!caps) throw new Error('consume before join');
+    const consumer = await transport.consume({ producerId, rtpCapabilities: caps, paused: true });
     consumers.set(consumer.id, { consumer, slot });
     slot.consumers += 1;
     return { consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
   });
   handle('resumeConsumer', async (p) => {
-    await consumers.get(String(p.consumerId))!.consumer.resume();
+    const entry = consumers.get(p.consumerId);
+    if (!entry) throw new Error(`unknown consumer ${p.consumerId}`);
+    await entry.consumer.resume();
     return {};
   });
   socket.on('disconnect', () => {

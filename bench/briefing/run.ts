@@ -4,19 +4,22 @@
  *
  * One briefing: relais in its own process (RELAIS_WORKERS workers), one speaker looping an
  * Opus tone, N real WebRTC listeners from the load generator. Then, in the same run, the same
- * load against bare mediasoup (bareMediasoupProcess.ts). Writes bench/results/briefing-<date>.json
- * and appends a row to BENCHMARKS.md.
+ * load against bare mediasoup (bareMediasoupProcess.ts). Writes the summary
+ * bench/results/briefing-<date>.json (every figure, the baseline, the machine), each listener's
+ * report gzip-compressed beside it (briefing-<date>.listeners.json.gz), and appends a row to
+ * BENCHMARKS.md.
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { issueToken } from '../../server/src/auth/tokenIssuer.js';
-import { freePortRange } from '../../test/support/ports.js';
+import { freePortRange } from '../../tools/freePorts.js';
+import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
 import { totalCpuSeconds, totalRssBytes } from '../load/procStat.js';
+import { writeResults } from '../load/resultFiles.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -39,7 +42,7 @@ const durationSeconds = Number(values['duration-seconds']);
 const concurrency = Number(values.concurrency);
 const workers = Number(values.workers);
 const processes = Number(values.processes ?? Math.max(1, Math.ceil(listeners / 300)));
-const perRouter = values['consumers-per-router']!;
+const perRouter = values['consumers-per-router'];
 if (
   ![listeners, rampSeconds, durationSeconds, concurrency, workers, processes].every(
     (n) => Number.isInteger(n) && n >= 0,
@@ -189,7 +192,7 @@ async function measure(script: string, label: string): Promise<Measured> {
       durationSeconds,
       processes,
       decodeSample: 10,
-      token: (role, sub) => issueToken(key, { room: ROOM, role, sub, name: sub, ttlSeconds: 3600 }),
+      token: (role, sub) => mintTestToken(key, { room: ROOM, role, sub, name: sub }),
       log: (line) => log(`${label}: ${line}`),
       onSteady: async () => {
         if (relais) messagesAfter = await messagesSent(target.url);
@@ -294,20 +297,19 @@ const result = {
   command: `npm run bench:briefing -- ${process.argv.slice(2).join(' ')}`.trim(),
   relais: strip(relais),
   baseline: bare ? strip(bare) : null,
-  perListener: relais.load.perListener,
 };
 const out =
   values.out ?? path.join(root, 'bench/results', `briefing-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-log(`wrote ${path.relative(root, out)}`);
+const written = writeResults(out, result, relais.load.perListener);
+log(`wrote ${path.relative(root, written.summaryFile)} and ${path.relative(root, written.detailFile)}`);
 
 if (!values['no-row']) {
   const file = path.join(root, 'BENCHMARKS.md');
   if (!existsSync(file)) {
     writeFileSync(
       file,
-      '# Benchmarks\n\nRows are appended by `npm run bench:briefing`; the JSON beside each (bench/results/) has every figure and each listener.\n\n' +
+      '# Benchmarks\n\nRows are appended by `npm run bench:briefing`; its summary JSON in bench/results/ has every figure, ' +
+        'and the `.listeners.json.gz` beside it each listener.\n\n' +
         '| date | command | machine | listeners | ramp s | failed joins | first audio p50/p95/max ms | delivered % | SFU CPU (steady) | µs/packet relais | µs/packet bare | relais/bare | KB/listener | generator CPU/listener | msgs/join |\n' +
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
     );
@@ -320,5 +322,5 @@ if (!values['no-row']) {
       `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |\n`,
   );
 }
-console.log(JSON.stringify({ ...result, relais: undefined, baseline: undefined, perListener: undefined }, null, 2));
+console.log(JSON.stringify({ ...result, relais: undefined, baseline: undefined }, null, 2));
 process.exit(0);

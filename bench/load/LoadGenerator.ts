@@ -103,12 +103,15 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
   return {
     run: async () => {
       child.send({ type: 'plan', plan });
-      await next('joined', plan.listeners.at(-1)!.startAtMs + plan.joinTimeoutMs + 60_000);
+      const lastStart = plan.listeners.at(-1)?.startAtMs ?? 0;
+      await next('joined', lastStart + plan.joinTimeoutMs + 60_000);
     },
     speakerStopped: () => child.send({ type: 'speakerStopped' }),
     report: async () => {
       child.send({ type: 'report' });
-      return (await next('report', 30_000)).report!;
+      const { report } = await next('report', 30_000);
+      if (!report) throw new Error(`listener process ${child.pid}: a report message without a report`);
+      return report;
     },
     close: () => {
       if (child.connected) child.send({ type: 'close' });
@@ -138,21 +141,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const interval = options.listeners > 1 ? (options.rampSeconds * 1000) / options.listeners : 0;
     const decodeEvery =
       options.decodeSample > 0 ? Math.max(1, Math.floor(options.listeners / options.decodeSample)) : 0;
-    const plans: GroupPlan[] = Array.from({ length: shares }, () => ({
+    const entries: GroupPlan['listeners'] = Array.from({ length: options.listeners }, (_, i) => ({
+      id: i,
+      token: options.token('listener', `load-listener-${i}`),
+      startAtMs: Math.round(i * interval),
+      decode: decodeEvery > 0 && i % decodeEvery === 0,
+    }));
+    // Listener i goes to group i mod shares: each group's share is spread over the whole ramp.
+    const plans: GroupPlan[] = Array.from({ length: shares }, (_, group) => ({
       url: options.url,
-      listeners: [],
+      listeners: entries.filter((entry) => entry.id % shares === group),
       concurrency: Math.max(1, Math.ceil(options.concurrency / shares)),
       toneHz,
       joinTimeoutMs,
     }));
-    for (let i = 0; i < options.listeners; i++) {
-      plans[i % shares]!.listeners.push({
-        id: i,
-        token: options.token('listener', `load-listener-${i}`),
-        startAtMs: Math.round(i * interval),
-        decode: decodeEvery > 0 && i % decodeEvery === 0,
-      });
-    }
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
       `ramp: ${options.listeners} listeners over ${options.rampSeconds} s, ${shares} group(s), concurrency ${options.concurrency}`,

@@ -3,13 +3,14 @@
  *                 [--url http://127.0.0.1:PORT --room R --secret S] [--processes P] [--decode-sample K] [--json FILE]
  *
  * Without --url it starts relais in this process (RELAIS_WORKERS workers, default 2) on free
- * loopback ports. It targets loopback only, and stops by itself.
+ * loopback ports. It targets loopback only, and stops by itself. --json writes the summary to
+ * FILE and each listener's report gzip-compressed beside it (FILE's name + .listeners.json.gz).
  */
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { issueToken } from '../../server/src/auth/tokenIssuer.js';
-import { startTestServer } from '../../test/support/server.js';
+import { startLocalRelais } from '../../tools/localRelais.js';
+import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad } from './LoadGenerator.js';
+import { writeResults } from './resultFiles.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ const int = (name: string, value: string | undefined, min: number, max: number):
 };
 
 const listeners = int('listeners', values.listeners, 1, 5000);
-const room = values.room!;
+const room = values.room;
 let stop = async (): Promise<void> => undefined;
 let url: string;
 let token: (role: 'speaker' | 'listener', sub: string) => string;
@@ -41,9 +42,12 @@ if (values.url) {
   if (!values.secret) throw new Error('--secret (or RELAIS_JWT_SECRET) is needed to mint tokens for --url');
   url = values.url;
   const key = { algorithm: 'HS256' as const, key: values.secret };
-  token = (role, sub) => issueToken(key, { room, role, sub, name: sub, ttlSeconds: 3600 });
+  token = (role, sub) => mintTestToken(key, { room, role, sub, name: sub });
 } else {
-  const server = await startTestServer({ RELAIS_WORKERS: process.env.RELAIS_WORKERS ?? '2', RELAIS_LOG_LEVEL: 'warn' });
+  const server = await startLocalRelais(
+    { RELAIS_WORKERS: process.env.RELAIS_WORKERS ?? '2', RELAIS_LOG_LEVEL: 'warn' },
+    { logs: 'stderr' },
+  );
   url = server.url;
   token = (role, sub) => server.token({ room, role, sub, name: sub });
   stop = () => server.stop();
@@ -76,7 +80,10 @@ try {
   });
   const { perListener, ...summary } = result;
   console.log(JSON.stringify(summary, null, 2));
-  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  if (values.json) {
+    const written = writeResults(values.json, summary, perListener);
+    console.error(`wrote ${written.summaryFile} and ${written.detailFile}`);
+  }
 } finally {
   await stop();
 }

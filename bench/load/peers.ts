@@ -1,6 +1,7 @@
 import nodeDataChannel from 'node-datachannel';
+import type { Dictionary, ProducerInfo, RequestPayload } from '../../server/src/signalling/catalog.js';
 import { LoadSignalling } from './signalling.js';
-import { localFingerprint, remoteSdp, type TransportInfo } from './sdp.js';
+import { localFingerprint, remoteSdp } from './sdp.js';
 import { isRtcp, rtpPacket, rtpPayload, SequenceCounter } from './rtp.js';
 import { ToneDetector } from './opusTone.js';
 
@@ -8,7 +9,8 @@ const { PeerConnection, Audio } = nodeDataChannel;
 type PeerConnectionT = InstanceType<typeof PeerConnection>;
 type TrackT = ReturnType<PeerConnectionT['addTrack']>;
 
-interface RtpCodec {
+/** The part of a mediasoup RTP codec the generator reads. */
+type RtpCodec = {
   kind?: string;
   mimeType: string;
   preferredPayloadType?: number;
@@ -16,20 +18,23 @@ interface RtpCodec {
   clockRate: number;
   channels?: number;
   parameters?: Record<string, unknown>;
-}
+};
 
-interface ProducerInfo {
-  producerId: string;
-  kind: string;
-  source: string;
-}
+/** The part of a consumer's mediasoup RTP parameters the generator reads. */
+type ConsumerRtpParameters = {
+  mid?: string;
+  codecs: { payloadType: number; parameters?: Record<string, unknown> }[];
+  encodings: { ssrc: number }[];
+  rtcp?: { cname?: string };
+};
 
 /** A libdatachannel peer bound to loopback: no STUN server, no other interface. */
 function loopbackPeer(name: string): PeerConnectionT {
   return new PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1', enableIceTcp: false });
 }
 
-function waitFor<T>(register: (done: (value: T) => void) => void, timeoutMs: number, what: string): Promise<T> {
+/** Resolves with the first value `register`'s callback is given: a one-shot event, bounded in time. */
+function nextEvent<T>(register: (done: (value: T) => void) => void, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
     register((value) => {
@@ -40,10 +45,12 @@ function waitFor<T>(register: (done: (value: T) => void) => void, timeoutMs: num
 }
 
 /** The receive capabilities of a lean audio-only listener: the router's Opus, no extensions. */
-function opusCapabilities(routerCaps: { codecs?: RtpCodec[] }): { codecs: RtpCodec[]; headerExtensions: [] } {
-  const opus = routerCaps.codecs?.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
+function opusCapabilities(routerCaps: Dictionary): RequestPayload<'join'>['rtpCapabilities'] {
+  // The catalog carries the router's capabilities as a mediasoup dictionary.
+  const codecs = routerCaps.codecs as RtpCodec[] | undefined;
+  const opus = codecs?.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
   if (!opus) throw new Error('the router offers no Opus');
-  return { codecs: [{ ...opus, rtcpFeedback: [] } as RtpCodec], headerExtensions: [] };
+  return { codecs: [{ ...opus, rtcpFeedback: [] }], headerExtensions: [] };
 }
 
 /** One speaker sending a looped, known Opus stream through the real signalling and WebRTC. */
@@ -67,17 +74,13 @@ export class OpusSpeaker {
   ) {}
 
   static async start(url: string, token: string, frames: Buffer[]): Promise<OpusSpeaker> {
+    if (frames.length === 0) throw new Error('the speaker needs at least one Opus frame');
     const signalling = await LoadSignalling.connect(url, token);
     const pc = loopbackPeer('speaker');
     try {
-      const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>(
-        'getRouterRtpCapabilities',
-      );
-      const caps = opusCapabilities(rtpCapabilities);
-      await signalling.request('join', { rtpCapabilities: caps });
-      const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', {
-        direction: 'send',
-      });
+      const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
+      await signalling.request('join', { rtpCapabilities: opusCapabilities(rtpCapabilities) });
+      const transport = await signalling.request('createTransport', { direction: 'send' });
       const payloadType = 111;
       const audio = new Audio('0', 'SendOnly');
       audio.addOpusCodec(payloadType);
@@ -85,7 +88,7 @@ export class OpusSpeaker {
       const ssrc = (Math.random() * 0xffffffff) >>> 0;
       audio.addSSRC(ssrc, cname, 'speaker', 'mic');
       const track = pc.addTrack(audio);
-      const opened = waitFor<void>((done) => track.onOpen(() => done()), 15_000, 'the speaker track to open');
+      const opened = nextEvent<void>((done) => track.onOpen(() => done()), 15_000, 'the speaker track to open');
       pc.setLocalDescription();
       const offer = pc.localDescription();
       if (!offer) throw new Error('no local offer');
@@ -100,7 +103,7 @@ export class OpusSpeaker {
           fingerprints: [{ algorithm: 'sha-256', value: localFingerprint(offer.sdp) }],
         },
       });
-      const { producerId } = await signalling.request<{ producerId: string }>('produce', {
+      const { producerId } = await signalling.request('produce', {
         transportId: transport.id,
         kind: 'audio',
         source: 'mic',
@@ -139,7 +142,8 @@ export class OpusSpeaker {
       const due = Math.floor((performance.now() - this.startedAt) / 20) + 1;
       if (due - this.sent > 1) this.lateTicks += 1;
       for (let n = 0; this.sent < due && n < 50; n++) {
-        const frame = frames[this.sent % frames.length]!;
+        const frame = frames[this.sent % frames.length];
+        if (!frame) return;
         if (!this.track.sendMessageBinary(rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame)))
           this.refused += 1;
         this.seq = (this.seq + 1) & 0xffff;
@@ -221,34 +225,22 @@ export class RtcListener {
       this.notifications += 1;
     });
     const added: ProducerInfo[] = [];
-    signalling.on('producerAdded', (p) => added.push(p as ProducerInfo));
-    const { rtpCapabilities } = await signalling.request<{ rtpCapabilities: { codecs?: RtpCodec[] } }>(
-      'getRouterRtpCapabilities',
-    );
-    const joined = await signalling.request<{ producers: ProducerInfo[] }>('join', {
-      rtpCapabilities: opusCapabilities(rtpCapabilities),
-    });
-    const transport = await signalling.request<TransportInfo & { id: string }>('createTransport', {
-      direction: 'recv',
-    });
+    signalling.on('producerAdded', (p) => added.push(p));
+    const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
+    const joined = await signalling.request('join', { rtpCapabilities: opusCapabilities(rtpCapabilities) });
+    const transport = await signalling.request('createTransport', { direction: 'recv' });
     const producer = [...joined.producers, ...added].find((p) => p.kind === 'audio');
     if (!producer) throw new Error('no audio producer in the room');
-    const consumer = await signalling.request<{
-      consumerId: string;
-      rtpParameters: {
-        mid?: string;
-        codecs: { payloadType: number; parameters?: Record<string, unknown> }[];
-        encodings: { ssrc: number }[];
-        rtcp?: { cname?: string };
-      };
-    }>('consume', { producerId: producer.producerId });
-    const codec = consumer.rtpParameters.codecs[0];
-    const ssrc = consumer.rtpParameters.encodings[0]?.ssrc;
+    const consumer = await signalling.request('consume', { producerId: producer.producerId });
+    // The catalog carries RTP parameters as a mediasoup dictionary.
+    const rtpParameters = consumer.rtpParameters as ConsumerRtpParameters;
+    const codec = rtpParameters.codecs[0];
+    const ssrc = rtpParameters.encodings[0]?.ssrc;
     if (!codec || ssrc === undefined) throw new Error('consumer without codec or SSRC');
 
     const pc = loopbackPeer(`listener-${this.id}`);
     this.pc = pc;
-    const connected = waitFor<void>(
+    const connected = nextEvent<void>(
       (done) =>
         pc.onStateChange((state) => {
           if (state === 'connected') {
@@ -263,15 +255,15 @@ export class RtcListener {
       this.keep.push(track);
       track.onMessage((packet) => this.onPacket(packet));
     });
-    const answered = waitFor<string>((done) => pc.onLocalDescription((sdp) => done(sdp)), 10_000, 'the local answer');
+    const answered = nextEvent<string>((done) => pc.onLocalDescription((sdp) => done(sdp)), 10_000, 'the local answer');
     pc.setRemoteDescription(
       remoteSdp(
         transport,
         {
-          mid: consumer.rtpParameters.mid ?? '0',
+          mid: rtpParameters.mid ?? '0',
           payloadType: codec.payloadType,
           ssrc,
-          ...(consumer.rtpParameters.rtcp?.cname ? { cname: consumer.rtpParameters.rtcp.cname } : {}),
+          ...(rtpParameters.rtcp?.cname ? { cname: rtpParameters.rtcp.cname } : {}),
           ...(codec.parameters ? { parameters: codec.parameters } : {}),
         },
         'offer',

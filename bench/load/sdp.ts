@@ -13,7 +13,10 @@ export interface IceCandidateInfo {
   protocol: 'udp' | 'tcp';
 }
 
-export interface TransportInfo {
+import type { TransportOptions } from '../../server/src/signalling/catalog.js';
+
+/** The part of a transport's mediasoup ICE and DTLS parameters the SDP needs. */
+interface TransportInfo {
   iceParameters: { usernameFragment: string; password: string };
   iceCandidates: IceCandidateInfo[];
   dtlsParameters: { fingerprints: { algorithm: string; value: string }[] };
@@ -29,7 +32,9 @@ export interface OpusSection {
 }
 
 /** SDP of mediasoup's side: an offer for a receive transport, an answer for a send transport. */
-export function remoteSdp(transport: TransportInfo, section: OpusSection, kind: 'offer' | 'answer'): string {
+export function remoteSdp(options: TransportOptions, section: OpusSection, kind: 'offer' | 'answer'): string {
+  // The catalog carries these as mediasoup dictionaries; mediasoup-client reads the same fields.
+  const transport = options as unknown as TransportInfo;
   const fingerprint =
     transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ??
     transport.dtlsParameters.fingerprints[0];

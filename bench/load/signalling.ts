@@ -1,21 +1,30 @@
 import { io, type Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  NotificationName,
+  Notifications,
+  RequestName,
+  RequestPayload,
+  RequestResults,
+  ServerToClientEvents,
+  WireError,
+} from '../../server/src/signalling/catalog.js';
+import { RequestFailed, sendRequest } from '../../server/src/signalling/catalogRequest.js';
 
-export interface Ack {
-  ok: boolean;
-  data?: unknown;
-  error?: { code: string; message: string };
-}
+export type CatalogSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** A lean catalog client for the generator: requests with acks, and notification hooks. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+/** A lean catalog client for the generator: typed requests with acks, and typed notification hooks. */
 export class LoadSignalling {
-  private constructor(readonly socket: Socket) {}
+  private constructor(readonly socket: CatalogSocket) {}
 
   static connect(url: string, token: string, timeoutMs = 20_000): Promise<LoadSignalling> {
     const target = new URL(url);
     if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost' && target.hostname !== '[::1]') {
       return Promise.reject(new Error(`the load generator only targets loopback, not ${target.hostname}`));
     }
-    const socket = io(url, {
+    const socket: CatalogSocket = io(url, {
       auth: { token },
       transports: ['websocket'],
       reconnection: false,
@@ -24,21 +33,26 @@ export class LoadSignalling {
     });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new LoadSignalling(socket)));
-      socket.once('connect_error', (error: Error & { data?: { code: string; message: string } }) => {
+      socket.once('connect_error', (error: Error & { data?: WireError }) => {
         socket.close();
-        reject(new Error(error.data ? `${error.data.code}: ${error.data.message}` : error.message));
+        reject(error.data ? new RequestFailed(error.data) : error);
       });
     });
   }
 
-  async request<T>(name: string, payload: unknown = {}): Promise<T> {
-    const response = (await this.socket.timeout(20_000).emitWithAck(name, payload)) as Ack;
-    if (!response.ok) throw new Error(`${name}: ${response.error?.code}: ${response.error?.message}`);
-    return response.data as T;
+  /** Resolves with the request's data; a refusal rejects with an error naming the request (the run's error tally). */
+  async request<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<RequestResults[N]> {
+    try {
+      return await sendRequest(this.socket, name, payload, REQUEST_TIMEOUT_MS);
+    } catch (error) {
+      throw new Error(`${name}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
-  on(name: string, listener: (payload: unknown) => void): void {
-    this.socket.on(name, listener);
+  on<N extends NotificationName>(name: N, listener: (payload: Notifications[N]) => void): void {
+    // Socket.IO's typed `on` cannot take a generic name: seen structurally; this method's signature is the typed one.
+    const source: { on(event: string, listener: (payload: never) => void): unknown } = this.socket;
+    source.on(name, listener);
   }
 
   close(): void {

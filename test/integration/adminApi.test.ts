@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
-import { RequestError, SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type RequestFailed, SignallingClient } from '../support/signallingClient.js';
+import { eventually } from '../support/wait.js';
 
 const ADMIN_KEY = 'relais-admin-key-for-tests-0123456789abcdef';
 
@@ -28,24 +29,14 @@ async function admin(t: TestServer, method: string, path: string, body?: string,
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('admin API: revoking access (real server, real worker, socket.io clients)', function () {
   this.timeout(30_000);
   let t: TestServer;
   const clients: SignallingClient[] = [];
 
   async function joinWith(token: string): Promise<SignallingClient> {
-    const client = await SignallingClient.connect(t.url, token);
+    const { client } = await SignallingClient.join(t.url, token);
     clients.push(client);
-    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
-    await client.request('join', { rtpCapabilities });
     return client;
   }
 
@@ -120,15 +111,15 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     assert.equal(answer.status, 201);
     assert.equal(answer.body.sessionsEnded, 1);
     assert.deepEqual(await alice.next('sessionEnded'), { reason: 'revoked' });
-    await waitUntil(() => !alice.socket.connected, 'alice disconnected by the server');
+    await eventually('alice disconnected by the server', () => !alice.socket.connected);
     await moderator.next('participantLeft', (p) => p.participantId === 'alice');
 
     await assert.rejects(
       SignallingClient.connect(t.url, aliceToken),
-      (e: RequestError) => e.error.code === 'UNAUTHORIZED' && /revoked/.test(e.error.message),
+      (e: RequestFailed) => e.error.code === 'UNAUTHORIZED' && /revoked/.test(e.error.message),
     );
     // The moderator's session carries on.
-    assert.ok((await moderator.request('getRouterRtpCapabilities')).rtpCapabilities);
+    assert.ok((await moderator.request('getRouterRtpCapabilities', {})).rtpCapabilities);
     assert.equal(t.server.signalling.room('cell')?.members.size, 1);
     const audit = t.logs.find((l) => l.audit === true && l.event === 'token.revoked' && l.jti === jti);
     assert.equal(audit?.sessionsEnded, 1);
@@ -156,7 +147,7 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     assert.equal(answer.body.sessionsEnded, 3);
     for (const client of [inCell, inBriefing, connectedOnly])
       assert.deepEqual(await client.next('sessionEnded'), { reason: 'revoked' });
-    await waitUntil(() => t.server.signalling.room('briefing') === undefined, 'the emptied briefing room freed');
+    await eventually('the emptied briefing room freed', () => t.server.signalling.room('briefing') === undefined);
     assert.ok(bystander.socket.connected);
 
     // iat has one-second granularity: a token minted in the revocation's second is refused too.
@@ -181,7 +172,7 @@ describe('admin API: revoking access (real server, real worker, socket.io client
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { room: 'compromise', sessionsEnded: 3 });
     for (const client of inRoom) assert.deepEqual(await client.next('sessionEnded'), { reason: 'room-closed' });
-    await waitUntil(() => t.server.signalling.room('compromise') === undefined, 'the room freed');
+    await eventually('the room freed', () => t.server.signalling.room('compromise') === undefined);
     assert.ok(elsewhere.socket.connected);
     assert.equal(t.server.signalling.room('other-cell')?.members.size, 1);
     assert.ok(

@@ -3,6 +3,7 @@ import type { ParticipantView } from '../../server/src/signalling/catalog.js';
 import { runLoad, type LoadResult } from '../../bench/load/LoadGenerator.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SignallingClient } from '../support/signallingClient.js';
+import { eventually } from '../support/wait.js';
 
 const ROOM = 'briefing-ci';
 const LISTENERS = 50;
@@ -28,21 +29,20 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
       RELAIS_CONSUMERS_PER_ROUTER: '20',
       RELAIS_LOG_LEVEL: 'warn',
     });
-    moderator = await SignallingClient.connect(server.url, server.token({ room: ROOM, role: 'moderator', sub: 'mod' }));
-    const { rtpCapabilities } = await moderator.request('getRouterRtpCapabilities');
-    const joined = await moderator.request('join', { rtpCapabilities });
-    for (const p of joined.participants) moderatorView.set(p.id, p);
-    moderator.socket.on('participantJoined', (p: ParticipantView) => moderatorView.set(p.id, p));
-    moderator.socket.on('participantLeft', ({ participantId }: { participantId: string }) =>
-      moderatorView.delete(participantId),
+    const entered = await SignallingClient.join(
+      server.url,
+      server.token({ room: ROOM, role: 'moderator', sub: 'mod' }),
     );
+    moderator = entered.client;
+    for (const p of entered.joined.participants) moderatorView.set(p.id, p);
+    moderator.socket.on('participantJoined', (p) => moderatorView.set(p.id, p));
+    moderator.socket.on('participantLeft', ({ participantId }) => moderatorView.delete(participantId));
 
     // A listener without media, watching what listeners are shown: the throttled summary.
-    observer = await SignallingClient.connect(
+    ({ client: observer } = await SignallingClient.join(
       server.url,
       server.token({ room: ROOM, role: 'listener', sub: 'observer' }),
-    );
-    await observer.request('join', { rtpCapabilities });
+    ));
 
     result = await runLoad({
       url: server.url,
@@ -107,15 +107,12 @@ describe('briefing: 50 real WebRTC listeners over two workers', function () {
     const summary = await observer
       .next('roomSummary', (s) => s.participants === LISTENERS + 3, 5_000)
       .catch(() => undefined);
-    const seen = observer.notifications
-      .filter((n) => n.name === 'roomSummary')
-      .map((n) => (n.payload as { participants: number }).participants);
+    const seen = observer.received('roomSummary').map((s) => s.participants);
     assert.ok(summary || seen.includes(LISTENERS + 3), `summaries seen: ${seen.join(',')}`);
   });
 
   it('frees every listener’s media and view when they leave', async () => {
-    const deadline = Date.now() + 20_000;
-    while (moderatorView.size > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('the moderator’s view to shrink to one participant', () => moderatorView.size === 1);
     assert.deepEqual(
       [...moderatorView.values()].map((p) => p.id),
       ['observer'],

@@ -3,7 +3,7 @@
  * two routers on one worker nor leave a listener on a router its transport is not on.
  */
 import assert from 'node:assert/strict';
-import { SignallingClient } from '../support/signallingClient.js';
+import { type RequestFailed, SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 describe('fan-out over workers under concurrent arrivals', function () {
@@ -20,10 +20,11 @@ describe('fan-out over workers under concurrent arrivals', function () {
   });
 
   it('places 12 simultaneous listeners on two routers, evenly, and each can consume', async () => {
-    const speaker = await SignallingClient.connect(t.url, t.token({ room: 'burst', role: 'speaker', sub: 'cmd' }));
+    const { client: speaker } = await SignallingClient.join(
+      t.url,
+      t.token({ room: 'burst', role: 'speaker', sub: 'cmd' }),
+    );
     clients.push(speaker);
-    const { rtpCapabilities } = await speaker.request('getRouterRtpCapabilities');
-    await speaker.request('join', { rtpCapabilities });
     const send = await speaker.request('createTransport', { direction: 'send' });
     const { producerId } = await speaker.request('produce', {
       transportId: send.id,
@@ -38,12 +39,11 @@ describe('fan-out over workers under concurrent arrivals', function () {
 
     const listeners = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
-        const client = await SignallingClient.connect(
+        const { client } = await SignallingClient.join(
           t.url,
           t.token({ room: 'burst', role: 'listener', sub: `l${i}` }),
         );
         clients.push(client);
-        await client.request('join', { rtpCapabilities });
         return client;
       }),
     );
@@ -58,12 +58,12 @@ describe('fan-out over workers under concurrent arrivals', function () {
     assert.ok(
       results
         .filter((r) => r.status === 'rejected')
-        .every((r) => (r as PromiseRejectedResult).reason.error.code === 'CONFLICT'),
+        .every((r) => ((r as PromiseRejectedResult).reason as RequestFailed).error.code === 'CONFLICT'),
     );
 
     const consumed = await Promise.all(listeners.map((c) => c.request('consume', { producerId })));
     assert.equal(consumed.length, 12);
-    const loads = t.server.signalling.room('burst')!.media.routerLoads();
+    const loads = t.server.signalling.room('burst')?.media.routerLoads() ?? {};
     assert.deepEqual(Object.keys(loads).sort(), ['0', '1'], 'one router per worker');
     assert.deepEqual(Object.values(loads).sort(), [6, 6], 'evenly spread');
   });

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
-import { harness, launchChromium, waitFor, type ChromiumHarness } from '../support/harness/chromiumHarness.js';
+import { type ChromiumHarness, harness, launchChromium } from '../support/harness/chromiumHarness.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SignallingClient } from '../support/signallingClient.js';
+import { eventually } from '../support/wait.js';
 
 describe('give the floor and take it back (Chromium listeners, real SFU)', function () {
   this.timeout(120_000);
@@ -24,12 +25,10 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
     chromium = await launchChromium();
     asker = await chromium.open(t.url);
     audience = await chromium.open(t.url);
-    moderator = await SignallingClient.connect(
+    ({ client: moderator } = await SignallingClient.join(
       t.url,
       t.token({ room: 'briefing', role: 'moderator', sub: 'commander', name: 'Commander' }),
-    );
-    const { rtpCapabilities } = await moderator.request('getRouterRtpCapabilities');
-    await moderator.request('join', { rtpCapabilities });
+    ));
   });
 
   after(async () => {
@@ -69,16 +68,17 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
 
     await moderator.request('grantFloor', { participantId: 'prefecture-13' });
     // Live: the same connection, the same token; the client learns it may now speak.
-    await waitFor(
+    await eventually(
+      'permissionsChanged at the listener',
       async () => (await harness(asker, 'permissions', 'asker')).publishAudio,
       10_000,
-      'permissionsChanged at the listener',
     );
     const producers = await harness(asker, 'publish', 'asker', ['mic']);
     assert.equal(producers.length, 1);
     assert.equal(await harness(asker, 'hasSendTransport', 'asker'), true);
 
-    const heard = await waitFor(
+    const heard = await eventually(
+      'the other listener to receive the promoted listener’s audio',
       async () => {
         const tracks = await harness(audience, 'remoteTracks', 'audience');
         const stats = await harness(audience, 'stats', 'audience');
@@ -88,26 +88,26 @@ describe('give the floor and take it back (Chromium listeners, real SFU)', funct
           : undefined;
       },
       30_000,
-      'the other listener to receive the promoted listener’s audio',
     );
     assert.ok(heard.packetsReceived > 50);
-    const loads = t.server.signalling.room('briefing')!.media.routerLoads();
+    const loads = t.server.signalling.room('briefing')?.media.routerLoads() ?? {};
     assert.equal(Object.keys(loads).length, 2, `the room spans both workers: ${JSON.stringify(loads)}`);
   });
 
   it('take-back closes the promoted listener’s producer everywhere', async () => {
-    const room = t.server.signalling.room('briefing')!;
+    const room = t.server.signalling.room('briefing');
+    assert.ok(room, 'the briefing is live');
     const producer = room.media.producerList().find((r) => r.peerId === 'prefecture-13');
     assert.ok(producer, 'producer exists before take-back');
     await moderator.request('revokeFloor', { participantId: 'prefecture-13' });
     await moderator.next('producerClosed', (p) => p.producerId === producer.producer.id);
-    await waitFor(
+    await eventually(
+      'the audience to drop the track',
       async () => {
         const tracks = await harness(audience, 'remoteTracks', 'audience');
         return !tracks.some((tr) => tr.participantId === 'prefecture-13');
       },
       10_000,
-      'the audience to drop the track',
     );
     assert.equal(
       room.media.producerList().some((r) => r.peerId === 'prefecture-13'),

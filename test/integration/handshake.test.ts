@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import type { RefusalReason } from '../../server/src/domain/sessionEnd.js';
 import type { HandshakeRefusal } from '../../server/src/signalling/catalog.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
-import { RequestError, SignallingClient } from '../support/signallingClient.js';
+import { HandshakeRefused, SignallingClient } from '../support/signallingClient.js';
 
 const ISSUER = 'https://idp.interieur.example';
 const AUDIENCE = 'relais';
@@ -46,8 +46,8 @@ describe('handshake: token checks through a running server (issuer and audience 
     try {
       client = await SignallingClient.connect(t.url, token);
     } catch (error) {
-      assert.ok(error instanceof RequestError, `a typed refusal, not ${String(error)}`);
-      return error.error as HandshakeRefusal;
+      assert.ok(error instanceof HandshakeRefused, `a typed refusal, not ${String(error)}`);
+      return error.error;
     }
     client.close();
     assert.fail('the connection was accepted');
@@ -62,10 +62,8 @@ describe('handshake: token checks through a running server (issuer and audience 
 
   async function joinWith(token: string): Promise<SignallingClient> {
     tokens.push(token);
-    const client = await SignallingClient.connect(t.url, token);
+    const { client } = await SignallingClient.join(t.url, token);
     clients.push(client);
-    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
-    await client.request('join', { rtpCapabilities });
     return client;
   }
 
@@ -192,18 +190,16 @@ describe('handshake: an operator bounds token lifetimes tighter (RELAIS_MAX_TOKE
         client.close();
         return undefined;
       },
-      (error: unknown) => (error instanceof RequestError ? (error.error as HandshakeRefusal) : undefined),
+      (error: unknown) => (error instanceof HandshakeRefused ? error.error : undefined),
     );
     assert.equal(refused?.reason, 'lifetime-too-long');
     assert.match(refused?.message ?? '', /at most 2 h/);
 
-    const client = await SignallingClient.connect(t.url, sign({ ...claims('two-hours'), exp: now() + 2 * HOUR }));
-    try {
-      const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
-      const joined = await client.request('join', { rtpCapabilities });
-      assert.equal(joined.self.id, 'two-hours');
-    } finally {
-      client.close();
-    }
+    const { client, joined } = await SignallingClient.join(
+      t.url,
+      sign({ ...claims('two-hours'), exp: now() + 2 * HOUR }),
+    );
+    client.close();
+    assert.equal(joined.self.id, 'two-hours');
   });
 });

@@ -15,10 +15,8 @@ describe('rate limiting (real server, socket.io clients)', function () {
   const clients: SignallingClient[] = [];
 
   async function joinAs(sub: string, role: 'moderator' | 'speaker'): Promise<SignallingClient> {
-    const client = await SignallingClient.connect(t.url, t.token({ room: 'flood', role, sub, name: sub }));
+    const { client } = await SignallingClient.join(t.url, t.token({ room: 'flood', role, sub, name: sub }));
     clients.push(client);
-    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities');
-    await client.request('join', { rtpCapabilities });
     return client;
   }
 

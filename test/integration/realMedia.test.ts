@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
-import { harness, launchChromium, waitFor, type ChromiumHarness } from '../support/harness/chromiumHarness.js';
+import { type ChromiumHarness, harness, launchChromium } from '../support/harness/chromiumHarness.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 describe('real media through the SFU (Chromium + mediasoup-client)', function () {
   this.timeout(120_000);
@@ -34,18 +35,19 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
     assert.equal(producers.length, 2);
 
     await harness(listener, 'join', 'b', server.token({ room: 'ops', role: 'listener', sub: 'bob', name: 'Bob' }));
-    const tracks = await waitFor(
+    const tracks = await eventually(
+      'two remote tracks',
       async () => {
         const t = await harness(listener, 'remoteTracks', 'b');
         return t.length === 2 ? t : undefined;
       },
       20_000,
-      'two remote tracks',
     );
     assert.deepEqual(tracks.map((t) => `${t.participantId}/${t.source}`).sort(), ['alice/camera', 'alice/mic']);
 
     let last: unknown;
-    const received = await waitFor(
+    const received = await eventually(
+      'audio packets and decoded video frames at the listener',
       async () => {
         const stats = await harness(listener, 'stats', 'b');
         last = stats;
@@ -57,7 +59,6 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
         return audio && video && audio.packetsReceived > 50 && video.framesDecoded > 10 ? { audio, video } : undefined;
       },
       30_000,
-      'audio packets and decoded video frames at the listener',
     ).catch((error: Error) => {
       throw new Error(`${error.message}; last inbound stats: ${JSON.stringify(last)}`);
     });
@@ -80,42 +81,44 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
         'on-request',
       );
       assert.equal(joined.activeSpeaker, 'alice', 'a late joiner is told who is speaking');
-      const offered = await waitFor(
+      const offered = await eventually(
+        'the speaker’s video to be offered',
         async () => {
           const video = await harness(light, 'availableVideo', 'c');
           return video.length === 1 ? video : undefined;
         },
         10_000,
-        'the speaker’s video to be offered',
       );
-      await waitFor(async () => (await harness(light, 'remoteTracks', 'c')).length === 1, 10_000, 'audio track');
+      await eventually('audio track', async () => (await harness(light, 'remoteTracks', 'c')).length === 1, 10_000);
       assert.deepEqual(
         (await harness(light, 'remoteTracks', 'c')).map((tr) => tr.kind),
         ['audio'],
         'no video until asked',
       );
 
-      await harness(light, 'watchVideo', 'c', offered[0]!.producerId);
-      await waitFor(
+      const video = offered[0];
+      assert.ok(video);
+      await harness(light, 'watchVideo', 'c', video.producerId);
+      await eventually(
+        'decoded video after asking for it',
         async () => {
           const stats = await harness(light, 'stats', 'c');
           return stats.some((s) => s.kind === 'video' && s.framesDecoded > 5);
         },
         30_000,
-        'decoded video after asking for it',
       );
-      const room = server.server.signalling.room('ops')!;
-      const consumer = room.media.ownConsumer(
-        'carol',
-        (await harness(light, 'remoteTracks', 'c')).find((tr) => tr.kind === 'video')!.consumerId,
-      );
+      const room = server.server.signalling.room('ops');
+      assert.ok(room, 'the room is live');
+      const videoTrack = (await harness(light, 'remoteTracks', 'c')).find((tr) => tr.kind === 'video');
+      assert.ok(videoTrack, 'a video track');
+      const consumer = room.media.ownConsumer('carol', videoTrack.consumerId);
       assert.equal(consumer.preferredLayers?.spatialLayer, 0, 'lowest simulcast layer');
 
-      await harness(light, 'stopVideo', 'c', offered[0]!.producerId);
-      await waitFor(
+      await harness(light, 'stopVideo', 'c', video.producerId);
+      await eventually(
+        'the video consumer to be closed on the server',
         async () => room.media.counts().consumers === 3,
         10_000,
-        'the video consumer to be closed on the server',
       );
       await harness(light, 'leave', 'c');
     } finally {
@@ -126,11 +129,13 @@ describe('real media through the SFU (Chromium + mediasoup-client)', function ()
   it('frees every transport, producer and consumer when both leave', async () => {
     await harness(listener, 'leave', 'b');
     await harness(speaker, 'leave', 'a');
-    await waitFor(async () => server.server.signalling.room('ops') === undefined, 10_000, 'room to close');
+    await eventually('room to close', async () => server.server.signalling.room('ops') === undefined, 10_000);
     assert.equal(server.server.signalling.roomCount(), 0);
     const workerLoads = server.server.pool.all().map((w) => w.load);
     assert.deepEqual(workerLoads, [0]);
-    const dump = await server.server.pool.all()[0]!.worker.dump();
+    const [slot] = server.server.pool.all();
+    assert.ok(slot);
+    const dump = await slot.worker.dump();
     assert.equal(dump.routerIds.length, 0, 'no router left on the worker');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freePortRange } from '../support/ports.js';
+import { freePortRange } from '../../tools/freePorts.js';
+import { eventually } from '../support/wait.js';
 
 describe('starting relais (npm start)', function () {
   this.timeout(60_000);
@@ -13,7 +14,7 @@ describe('starting relais (npm start)', function () {
 
   it('on a first run in development: makes a throw-away key, prints a join link per role, serves /readyz', async () => {
     const [httpPort, rtcPort] = [await freePortRange(1), await freePortRange(1)];
-    child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    const relais = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
         RELAIS_HTTP_PORT: String(httpPort),
@@ -23,13 +24,18 @@ describe('starting relais (npm start)', function () {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = relais;
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!/listener\s+http/.test(out)) {
-      if (Date.now() > deadline) throw new Error(`no demo links printed:\n${out}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    relais.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // The warning (a pino line) and the links (a plain write) reach stdout through different streams, in either order.
+    await eventually(
+      'the demo links and the throw-away key warning printed',
+      () => {
+        if (!/listener\s+http/.test(out) || !/throw-away key/.test(out)) throw new Error(`output so far:\n${out}`);
+        return true;
+      },
+      30_000,
+    );
     for (const role of ['moderator', 'speaker', 'listener']) {
       assert.match(out, new RegExp(`${role}\\s+http://127\\.0\\.0\\.1:${httpPort}/#token=ey`));
     }
@@ -40,8 +46,8 @@ describe('starting relais (npm start)', function () {
     assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
 
     // Graceful stop on SIGTERM.
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
+    const exited = new Promise<number | null>((resolve) => relais.once('exit', (code) => resolve(code)));
+    relais.kill('SIGTERM');
     assert.equal(await exited, 0);
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { eventually } from '../support/wait.js';
 
 describe('a mediasoup worker that dies', function () {
   this.timeout(30_000);
@@ -17,12 +18,11 @@ describe('a mediasoup worker that dies', function () {
 
   it('is logged loudly, replaced, its rooms told, and new meetings work again', async () => {
     const token = t.token({ room: 'crash', role: 'speaker', sub: 'victim' });
-    const victim = await SignallingClient.connect(t.url, token);
+    const { client: victim } = await SignallingClient.join(t.url, token);
     clients.push(victim);
-    const { rtpCapabilities } = await victim.request('getRouterRtpCapabilities');
-    await victim.request('join', { rtpCapabilities });
 
-    const oldPid = t.server.pool.at(0)!.worker.pid;
+    const oldPid = t.server.pool.at(0)?.worker.pid;
+    assert.ok(oldPid);
     process.kill(oldPid, 'SIGKILL');
 
     assert.deepEqual(await victim.next('sessionEnded'), { reason: 'media-lost' });
@@ -30,18 +30,15 @@ describe('a mediasoup worker that dies', function () {
       t.logs.some((l) => l.level === 60 && /worker died/.test(String(l.msg))),
       'fatal log line',
     );
-    const deadline = Date.now() + 15_000;
-    while (!(t.server.pool.ready && t.server.pool.at(0)!.worker.pid !== oldPid)) {
-      if (Date.now() > deadline) throw new Error('worker not replaced');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually('the worker replaced', () => t.server.pool.ready && t.server.pool.at(0)?.worker.pid !== oldPid);
     const res = await fetch(`${t.url}/readyz`);
     assert.equal(res.status, 200);
 
-    const again = await SignallingClient.connect(t.url, t.token({ room: 'crash', role: 'speaker', sub: 'victim' }));
+    const { client: again } = await SignallingClient.join(
+      t.url,
+      t.token({ room: 'crash', role: 'speaker', sub: 'victim' }),
+    );
     clients.push(again);
-    const caps = await again.request('getRouterRtpCapabilities');
-    await again.request('join', { rtpCapabilities: caps.rtpCapabilities });
     const transport = await again.request('createTransport', { direction: 'send' });
     assert.ok(transport.id);
   });
@@ -51,7 +48,7 @@ describe('browsers in a room whose worker dies', function () {
   this.timeout(120_000);
 
   it('rejoin by themselves and hear each other again', async () => {
-    const { launchChromium, harness, waitFor } = await import('../support/harness/chromiumHarness.js');
+    const { launchChromium, harness } = await import('../support/harness/chromiumHarness.js');
     const t = await startTestServer({ RELAIS_WORKERS: '1' });
     const chromium = await launchChromium();
     try {
@@ -60,16 +57,18 @@ describe('browsers in a room whose worker dies', function () {
       await harness(speaker, 'join', 's', t.token({ room: 'phoenix', role: 'speaker', sub: 'spk' }));
       await harness(speaker, 'publish', 's', ['mic']);
       await harness(listener, 'join', 'l', t.token({ room: 'phoenix', role: 'listener', sub: 'lst' }));
-      await waitFor(
+      await eventually(
+        'audio before the crash',
         async () => (await harness(listener, 'remoteTracks', 'l')).length === 1,
         20_000,
-        'audio before the crash',
       );
 
-      const oldPid = t.server.pool.at(0)!.worker.pid;
+      const oldPid = t.server.pool.at(0)?.worker.pid;
+      assert.ok(oldPid);
       process.kill(oldPid, 'SIGKILL');
 
-      const packets = await waitFor(
+      const packets = await eventually(
+        'audio flowing again through the replacement worker',
         async () => {
           const room = t.server.signalling.room('phoenix');
           if (!room || t.server.pool.at(0)?.worker.pid === oldPid) return undefined;
@@ -81,7 +80,6 @@ describe('browsers in a room whose worker dies', function () {
           return audio && audio.packetsReceived > 50 ? audio.packetsReceived : undefined;
         },
         60_000,
-        'audio flowing again through the replacement worker',
       );
       assert.ok(packets > 50);
     } finally {

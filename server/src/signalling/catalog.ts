@@ -81,6 +81,9 @@ export type RequestPayload<N extends RequestName> = z.input<(typeof requestSchem
 /** What a handler receives for request N (what the schema produced). */
 export type ValidPayload<N extends RequestName> = z.output<(typeof requestSchemas)[N]>;
 
+/** RTP capabilities on the wire: mediasoup's dictionary, checked for shape here and for content by mediasoup. */
+export type RtpCapabilitiesDictionary = RequestPayload<'join'>['rtpCapabilities'];
+
 export interface TransportOptions {
   id: string;
   iceParameters: Dictionary;
@@ -114,7 +117,8 @@ export interface JoinResult {
 }
 
 export interface RequestResults {
-  getRouterRtpCapabilities: { rtpCapabilities: Dictionary };
+  /** The router's capabilities, as `join` expects a client's (a device loads them first). */
+  getRouterRtpCapabilities: { rtpCapabilities: RtpCapabilitiesDictionary };
   join: JoinResult;
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;

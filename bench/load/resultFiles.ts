@@ -1,0 +1,29 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { ListenerReport } from './peers.js';
+
+/** Where a run's per-listener detail goes: beside its summary, gzip-compressed. */
+export function detailFileOf(summaryFile: string): string {
+  return `${summaryFile.replace(/\.json$/, '')}.listeners.json.gz`;
+}
+
+/**
+ * Writes a run's results: the summary (every figure, readable, small enough for the repo) as
+ * pretty JSON, and each listener's report, which runs to thousands of lines, gzip-compressed
+ * beside it. The summary names its detail file.
+ */
+export function writeResults(
+  summaryFile: string,
+  summary: Record<string, unknown>,
+  perListener: ListenerReport[],
+): { summaryFile: string; detailFile: string } {
+  const detailFile = detailFileOf(summaryFile);
+  mkdirSync(path.dirname(summaryFile), { recursive: true });
+  writeFileSync(
+    summaryFile,
+    `${JSON.stringify({ ...summary, perListenerDetail: path.basename(detailFile) }, null, 2)}\n`,
+  );
+  writeFileSync(detailFile, gzipSync(`${JSON.stringify(perListener)}\n`, { level: 9 }));
+  return { summaryFile, detailFile };
+}
