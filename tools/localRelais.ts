@@ -13,6 +13,8 @@ export interface LocalRelais {
   url: string;
   /** Every JSON log line the server wrote, parsed (empty when the logs go to stderr). */
   logs: Record<string, unknown>[];
+  /** The same lines as written, for checks JSON.parse would hide (a key written twice). */
+  rawLogs: string[];
   token(request: TestTokenRequest): string;
   stop(): Promise<void>;
 }
@@ -37,12 +39,15 @@ export async function startLocalRelais(
     ...env,
   });
   const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
   const destination =
     options.logs === 'capture'
       ? new Writable({
           write(chunk: Buffer, _encoding, callback) {
             for (const line of chunk.toString('utf8').split('\n')) {
-              if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+              if (!line.trim()) continue;
+              rawLogs.push(line);
+              logs.push(JSON.parse(line) as Record<string, unknown>);
             }
             callback();
           },
@@ -61,6 +66,7 @@ export async function startLocalRelais(
     server,
     url: server.url,
     logs,
+    rawLogs,
     token: (request) => mintTestToken(key, request),
     stop: async () => {
       if (stopped) return;
