@@ -71,11 +71,3 @@ export function harness<K extends keyof RelaisHarness>(
     args as unknown[],
   ) as Promise<Awaited<ReturnType<RelaisHarness[K]>>>;
 }
-
-/**
- * The integration tests' old argument order for `eventually` (../wait.ts), the one polling helper:
- * kept only until test/integration calls `eventually` itself.
- */
-export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  return eventually(what, check, timeoutMs);
-}
