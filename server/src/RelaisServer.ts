@@ -107,6 +107,7 @@ export class RelaisServer {
       maxParticipantsPerRoom: config.rooms.maxParticipants,
       media: { consumersPerRouter: config.media.consumersPerRouter, maxRouters: config.media.workers },
       metrics: this.metrics,
+      ...(config.turn ? { turn: config.turn } : {}),
     });
   }
 

@@ -50,6 +50,16 @@ describe('logs', () => {
     assert.equal((lines[0] as { token: string }).token, '[redacted]');
   });
 
+  it('never write a TURN credential, alone or in a join result’s ICE servers', () => {
+    const { lines, logger } = capture();
+    const iceServers = [{ urls: ['turns:turn.test:443?transport=tcp'], username: '1:u1', credential: 'cHcxcHcx' }];
+    logger.info({ credential: 'Y3JlZDE=', turn: { credential: 'Y3JlZDI=' }, iceServers, joined: { iceServers } }, 'x');
+    const text = JSON.stringify(lines);
+    for (const leaked of ['Y3JlZDE=', 'Y3JlZDI=', 'cHcxcHcx'])
+      assert.ok(!text.includes(leaked), `${leaked} leaked: ${text}`);
+    assert.ok(text.includes('turns:turn.test:443'), 'the TURN URL itself is not a secret and stays readable');
+  });
+
   it('mark audit events with audit: true and a stable event name, in child logger context', () => {
     const { lines, logger } = capture();
     audit(logger.child({ room: 'cellule', participant: 'u1', role: 'moderator' }), 'participant.removed', {

@@ -37,6 +37,9 @@ const duration = (min: number, max: number) =>
     return seconds;
   });
 
+/** RELAIS_TURN_TTL's default: a working day, so a long crisis meeting is not cut (see config/README.md). */
+export const DEFAULT_TURN_TTL_SECONDS = 12 * 3600;
+
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -74,6 +77,17 @@ const schema = z.object({
   /** A room spreads its listeners to a further worker's router once each router carries this many consumers. */
   RELAIS_CONSUMERS_PER_ROUTER: z.coerce.number().int().min(1).max(100_000).default(250),
   RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
+  // TURN through coturn (shared-secret scheme): unset = no ICE server is given to browsers.
+  /** Comma-separated `turn:` / `turns:` URLs handed to browsers. */
+  RELAIS_TURN_URLS: optionalText,
+  /** coturn's `static-auth-secret`, or a file holding it. */
+  RELAIS_TURN_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  RELAIS_TURN_SECRET_FILE: optionalText,
+  /** Longest a TURN credential is valid; never beyond the participant's token. */
+  RELAIS_TURN_TTL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    duration(300, 30 * 86_400).default(DEFAULT_TURN_TTL_SECONDS),
+  ),
   RELAIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RELAIS_LOG_PRETTY: bool.optional(),
   RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
@@ -104,6 +118,8 @@ export interface RelaisConfig {
   };
   rooms: { maxParticipants: number; demoRoom: string };
   admin: { key?: string };
+  /** TURN servers given to browsers with short-lived credentials; absent = none (direct ICE only). */
+  turn?: { urls: string[]; secret: string; ttlSeconds: number };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
 }
 
@@ -165,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_RTC_PORT_BASE: RELAIS_RTC_PORT_BASE + RELAIS_WORKERS exceeds port 65535');
   }
 
+  const turn = turnConfig(raw);
+
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
       ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
@@ -199,6 +217,62 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     },
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
+    ...(turn ? { turn } : {}),
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
   };
+}
+
+/**
+ * A TURN URL as browsers take it: `turn:HOST[:PORT][?transport=udp|tcp]`, or
+ * `turns:HOST[:PORT][?transport=tcp]` (TLS runs over TCP). HOST is a name, an IPv4 address or
+ * a bracketed IPv6 address.
+ */
+const TURN_URL = /^(turns?):([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/;
+
+function turnConfig(raw: Raw): RelaisConfig['turn'] {
+  const urls = (raw.RELAIS_TURN_URLS ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  if (raw.RELAIS_TURN_SECRET && raw.RELAIS_TURN_SECRET_FILE) {
+    throw new ConfigError('RELAIS_TURN_SECRET and RELAIS_TURN_SECRET_FILE: set one, not both');
+  }
+  const hasSecret = Boolean(raw.RELAIS_TURN_SECRET || raw.RELAIS_TURN_SECRET_FILE);
+  if (urls.length === 0) {
+    if (hasSecret) throw new ConfigError('RELAIS_TURN_SECRET needs RELAIS_TURN_URLS (the TURN servers to hand out)');
+    return undefined;
+  }
+  for (const url of urls) {
+    const match = TURN_URL.exec(url);
+    if (!match) {
+      throw new ConfigError(
+        `RELAIS_TURN_URLS: "${url}" is not a TURN URL (turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]); relais never hands out STUN servers`,
+      );
+    }
+    const [, scheme, , portText, transport] = match;
+    if (portText !== undefined && (Number(portText) < 1 || Number(portText) > 65535)) {
+      throw new ConfigError(`RELAIS_TURN_URLS: "${url}" has port ${portText}, outside 1-65535`);
+    }
+    if (scheme === 'turns' && transport === 'udp') {
+      throw new ConfigError(`RELAIS_TURN_URLS: "${url}": turns (TLS) runs over TCP, use ?transport=tcp`);
+    }
+  }
+  if (!hasSecret) {
+    throw new ConfigError(
+      "RELAIS_TURN_URLS needs RELAIS_TURN_SECRET or RELAIS_TURN_SECRET_FILE (coturn's static-auth-secret)",
+    );
+  }
+  let secret = raw.RELAIS_TURN_SECRET;
+  if (raw.RELAIS_TURN_SECRET_FILE) {
+    try {
+      secret = readFileSync(raw.RELAIS_TURN_SECRET_FILE, 'utf8').trim();
+    } catch (error) {
+      throw new ConfigError(
+        `RELAIS_TURN_SECRET_FILE: cannot read ${raw.RELAIS_TURN_SECRET_FILE}: ${(error as Error).message}`,
+      );
+    }
+    if (secret.length < 32) throw new ConfigError('RELAIS_TURN_SECRET_FILE: the secret must be at least 32 characters');
+  }
+  if (!secret) throw new ConfigError('RELAIS_TURN_SECRET: missing');
+  return { urls, secret, ttlSeconds: raw.RELAIS_TURN_TTL };
 }

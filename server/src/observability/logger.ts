@@ -20,6 +20,11 @@ const REDACTED = [
   '*.sdp',
   'dtlsParameters',
   '*.dtlsParameters',
+  // TURN passwords (a join result's ICE servers).
+  'credential',
+  '*.credential',
+  'iceServers[*].credential',
+  '*.iceServers[*].credential',
 ];
 
 export interface LoggerOptions {

@@ -54,7 +54,8 @@ export class LiveRoom {
     return [...this.connections.values()];
   }
 
-  async join(connection: ClientConnection, rtpCapabilities: Dictionary): Promise<JoinResult> {
+  /** The room as the participant finds it; the signalling server adds its TURN credentials. */
+  async join(connection: ClientConnection, rtpCapabilities: Dictionary): Promise<Omit<JoinResult, 'iceServers'>> {
     if (connection.joined) throw conflict('You have already joined.');
     if (this.closed) throw conflict('This room has just closed; join again.');
     const previous = this.connections.get(connection.participantId);

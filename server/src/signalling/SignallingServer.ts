@@ -7,10 +7,12 @@ import { Room, type RoomOverview } from '../domain/Room.js';
 import { RoomMedia, type RoomMediaOptions } from '../media/RoomMedia.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { audit, type Logger } from '../observability/logger.js';
+import { turnCredentials } from '../turn/turnCredentials.js';
 import type { RelaisMetrics } from '../observability/metrics.js';
 import type {
   Ack,
   IncomingEvents,
+  JoinResult,
   SessionEndReason,
   RequestName,
   ServerToClientEvents,
@@ -29,6 +31,8 @@ export interface SignallingOptions {
   maxParticipantsPerRoom: number;
   media: RoomMediaOptions;
   metrics: RelaisMetrics;
+  /** TURN servers handed to each participant with credentials of its own; none when absent. */
+  turn?: { urls: string[]; secret: string; ttlSeconds: number };
 }
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
@@ -236,12 +240,28 @@ export class SignallingServer {
     }
     if (name === 'join') {
       const room = await this.rooms.getOrOpen(connection.roomId);
-      return room.join(connection, (payload as ValidPayload<'join'>).rtpCapabilities);
+      const joined = await room.join(connection, (payload as ValidPayload<'join'>).rtpCapabilities);
+      return { ...joined, iceServers: this.iceServersFor(connection) };
     }
     // A request sent right behind its join waits for the room that join is opening.
     const room = await this.rooms.whenOpen(connection.roomId);
     if (!room) throw conflict('Join the room first.');
     return HANDLERS[name](room, connection, payload as never);
+  }
+
+  /** Fresh TURN credentials at each join (a rejoin after a cut gets new ones), bounded by the token. */
+  private iceServersFor(connection: ClientConnection): JoinResult['iceServers'] {
+    const { turn } = this.options;
+    if (!turn) return [];
+    return [
+      turnCredentials({
+        secret: turn.secret,
+        urls: turn.urls,
+        participantId: connection.participantId,
+        tokenExpiresAt: connection.claims.exp,
+        maxLifetimeSeconds: turn.ttlSeconds,
+      }),
+    ];
   }
 
   /** A room opened by its first visitor: its media first, then its members. */

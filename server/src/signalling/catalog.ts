@@ -106,6 +106,16 @@ export interface ChatMessage {
   at: number;
 }
 
+/**
+ * A TURN server with the participant's own short-lived credentials, as `RTCIceServer` takes it.
+ * (Only TURN: an air-gapped relais never points a browser at a STUN server.)
+ */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
 /** What a participant is told about the room when it joins. */
 export interface JoinResult {
   self: ParticipantView;
@@ -114,6 +124,8 @@ export interface JoinResult {
   permissions: Permissions;
   /** Who is speaking right now (server-side active speaker detection), if anyone. */
   activeSpeaker: string | null;
+  /** TURN servers for both transports (ICE still tries the direct path first); empty without TURN. */
+  iceServers: IceServer[];
 }
 
 export interface RequestResults {
