@@ -18,8 +18,9 @@ async function join(
   name: string,
   token: string,
   receiveVideo: 'auto' | 'on-request' = 'auto',
+  iceTransportPolicy: RTCIceTransportPolicy = 'all',
 ): Promise<{ participantId: string; permissions: Permissions; activeSpeaker: string | null }> {
-  const client = new ConferenceClient({ token, reconnection: false, receiveVideo });
+  const client = new ConferenceClient({ token, reconnection: false, receiveVideo, iceTransportPolicy });
   const joined = await client.connect();
   clients.set(name, { client, joined });
   return { participantId: joined.self.id, permissions: joined.permissions, activeSpeaker: joined.activeSpeaker };
@@ -85,6 +86,8 @@ const harness = {
   request,
   leave,
   hasSendTransport: (name: string) => get(name).hasSendTransport(),
+  mediaPath: (name: string) => get(name).mediaPath ?? null,
+  iceServers: (name: string) => clients.get(name)?.joined.iceServers.map((server) => ({ ...server })) ?? [],
   permissions: (name: string) => ({ ...get(name).permissions }),
   availableVideo: (name: string) =>
     get(name)

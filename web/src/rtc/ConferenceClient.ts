@@ -28,6 +28,9 @@ import { TypedEmitter } from './TypedEmitter.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
 
+/** How the media flows, read from the selected ICE candidate pair: straight to the server, or through TURN. */
+export type MediaPath = 'direct-udp' | 'direct-tcp' | 'relayed';
+
 export interface RemoteTrack {
   consumerId: string;
   producerId: string;
@@ -69,6 +72,8 @@ type Events = {
   permissionsChanged: [permissions: Notifications['permissionsChanged']['permissions']];
   mutedByModerator: [source: MediaSource];
   sessionEnded: [reason: Notifications['sessionEnded']['reason']];
+  /** The media path of the transport that connected last (undefined: no media connected). */
+  mediaPath: [path: MediaPath | undefined];
 };
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -84,7 +89,12 @@ export interface ConferenceClientOptions {
    * announces it with `videoAvailable` until `watchVideo` is called: audio first, light CPU.
    */
   receiveVideo?: 'auto' | 'on-request';
+  /** 'relay' uses TURN only (tests prove the TURN path with it); 'all' (default) tries direct first. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
+
+/** Tries to read a just-connected transport's selected pair this many times, 300 ms apart. */
+const MEDIA_PATH_ATTEMPTS = 10;
 
 export class ConferenceClient extends TypedEmitter<Events> {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -105,10 +115,15 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private ended = false;
   private rejoining = false;
   private readonly receiveVideo: 'auto' | 'on-request';
+  private readonly iceTransportPolicy: RTCIceTransportPolicy;
+  /** The TURN servers of the last join result, for both transports (none without TURN). */
+  private iceServers: RTCIceServer[] = [];
+  mediaPath: MediaPath | undefined;
 
   constructor(options: ConferenceClientOptions) {
     super();
     this.receiveVideo = options.receiveVideo ?? 'auto';
+    this.iceTransportPolicy = options.iceTransportPolicy ?? 'all';
     this.socket = io(options.url ?? location.origin, {
       auth: { token: options.token },
       transports: ['websocket'],
@@ -358,10 +373,13 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
     this.self = result.self;
     this.permissions = result.permissions;
+    // Fresh credentials at each join: a rejoin after a cut never reuses expired ones.
+    this.iceServers = result.iceServers.map(({ urls, username, credential }) => ({ urls, username, credential }));
     const data = await this.request('createTransport', { direction: 'recv' });
     this.recvTransport = this.device.createRecvTransport({
       ...(data as unknown as types.TransportOptions),
-      iceServers: [],
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
     });
     this.wireTransport(this.recvTransport);
     this.setState('connected');
@@ -382,7 +400,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
     const data = await this.request('createTransport', { direction: 'send' });
     const transport = this.device.createSendTransport({
       ...(data as unknown as types.TransportOptions),
-      iceServers: [],
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
     });
     this.wireTransport(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
@@ -404,6 +423,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
         .catch(errback);
     });
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') void this.readMediaPath(transport);
       if (state === 'disconnected' || state === 'failed') {
         // A network change: ask the server for fresh ICE credentials and restart ICE.
         this.request('restartIce', { transportId: transport.id })
@@ -413,6 +433,25 @@ export class ConferenceClient extends TypedEmitter<Events> {
           .catch(() => undefined);
       }
     });
+  }
+
+  /**
+   * Reads which path ICE chose for a transport that just connected: the selected candidate
+   * pair's local candidate is `relay` through TURN, otherwise its protocol says UDP or TCP.
+   * The pair shows up in the stats shortly after the connection, hence a few bounded tries.
+   */
+  private async readMediaPath(transport: types.Transport): Promise<void> {
+    for (let attempt = 0; attempt < MEDIA_PATH_ATTEMPTS && !transport.closed; attempt++) {
+      const path = selectedMediaPath(await transport.getStats().catch(() => undefined));
+      if (path) {
+        if (path !== this.mediaPath) {
+          this.mediaPath = path;
+          this.emit('mediaPath', path);
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
   }
 
   /** Video announced with `videoAvailable` that is not being received. */
@@ -493,5 +532,29 @@ export class ConferenceClient extends TypedEmitter<Events> {
     this.recvTransport?.close();
     this.sendTransport = undefined;
     this.recvTransport = undefined;
+    if (this.mediaPath !== undefined) {
+      this.mediaPath = undefined;
+      this.emit('mediaPath', undefined);
+    }
   }
+}
+
+/** The media path of a peer connection's stats report, from its selected candidate pair. */
+export function selectedMediaPath(report: RTCStatsReport | undefined): MediaPath | undefined {
+  if (!report) return undefined;
+  let pair: Record<string, unknown> | undefined;
+  report.forEach((stat: Record<string, unknown>) => {
+    if (stat.type === 'transport' && typeof stat.selectedCandidatePairId === 'string')
+      pair = report.get(stat.selectedCandidatePairId) as Record<string, unknown> | undefined;
+  });
+  // Firefox marks the pair itself instead of naming it in a transport entry.
+  if (!pair)
+    report.forEach((stat: Record<string, unknown>) => {
+      if (stat.type === 'candidate-pair' && stat.selected === true) pair = stat;
+    });
+  if (!pair || typeof pair.localCandidateId !== 'string') return undefined;
+  const local = report.get(pair.localCandidateId) as Record<string, unknown> | undefined;
+  if (!local) return undefined;
+  if (local.candidateType === 'relay') return 'relayed';
+  return local.protocol === 'tcp' ? 'direct-tcp' : 'direct-udp';
 }

@@ -1,8 +1,9 @@
 /**
  * The connection state, always on screen, in words and with an icon (never colour alone),
- * with a way out: retry when the connection is lost, leave at any time.
+ * with a way out: retry when the connection is lost, leave at any time. Once connected it also
+ * says how the media flows (direct UDP, direct TCP, or relayed through TURN), in words.
  */
-import type { ConnectionState } from '../rtc/ConferenceClient.js';
+import type { ConnectionState, MediaPath } from '../rtc/ConferenceClient.js';
 import { t } from '../i18n/i18n.js';
 import { h } from './element.js';
 import { icon } from './icons.js';
@@ -19,11 +20,15 @@ export class ConnectionStatus {
   readonly element: HTMLElement;
   private readonly text: HTMLElement;
   private readonly icon: HTMLElement;
+  private readonly path: HTMLElement;
+  private state: ConnectionState = 'connecting';
+  private mediaPath: MediaPath | undefined;
   private readonly retryButton: HTMLButtonElement;
 
   constructor(actions: { retry: () => void; leave: () => void }) {
     this.icon = h('span', { className: 'status-icon', 'aria-hidden': 'true' });
     this.text = h('span', { className: 'status-text' });
+    this.path = h('span', { className: 'status-path', hidden: true });
     this.retryButton = h(
       'button',
       { type: 'button', className: 'button', 'data-action': 'retry', onclick: () => actions.retry(), hidden: true },
@@ -38,6 +43,7 @@ export class ConnectionStatus {
         this.icon,
         ' ',
         this.text,
+        this.path,
       ),
       this.retryButton,
       h(
@@ -51,9 +57,26 @@ export class ConnectionStatus {
   }
 
   set(state: ConnectionState): void {
+    this.state = state;
     this.element.dataset.state = state;
     this.icon.textContent = ICONS[state];
     this.text.textContent = t(`state_${state}`);
     this.retryButton.hidden = state !== 'failed' && state !== 'reconnecting';
+    this.showPath();
+  }
+
+  /** The media path once media flows; undefined when none is connected (yet). */
+  setPath(path: MediaPath | undefined): void {
+    this.mediaPath = path;
+    this.showPath();
+  }
+
+  private showPath(): void {
+    const path = this.state === 'connected' ? this.mediaPath : undefined;
+    if (path) this.element.dataset.path = path;
+    else delete this.element.dataset.path;
+    this.path.hidden = !path;
+    // « Connecté, liaison relayée par le serveur TURN »: one sentence for a screen reader.
+    this.path.textContent = path ? `, ${t(`path_${path}`)}` : '';
   }
 }

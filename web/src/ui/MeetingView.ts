@@ -67,6 +67,7 @@ export class MeetingView {
     root.dataset.view = this.listener ? 'listener' : 'meeting';
     this.status = new ConnectionStatus({ retry: callbacks.retry, leave: callbacks.leave });
     this.status.set(client.state);
+    this.status.setPath(client.mediaPath);
     this.grid = h('ul', {
       className: this.listener ? 'grid speakers' : 'grid',
       'aria-labelledby': 'participants-title',
@@ -172,6 +173,7 @@ export class MeetingView {
     const c = this.client;
     const on = this.unsubscribe;
     on.push(c.on('state', (state) => this.status.set(state)));
+    on.push(c.on('mediaPath', (path) => this.status.setPath(path)));
     on.push(c.on('joined', (result) => this.joined(result)));
     const r = this.roster;
     on.push(

@@ -1,0 +1,166 @@
+/**
+ * Debian's coturn (`/usr/bin/turnserver`), started by a test on free loopback ports: TURN on
+ * UDP and TCP, TURN over TLS with a certificate made at start-up, the shared-secret (REST)
+ * scheme relais computes credentials for. Loopback peers are allowed, or coturn would refuse
+ * to relay to a relais on 127.0.0.1.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePortRange } from '../../tools/freePorts.js';
+import { eventually } from './wait.js';
+
+export const TURNSERVER = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
+
+export interface Coturn {
+  /** coturn's static-auth-secret (give it to relais as RELAIS_TURN_SECRET). */
+  secret: string;
+  urls: { udp: string; tcp: string; tls: string };
+  /**
+   * SHA-256 of the test certificate's public key (base64): Chromium given
+   * `--ignore-certificate-errors-spki-list=<this>` trusts that one certificate for TURN over TLS.
+   */
+  spki: string;
+  /** Everything coturn printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export async function startCoturn(): Promise<Coturn> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-coturn-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  const spki = execFileSync('sh', [
+    '-c',
+    'openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64',
+    'spki',
+    cert,
+  ])
+    .toString('utf8')
+    .trim();
+  const secret = randomBytes(32).toString('base64url');
+  const port = await freePortRange(1);
+  const tlsPort = await freePortRange(1);
+  const relayBase = await freePortRange(16);
+  const child = spawn(
+    TURNSERVER,
+    [
+      '-n', // no configuration file: everything is on this command line
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      `--listening-port=${port}`,
+      `--tls-listening-port=${tlsPort}`,
+      `--min-port=${relayBase}`,
+      `--max-port=${relayBase + 15}`,
+      '--use-auth-secret',
+      `--static-auth-secret=${secret}`,
+      '--realm=relais.test',
+      '--allow-loopback-peers',
+      '--no-multicast-peers',
+      '--no-tcp-relay',
+      '--fingerprint',
+      '--no-cli',
+      '--no-dtls',
+      '--no-rfc5780',
+      '--no-software-attribute',
+      `--cert=${cert}`,
+      `--pkey=${key}`,
+      `--pidfile=${path.join(dir, 'turnserver.pid')}`,
+      `--userdb=${path.join(dir, 'turndb')}`,
+      '--log-file=stdout',
+      '--simple-log',
+      '--verbose',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    child.kill('SIGTERM');
+    if (!(await exited(child, 5000))) {
+      child.kill('SIGKILL');
+      await exited(child, 5000);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await eventually(
+      'coturn to listen on TCP and TLS',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}): ${output.slice(-2000)}`);
+        return (await listening(port)) && (await listening(tlsPort));
+      },
+      15_000,
+      100,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    secret,
+    urls: {
+      udp: `turn:127.0.0.1:${port}?transport=udp`,
+      tcp: `turn:127.0.0.1:${port}?transport=tcp`,
+      tls: `turns:127.0.0.1:${tlsPort}?transport=tcp`,
+    },
+    spki,
+    output: () => output,
+    stop,
+  };
+}
