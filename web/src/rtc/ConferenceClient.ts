@@ -24,12 +24,12 @@ import type {
   ServerToClientEvents,
 } from '../../../server/src/signalling/catalog.js';
 import { handshakeRefusal, sendRequest } from '../../../server/src/signalling/catalogRequest.js';
+import { type MediaPath, selectedMediaPath } from './mediaPath.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
 
-/** How the media flows, read from the selected ICE candidate pair: straight to the server, or through TURN. */
-export type MediaPath = 'direct-udp' | 'direct-tcp' | 'relayed';
+export type { MediaPath } from './mediaPath.js';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -537,24 +537,4 @@ export class ConferenceClient extends TypedEmitter<Events> {
       this.emit('mediaPath', undefined);
     }
   }
-}
-
-/** The media path of a peer connection's stats report, from its selected candidate pair. */
-export function selectedMediaPath(report: RTCStatsReport | undefined): MediaPath | undefined {
-  if (!report) return undefined;
-  let pair: Record<string, unknown> | undefined;
-  report.forEach((stat: Record<string, unknown>) => {
-    if (stat.type === 'transport' && typeof stat.selectedCandidatePairId === 'string')
-      pair = report.get(stat.selectedCandidatePairId) as Record<string, unknown> | undefined;
-  });
-  // Firefox marks the pair itself instead of naming it in a transport entry.
-  if (!pair)
-    report.forEach((stat: Record<string, unknown>) => {
-      if (stat.type === 'candidate-pair' && stat.selected === true) pair = stat;
-    });
-  if (!pair || typeof pair.localCandidateId !== 'string') return undefined;
-  const local = report.get(pair.localCandidateId) as Record<string, unknown> | undefined;
-  if (!local) return undefined;
-  if (local.candidateType === 'relay') return 'relayed';
-  return local.protocol === 'tcp' ? 'direct-tcp' : 'direct-udp';
 }
