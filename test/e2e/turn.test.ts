@@ -187,7 +187,15 @@ describe('e2e: TURN through coturn', function () {
       assert.equal(who, 'long');
       const now = Math.floor(Date.now() / 1000);
       assert.ok(Number(expiry) <= now + 1800 && Number(expiry) > now + 1700, 'ends after RELAIS_TURN_TTL (30 min)');
-      for (const ice of [shortServer, longServer])
+      // An ICE restart (network change) allocates on coturn again: it comes with credentials still valid.
+      const transport = await long.client.request('createTransport', { direction: 'recv' });
+      const restarted = await long.client.request('restartIce', { transportId: transport.id });
+      const [restartServer] = restarted.iceServers;
+      assert.ok(restartServer);
+      assert.deepEqual(restartServer.urls, [coturn.urls.tls]);
+      assert.match(restartServer.username, /^\d+:long$/);
+      assert.ok(Number(restartServer.username.split(':')[0]) >= Number(expiry));
+      for (const ice of [shortServer, longServer, restartServer])
         assert.equal(ice.credential, createHmac('sha1', coturn.secret).update(ice.username).digest('base64'));
     } finally {
       short.client.close();
@@ -298,8 +306,11 @@ describe('e2e: without TURN configured', function () {
       server.url,
       server.token({ room: 'plain', role: 'speaker', sub: 'sig' }),
     );
+    const transport = await client.request('createTransport', { direction: 'recv' });
+    const restarted = await client.request('restartIce', { transportId: transport.id });
     client.close();
     assert.deepEqual(joined.iceServers, []);
+    assert.deepEqual(restarted.iceServers, []);
 
     const page = await browser.page();
     await page.evaluateOnNewDocument(peerRecorder(false));

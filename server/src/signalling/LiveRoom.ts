@@ -147,7 +147,7 @@ export class LiveRoom {
   async restartIce(
     connection: ClientConnection,
     payload: ValidPayload<'restartIce'>,
-  ): Promise<RequestResults['restartIce']> {
+  ): Promise<Omit<RequestResults['restartIce'], 'iceServers'>> {
     const iceParameters = await this.media.restartIce(this.participant(connection).id, payload.transportId);
     return { iceParameters };
   }

@@ -246,7 +246,10 @@ export class SignallingServer {
     // A request sent right behind its join waits for the room that join is opening.
     const room = await this.rooms.whenOpen(connection.roomId);
     if (!room) throw conflict('Join the room first.');
-    return HANDLERS[name](room, connection, payload as never);
+    const result = await HANDLERS[name](room, connection, payload as never);
+    // An ICE restart allocates on the TURN server again: it needs credentials that are still valid.
+    if (name === 'restartIce') return { ...(result as object), iceServers: this.iceServersFor(connection) };
+    return result;
   }
 
   /** Fresh TURN credentials at each join (a rejoin after a cut gets new ones), bounded by the token. */

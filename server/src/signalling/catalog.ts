@@ -134,7 +134,8 @@ export interface RequestResults {
   join: JoinResult;
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;
-  restartIce: { iceParameters: Dictionary };
+  /** Fresh TURN credentials too: those of the join may have expired since (coturn checks them per allocation). */
+  restartIce: { iceParameters: Dictionary; iceServers: IceServer[] };
   produce: { producerId: string };
   closeProducer: Record<string, never>;
   pauseProducer: Record<string, never>;

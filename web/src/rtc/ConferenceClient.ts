@@ -427,9 +427,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
       if (state === 'disconnected' || state === 'failed') {
         // A network change: ask the server for fresh ICE credentials and restart ICE.
         this.request('restartIce', { transportId: transport.id })
-          .then(({ iceParameters }) =>
-            transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters }),
-          )
+          .then(async ({ iceParameters, iceServers }) => {
+            if (iceServers.length > 0) await transport.updateIceServers({ iceServers });
+            await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
+          })
           .catch(() => undefined);
       }
     });
