@@ -37,8 +37,11 @@ const duration = (min: number, max: number) =>
     return seconds;
   });
 
-/** RELAIS_TURN_TTL's default: a working day, so a long crisis meeting is not cut (see config/README.md). */
-export const DEFAULT_TURN_TTL_SECONDS = 12 * 3600;
+/**
+ * RELAIS_TURN_TTL's default. coturn checks a credential when an allocation is made, not during
+ * it, so a meeting outlives it; a rejoin or an ICE restart is handed fresh ones.
+ */
+export const DEFAULT_TURN_TTL_SECONDS = 3600;
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
