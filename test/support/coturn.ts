@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,47 @@ import { freePortRange } from '../../tools/freePorts.js';
 import { eventually } from './wait.js';
 
 export const TURNSERVER = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
+
+/** The configuration operators are given (deploy/coturn/turnserver.conf). */
+export const DEPLOY_CONFIG = path.resolve('deploy/coturn/turnserver.conf');
+
+export interface CoturnOptions {
+  /**
+   * Run the shipped configuration file itself, its REPLACE-… values and ports filled in for
+   * loopback, relaying only to `allowedPeerIp` (what an operator sets to relais's media address).
+   */
+  deployConfig?: { allowedPeerIp: string };
+}
+
+/** deploy/coturn/turnserver.conf with an operator's values: a test's ports, certificate and secret. */
+function deployConfig(
+  values: { secret: string; allowedPeerIp: string; port: number; tlsPort: number; relayBase: number },
+  cert: string,
+  key: string,
+): string {
+  const set: Record<string, string> = {
+    'tls-listening-port': String(values.tlsPort),
+    'listening-port': String(values.port),
+    'min-port': String(values.relayBase),
+    'max-port': String(values.relayBase + 15),
+    cert,
+    pkey: key,
+    'static-auth-secret': values.secret,
+    realm: 'relais.test',
+    'allowed-peer-ip': values.allowedPeerIp,
+  };
+  const lines = readFileSync(DEPLOY_CONFIG, 'utf8')
+    .split('\n')
+    // Logs go to the test (stdout), not to syslog.
+    .filter((line) => line !== 'syslog' && line !== 'no-stdout-log')
+    .map((line) => {
+      const name = line.split('=')[0] ?? '';
+      return !line.startsWith('#') && name in set ? `${name}=${set[name]}` : line;
+    });
+  const left = lines.filter((line) => !line.startsWith('#') && line.includes('REPLACE-'));
+  if (left.length > 0) throw new Error(`deploy config: values left to fill in: ${left.join(', ')}`);
+  return lines.join('\n');
+}
 
 export interface Coturn {
   /** coturn's static-auth-secret (give it to relais as RELAIS_TURN_SECRET). */
@@ -50,7 +91,7 @@ async function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> 
   });
 }
 
-export async function startCoturn(): Promise<Coturn> {
+export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-coturn-'));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
@@ -89,9 +130,24 @@ export async function startCoturn(): Promise<Coturn> {
   const port = await freePortRange(1);
   const tlsPort = await freePortRange(1);
   const relayBase = await freePortRange(16);
-  const child = spawn(
-    TURNSERVER,
-    [
+  const own = [
+    `--pidfile=${path.join(dir, 'turnserver.pid')}`,
+    `--userdb=${path.join(dir, 'turndb')}`,
+    '--log-file=stdout',
+    '--simple-log',
+    '--verbose',
+  ];
+  let args: string[];
+  if (options.deployConfig) {
+    const file = path.join(dir, 'turnserver.conf');
+    writeFileSync(
+      file,
+      deployConfig({ secret, allowedPeerIp: options.deployConfig.allowedPeerIp, port, tlsPort, relayBase }, cert, key),
+    );
+    // Loopback only, and loopback peers allowed (coturn refuses them otherwise): the test's network.
+    args = ['-c', file, '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', '--allow-loopback-peers', ...own];
+  } else {
+    args = [
       '-n', // no configuration file: everything is on this command line
       '--listening-ip=127.0.0.1',
       '--relay-ip=127.0.0.1',
@@ -112,14 +168,10 @@ export async function startCoturn(): Promise<Coturn> {
       '--no-software-attribute',
       `--cert=${cert}`,
       `--pkey=${key}`,
-      `--pidfile=${path.join(dir, 'turnserver.pid')}`,
-      `--userdb=${path.join(dir, 'turndb')}`,
-      '--log-file=stdout',
-      '--simple-log',
-      '--verbose',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+      ...own,
+    ];
+  }
+  const child = spawn(TURNSERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');

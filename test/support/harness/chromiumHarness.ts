@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchBrowser } from '../browser.js';
-import { eventually } from '../wait.js';
 import type { RelaisHarness } from './page.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
