@@ -232,6 +232,11 @@ describe('e2e: TURN through coturn', function () {
       const said = await page.$eval('[data-testid="connection-state"]', (el) => el.textContent ?? '');
       assert.match(said, /Connecté, liaison relayée par le serveur TURN/);
     }
+    // For people to look at: the indicator in the meeting, and on a phone-sized screen.
+    await screenshot(bob, 'turn-meeting-relayed.png');
+    await bob.setViewport({ width: 360, height: 740 });
+    await screenshot(bob, 'turn-meeting-relayed-360.png');
+    await bob.setViewport({ width: 1280, height: 800 });
   });
 
   it('a briefing listener through coturn hears the speaker, and decodes the video it asks for', async () => {
