@@ -78,6 +78,13 @@ const schema = z.object({
   RELAIS_LOG_PRETTY: bool.optional(),
   RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
   MEDIASOUP_WORKER_BIN: optionalText,
+  // Media across nodes (node-to-node pipes), see config/README.md "Cluster: media across nodes".
+  /** Signs node-to-node requests (/internal); unset = this node pipes nothing to or from others. */
+  RELAIS_CLUSTER_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** The IP other nodes reach this node at: internal API calls back, and pipe transports listen there. */
+  RELAIS_CLUSTER_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+  RELAIS_PIPE_PORT_MIN: port.default(41000),
+  RELAIS_PIPE_PORT_MAX: port.default(41999),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -104,6 +111,7 @@ export interface RelaisConfig {
   };
   rooms: { maxParticipants: number; demoRoom: string };
   admin: { key?: string };
+  cluster: { secret?: string; address: string; pipePorts: { min: number; max: number } };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
 }
 
@@ -165,6 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_RTC_PORT_BASE: RELAIS_RTC_PORT_BASE + RELAIS_WORKERS exceeds port 65535');
   }
 
+  if (raw.RELAIS_PIPE_PORT_MIN > raw.RELAIS_PIPE_PORT_MAX) {
+    throw new ConfigError('RELAIS_PIPE_PORT_MIN must not be above RELAIS_PIPE_PORT_MAX');
+  }
+
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
       ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
@@ -199,6 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     },
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
+    cluster: {
+      ...(raw.RELAIS_CLUSTER_SECRET ? { secret: raw.RELAIS_CLUSTER_SECRET } : {}),
+      address: raw.RELAIS_CLUSTER_ADDRESS,
+      pipePorts: { min: raw.RELAIS_PIPE_PORT_MIN, max: raw.RELAIS_PIPE_PORT_MAX },
+    },
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
   };
 }
