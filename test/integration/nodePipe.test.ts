@@ -12,7 +12,7 @@ const SECRET = 'cluster-secret-for-tests-0123456789abcdef';
 const LISTENERS = 6;
 const TONE_HZ = 440;
 
-async function nodeEnv(): Promise<Record<string, string>> {
+async function nodeEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const pipeBase = await freePortRange(10);
   return {
     RELAIS_CLUSTER_SECRET: SECRET,
@@ -20,6 +20,7 @@ async function nodeEnv(): Promise<Record<string, string>> {
     RELAIS_PIPE_PORT_MIN: String(pipeBase),
     RELAIS_PIPE_PORT_MAX: String(pipeBase + 9),
     RELAIS_LOG_LEVEL: 'warn',
+    ...extra,
   };
 }
 
@@ -54,7 +55,8 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
 
   before(async () => {
     a = await startTestServer(await nodeEnv());
-    b = await startTestServer(await nodeEnv());
+    // B spreads its listeners over two workers: the piped producer fans out there with pipeToRouter.
+    b = await startTestServer(await nodeEnv({ RELAIS_WORKERS: '2', RELAIS_CONSUMERS_PER_ROUTER: '3' }));
     // Without Redis yet: B is told that the room's speakers are on A.
     b.server.staticOrigins.set(ROOM, a.server.node);
     speaker = await OpusSpeaker.start(
@@ -70,6 +72,7 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     speaker?.close();
     await b?.stop();
     await a?.stop();
+    if (process.env.NODE_PIPE_LOGS) for (const line of [...a.rawLogs, ...b.rawLogs]) console.log(line);
   });
 
   it('offers node A’s speaker to a participant joining on node B', async () => {
@@ -101,6 +104,8 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
     assert.deepEqual(b.server.pipeCounts().in, { transports: 1, producers: 1 });
     assert.equal(b.server.signalling.room(ROOM)?.media.counts().consumers, LISTENERS);
+    const loads = b.server.signalling.room(ROOM)?.media.routerLoads() ?? {};
+    assert.equal(Object.keys(loads).length, 2, `B's routers: ${JSON.stringify(loads)}`);
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     assert.match(metrics, /relais_pipes\{direction="out"\} 1/);
   });
@@ -131,6 +136,22 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
       'B’s listener consumer to close',
       () => b.server.signalling.room(ROOM)?.media.counts().consumers === 0,
     );
+  });
+
+  it('announces on B a speaker who starts later on A, and B’s listeners hear them', async () => {
+    speaker = await OpusSpeaker.start(
+      a.url,
+      a.token({ room: ROOM, role: 'speaker', sub: 'speaker-2', name: 'Second' }),
+      encodeTone(TONE_HZ),
+    );
+    const producerId = speaker.producerId;
+    const added = await observer?.next('producerAdded', (p) => p.producerId === producerId, 10_000);
+    assert.equal(added?.participantId, 'speaker-2');
+    const [late] = await joinListeners(1, 200);
+    assert.ok(await late?.firstAudio(10_000), 'the listener received no audio from the second speaker');
+    assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
+    for (const l of listeners.splice(0)) l.close();
+    await eventually('the pipe to close on A', () => a.server.pipeCounts().out.transports === 0);
   });
 
   it('refuses an internal request without the cluster key (401) and creates nothing', async () => {
