@@ -150,6 +150,17 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     const [late] = await joinListeners(1, 200);
     assert.ok(await late?.firstAudio(10_000), 'the listener received no audio from the second speaker');
     assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
+    // A moderator on A mutes the speaker: B's participants are told, as A's would be.
+    const { client: moderator } = await SignallingClient.join(
+      a.url,
+      a.token({ room: ROOM, role: 'moderator', sub: 'moderator', name: 'Moderator' }),
+    );
+    try {
+      await moderator.request('muteParticipant', { participantId: 'speaker-2' });
+      await observer?.next('producerPaused', (p) => p.producerId === producerId && p.paused, 10_000);
+    } finally {
+      moderator.close();
+    }
     for (const l of listeners.splice(0)) l.close();
     await eventually('the pipe to close on A', () => a.server.pipeCounts().out.transports === 0);
   });

@@ -35,6 +35,13 @@ describe('internal API messages', () => {
       eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', event: { type: 'producerClosed', producerId: 'p1' } })
         .success,
     );
+    assert.ok(
+      eventRequest.safeParse({
+        roomId: 'crise',
+        nodeId: 'a',
+        event: { type: 'producerPaused', producerId: 'p1', paused: true },
+      }).success,
+    );
   });
 
   it('refuses what a node would never send', () => {

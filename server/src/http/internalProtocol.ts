@@ -57,10 +57,11 @@ export type PipeAnswer = z.infer<typeof pipeAnswer>;
 /** B → origin: B has no consumer of P left. `transport` names B's end, so a late request cannot close a newer pipe. */
 export const closePipeRequest = z.object({ roomId, nodeId: id, producerId: id, transport: pipeTuple }).strict();
 
-/** Origin → B: a producer of the room appeared or closed. */
+/** Origin → B: a producer of the room appeared, closed, or was paused or resumed (a mute). */
 export const pipeEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('producerAdded'), producer: producerInfo }).strict(),
   z.object({ type: z.literal('producerClosed'), producerId: id }).strict(),
+  z.object({ type: z.literal('producerPaused'), producerId: id, paused: z.boolean() }).strict(),
 ]);
 export type PipeEvent = z.infer<typeof pipeEvent>;
 export const eventRequest = z.object({ roomId, nodeId: id, event: pipeEvent }).strict();

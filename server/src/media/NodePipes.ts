@@ -80,7 +80,13 @@ export class NodePipes {
     const media = this.options.media(roomId);
     if (!media || media.originNode !== nodeId) return;
     if (event.type === 'producerAdded') media.remoteProducerAdded(event.producer);
-    else media.remoteProducerClosed(event.producerId);
+    else if (event.type === 'producerClosed') media.remoteProducerClosed(event.producerId);
+    else
+      media
+        .remoteProducerPaused(event.producerId, event.paused)
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error, room: roomId }, 'could not pause a piped producer'),
+        );
   }
 
   /** Node-to-node pipes on this node, summed over rooms. */

@@ -41,6 +41,11 @@ export class PipeOrigin {
     this.options.notify(this.roomId, { type: 'producerAdded', producer });
   }
 
+  /** Pipe consumers follow their producer's pause by themselves; the watching nodes' participants must be told. */
+  producerPaused(producerId: string, paused: boolean): void {
+    this.options.notify(this.roomId, { type: 'producerPaused', producerId, paused });
+  }
+
   /** The producer's pipe consumers close themselves (producerclose); the watching nodes are told. */
   producerClosed(producerId: string): void {
     this.options.notify(this.roomId, { type: 'producerClosed', producerId });

@@ -52,6 +52,14 @@ export class PipeReceiver {
     return true;
   }
 
+  /** The origin paused or resumed the producer; false when it is not offered here. */
+  setPaused(producerId: string, paused: boolean): boolean {
+    const producer = this.offered.get(producerId);
+    if (!producer) return false;
+    this.offered.set(producerId, { ...producer, paused });
+    return true;
+  }
+
   /** The origin closed the producer: forget it; the caller closes what was piped. */
   withdraw(producerId: string): Promise<PipedProducer> | undefined {
     this.offered.delete(producerId);

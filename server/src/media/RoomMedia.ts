@@ -64,6 +64,8 @@ type Events = {
   mediaLost: [];
   /** The room's origin node (another node) has a new producer: offer it to everyone here. */
   remoteProducerAdded: [producer: ProducerInfo];
+  /** A producer of the origin node was paused or resumed there. */
+  remoteProducerPaused: [producerId: string, paused: boolean];
 };
 
 /**
@@ -268,6 +270,9 @@ export class RoomMedia extends EventEmitter<Events> {
         this.emit('producerClosed', producer.id);
       }
     });
+    // Whoever pauses it (its owner, a moderator's mute), nodes receiving the room are told.
+    producer.observer.on('pause', () => this.pipeOrigin?.producerPaused(producer.id, true));
+    producer.observer.on('resume', () => this.pipeOrigin?.producerPaused(producer.id, false));
     if (kind === 'audio') await this.observer.addProducer({ producerId: producer.id }).catch(() => undefined);
     const info: ProducerInfo = {
       producerId: producer.id,
@@ -443,6 +448,17 @@ export class RoomMedia extends EventEmitter<Events> {
   /** The origin node announced a producer. */
   remoteProducerAdded(producer: ProducerInfo): void {
     if (!this.closed && this.receiver?.offer(producer)) this.emit('remoteProducerAdded', producer);
+  }
+
+  /** The origin node paused or resumed a producer: the piped one follows, everyone here is told. */
+  async remoteProducerPaused(producerId: string, paused: boolean): Promise<void> {
+    if (this.closed || !this.receiver?.setPaused(producerId, paused)) return;
+    const record = this.producerRecords.get(producerId);
+    if (record?.remote) {
+      if (paused) await record.producer.pause();
+      else await record.producer.resume();
+    }
+    this.emit('remoteProducerPaused', producerId, paused);
   }
 
   /** The origin node closed a producer: close its pipe here; everyone here is told. */
