@@ -165,6 +165,26 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     await eventually('the pipe to close on A', () => a.server.pipeCounts().out.transports === 0);
   });
 
+  it('refuses a join on B, and keeps no room open, when the room’s origin node cannot be reached', async () => {
+    // Nothing listens on the discard port on loopback: the origin is down.
+    b.server.staticOrigins.set('unreachable', { id: 'gone', url: 'http://127.0.0.1:9' });
+    const client = await SignallingClient.connect(
+      b.url,
+      b.token({ room: 'unreachable', role: 'listener', sub: 'stranded', name: 'Stranded' }),
+    );
+    try {
+      assert.equal((await client.requestRefused('getRouterRtpCapabilities', {})).code, 'INTERNAL');
+      // A router's own capabilities, from the room the observer keeps open on B.
+      const { rtpCapabilities } = (await observer?.request('getRouterRtpCapabilities', {})) ?? {};
+      assert.ok(rtpCapabilities);
+      const refusal = await client.requestRefused('join', { rtpCapabilities });
+      assert.equal(refusal.code, 'INTERNAL');
+      assert.equal(b.server.signalling.room('unreachable'), undefined);
+    } finally {
+      client.close();
+    }
+  });
+
   it('refuses an internal request without the cluster key (401) and creates nothing', async () => {
     const body = JSON.stringify({
       roomId: ROOM,

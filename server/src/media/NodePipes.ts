@@ -28,6 +28,10 @@ export interface NodePipesOptions {
 export class NodePipes {
   /** Room → nodes receiving it from here. Kept while the room is not open here yet, too. */
   private readonly watchers = new Map<string, Map<string, NodeRef>>();
+  /** Events to one node are sent one after the other, so it sees a producer added before it is closed. */
+  private readonly sending = new Map<string, Promise<void>>();
+  /** Rooms this node receives from an origin, from the moment they start opening (events may come before they are live). */
+  private readonly following = new Map<string, RoomMedia>();
 
   constructor(private readonly options: NodePipesOptions) {}
 
@@ -44,6 +48,8 @@ export class NodePipes {
   async roomOpened(media: RoomMedia): Promise<void> {
     const origin = await this.options.origins.originOf(media.roomId);
     if (!origin || origin.id === this.self.id) return;
+    for (const [roomId, followed] of this.following) if (followed.isClosed) this.following.delete(roomId);
+    this.following.set(media.roomId, media);
     await media.followOrigin(this.options.linkTo(origin));
     this.options.logger.info({ room: media.roomId, origin: origin.id }, 'room follows its origin node');
   }
@@ -77,8 +83,8 @@ export class NodePipes {
 
   /** An origin node's news about a room this node receives from it. */
   event(roomId: string, nodeId: string, event: PipeEvent): void {
-    const media = this.options.media(roomId);
-    if (!media || media.originNode !== nodeId) return;
+    const media = this.following.get(roomId);
+    if (!media || media.isClosed || media.originNode !== nodeId) return;
     if (event.type === 'producerAdded') media.remoteProducerAdded(event.producer);
     else if (event.type === 'producerClosed') media.remoteProducerClosed(event.producerId);
     else
@@ -107,14 +113,19 @@ export class NodePipes {
 
   private notify(roomId: string, event: PipeEvent): void {
     for (const node of this.watchers.get(roomId)?.values() ?? []) {
-      this.options
-        .send(node, roomId, event)
-        .catch((error: unknown) =>
+      const previous = this.sending.get(node.id) ?? Promise.resolve();
+      const next = previous.then(() =>
+        this.options.send(node, roomId, event).catch((error: unknown) => {
           this.options.logger.warn(
             { err: error, room: roomId, node: node.id, event: event.type },
             'could not tell a node',
-          ),
-        );
+          );
+        }),
+      );
+      this.sending.set(node.id, next);
+      void next.then(() => {
+        if (this.sending.get(node.id) === next) this.sending.delete(node.id);
+      });
     }
   }
 }

@@ -22,6 +22,9 @@ export class PipeReceiver {
   /** The origin sees this node's requests in the order they were made. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Producers the origin closed while its list was on its way here. */
+  private readonly closedWhileStarting = new Set<string>();
+  private starting = false;
 
   constructor(
     private readonly roomId: string,
@@ -32,9 +35,17 @@ export class PipeReceiver {
   ) {}
 
   async start(): Promise<ProducerInfo[]> {
-    const producers = await this.serially(() => this.link.watch(this.roomId));
-    for (const producer of producers) this.offered.set(producer.producerId, producer);
-    return producers;
+    this.starting = true;
+    try {
+      const producers = await this.serially(() => this.link.watch(this.roomId));
+      for (const producer of producers)
+        if (!this.closedWhileStarting.has(producer.producerId) && !this.offered.has(producer.producerId))
+          this.offered.set(producer.producerId, producer);
+      return this.offeredProducers();
+    } finally {
+      this.starting = false;
+      this.closedWhileStarting.clear();
+    }
   }
 
   offers(producerId: string): boolean {
@@ -62,6 +73,7 @@ export class PipeReceiver {
 
   /** The origin closed the producer: forget it; the caller closes what was piped. */
   withdraw(producerId: string): Promise<PipedProducer> | undefined {
+    if (this.starting) this.closedWhileStarting.add(producerId);
     this.offered.delete(producerId);
     const piped = this.piped.get(producerId);
     this.piped.delete(producerId);

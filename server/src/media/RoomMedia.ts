@@ -440,6 +440,10 @@ export class RoomMedia extends EventEmitter<Events> {
     await this.receiver.start();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** The origin node this room is received from, if another node. */
   get originNode(): string | undefined {
     return this.receiver?.link.nodeId;
@@ -463,8 +467,10 @@ export class RoomMedia extends EventEmitter<Events> {
 
   /** The origin node closed a producer: close its pipe here; everyone here is told. */
   remoteProducerClosed(producerId: string): void {
-    if (this.closed || !this.receiver?.offers(producerId)) return;
+    if (this.closed || !this.receiver) return;
+    const offered = this.receiver.offers(producerId);
     const piped = this.receiver.withdraw(producerId);
+    if (!offered) return;
     const record = this.producerRecords.get(producerId);
     if (record?.remote) record.producer.close();
     else {
