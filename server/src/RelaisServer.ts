@@ -194,9 +194,16 @@ export class RelaisServer {
     return { id: this.nodeId, url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
   }
 
-  /** Node-to-node pipes on this node, summed over its rooms: `out` served to other nodes, `in` received. */
-  pipeCounts(): { out: { transports: number; consumers: number }; in: { transports: number; producers: number } } {
-    const rooms = this.signalling.liveRooms().map((room) => room.media);
+  /**
+   * Node-to-node pipes on this node, summed over its rooms (or of one room): `out` served to
+   * other nodes (transports, one consumer per piped producer), `in` received from origins.
+   */
+  pipeCounts(roomId?: string): {
+    out: { transports: number; consumers: number };
+    in: { transports: number; producers: number };
+  } {
+    const live = roomId === undefined ? this.signalling.liveRooms() : [this.signalling.room(roomId)];
+    const rooms = live.flatMap((room) => (room ? [room.media] : []));
     return this.nodePipes
       ? this.nodePipes.counts(rooms)
       : { out: { transports: 0, consumers: 0 }, in: { transports: 0, producers: 0 } };

@@ -102,6 +102,8 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     }
     assert.equal(joined.filter((l) => l.report().toneDominance !== undefined).length, 2);
     assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
+    assert.deepEqual(a.server.pipeCounts(ROOM).out, { transports: 1, consumers: 1 });
+    assert.deepEqual(a.server.pipeCounts('another-room').out, { transports: 0, consumers: 0 });
     assert.deepEqual(b.server.pipeCounts().in, { transports: 1, producers: 1 });
     assert.equal(b.server.signalling.room(ROOM)?.media.counts().consumers, LISTENERS);
     const loads = b.server.signalling.room(ROOM)?.media.routerLoads() ?? {};
@@ -218,5 +220,14 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
       out: { transports: 0, consumers: 0 },
       in: { transports: 0, producers: 0 },
     });
+  });
+
+  it('closes the origin’s pipes to a node that stops', async () => {
+    // The second speaker is muted (previous test): the listener consumes, the pipe opens, no audio flows.
+    await joinListeners(1, 300);
+    assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
+    await b.stop();
+    await eventually('A to close its pipe to the stopped node', () => a.server.pipeCounts().out.transports === 0);
+    assert.deepEqual(a.server.pipeCounts().out, { transports: 0, consumers: 0 });
   });
 });
