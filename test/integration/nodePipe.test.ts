@@ -104,6 +104,11 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     assert.deepEqual(a.server.pipeCounts().out, { transports: 1, consumers: 1 });
     assert.deepEqual(a.server.pipeCounts(ROOM).out, { transports: 1, consumers: 1 });
     assert.deepEqual(a.server.pipeCounts('another-room').out, { transports: 0, consumers: 0 });
+    // A's worker forwards the speaker once, to the pipe: its load is one producer and one consumer.
+    assert.equal(
+      a.server.pool.all().reduce((sum, worker) => sum + worker.load, 0),
+      2,
+    );
     assert.deepEqual(b.server.pipeCounts().in, { transports: 1, producers: 1 });
     assert.equal(b.server.signalling.room(ROOM)?.media.counts().consumers, LISTENERS);
     const loads = b.server.signalling.room(ROOM)?.media.routerLoads() ?? {};
@@ -116,6 +121,10 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     for (const l of listeners.splice(0)) l.close();
     await eventually('A to close its pipe', () => a.server.pipeCounts().out.transports === 0);
     assert.deepEqual(a.server.pipeCounts().out, { transports: 0, consumers: 0 });
+    assert.equal(
+      a.server.pool.all().reduce((sum, worker) => sum + worker.load, 0),
+      1,
+    );
     await eventually('B to close its pipe', () => b.server.pipeCounts().in.transports === 0);
     assert.deepEqual(b.server.pipeCounts().in, { transports: 0, producers: 0 });
   });

@@ -30,6 +30,8 @@ export class PipeOrigin {
     private readonly router: types.Router,
     private readonly options: NodePipeOptions,
     private readonly logger: Logger,
+    /** A pipe consumer forwards like a listener's: it counts in the worker's load. */
+    private readonly addLoad: (amount: number) => void,
   ) {}
 
   /** The node no longer receives the room: close its pipes. */
@@ -107,7 +109,9 @@ export class PipeOrigin {
       const owner = link;
       const piped = consumer;
       owner.consumers.set(producer.id, piped);
+      this.addLoad(1);
       piped.observer.once('close', () => {
+        this.addLoad(-1);
         if (owner.consumers.get(producer.id) === piped) owner.consumers.delete(producer.id);
       });
       piped.on('producerclose', () => piped.close());

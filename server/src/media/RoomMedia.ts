@@ -101,7 +101,10 @@ export class RoomMedia extends EventEmitter<Events> {
   ) {
     super();
     this.routers.set(origin.slot.index, origin);
-    if (options.pipes) this.pipeOrigin = new PipeOrigin(roomId, origin.router, options.pipes, logger);
+    if (options.pipes)
+      this.pipeOrigin = new PipeOrigin(roomId, origin.router, options.pipes, logger, (amount) =>
+        pool.addLoad(origin.slot, amount),
+      );
     observer.on('dominantspeaker', ({ producer }) => {
       const record = this.producerRecords.get(producer.id);
       if (record && record.peerId !== this.speaker) {
