@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,6 +9,11 @@ import type { IssuerKey } from './auth/tokenIssuer.js';
 import type { RelaisConfig } from './config/config.js';
 import { createAdminApi } from './http/adminApi.js';
 import { createHttpApp } from './http/createHttpApp.js';
+import { internalKey } from './http/internalAuth.js';
+import { createInternalApi } from './http/internalApi.js';
+import { InternalClient } from './http/internalClient.js';
+import { NodePipes } from './media/NodePipes.js';
+import { type RoomOrigins, StaticRoomOrigins } from './media/RoomOrigins.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import type { Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
@@ -17,6 +22,8 @@ import { SignallingServer } from './signalling/SignallingServer.js';
 export interface RelaisServerOptions {
   config: RelaisConfig;
   logger: Logger;
+  /** Which node holds each room's speakers; by default a static table (`staticOrigins`). */
+  roomOrigins?: RoomOrigins;
 }
 
 /**
@@ -34,6 +41,12 @@ export class RelaisServer {
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
   readonly usesThrowawayKey: boolean;
+  /** This process as a node of a cluster: a fresh id per start-up. */
+  readonly nodeId = randomUUID();
+  /** The static origins table used when no `roomOrigins` was given (tests set rooms' origins here). */
+  readonly staticOrigins = new StaticRoomOrigins();
+  /** Node-to-node pipes, when RELAIS_CLUSTER_SECRET is set. */
+  readonly nodePipes: NodePipes | undefined;
   private started = false;
 
   constructor(private readonly options: RelaisServerOptions) {
@@ -81,6 +94,36 @@ export class RelaisServer {
       },
       logger.child({ component: 'admin' }),
     );
+    const key = config.cluster.secret ? internalKey(config.cluster.secret) : undefined;
+    if (key) {
+      const client = new InternalClient(key, () => this.node);
+      this.nodePipes = new NodePipes({
+        self: () => this.node,
+        listen: {
+          ip: config.cluster.address,
+          portMin: config.cluster.pipePorts.min,
+          portMax: config.cluster.pipePorts.max,
+        },
+        origins: options.roomOrigins ?? this.staticOrigins,
+        linkTo: (origin) => client.linkTo(origin),
+        send: (node, roomId, event) => client.notify(node, roomId, event),
+        media: (roomId) => this.signalling.room(roomId)?.media,
+        logger: logger.child({ component: 'pipes' }),
+      });
+    }
+    const nodePipes = this.nodePipes;
+    const internal = createInternalApi(
+      key,
+      {
+        watch: (roomId, node) => this.requirePipes().watch(roomId, node),
+        unwatch: (roomId, nodeId) => this.requirePipes().unwatch(roomId, nodeId),
+        pipe: (roomId, node, producerId, transport) => this.requirePipes().pipe(roomId, node, producerId, transport),
+        closePipe: (roomId, nodeId, producerId, transport) =>
+          this.requirePipes().closePipe(roomId, nodeId, producerId, transport),
+        event: (roomId, nodeId, event) => this.requirePipes().event(roomId, nodeId, event),
+      },
+      logger.child({ component: 'internal' }),
+    );
     const app = createHttpApp(
       {
         ready: () => this.started && this.pool.ready,
@@ -91,8 +134,12 @@ export class RelaisServer {
         this.metrics.rooms.set(this.signalling.roomCount());
         this.metrics.participants.set(this.signalling.participantCount());
         this.metrics.workers.set(this.pool.size);
+        const pipes = this.pipeCounts();
+        this.metrics.pipes.set({ direction: 'out' }, pipes.out.consumers);
+        this.metrics.pipes.set({ direction: 'in' }, pipes.in.producers);
       },
       admin,
+      internal,
     );
     this.httpServer = config.http.tls
       ? https.createServer(
@@ -105,9 +152,14 @@ export class RelaisServer {
       pool: this.pool,
       logger: logger.child({ component: 'signalling' }),
       maxParticipantsPerRoom: config.rooms.maxParticipants,
-      media: { consumersPerRouter: config.media.consumersPerRouter, maxRouters: config.media.workers },
+      media: {
+        consumersPerRouter: config.media.consumersPerRouter,
+        maxRouters: config.media.workers,
+        ...(nodePipes ? { pipes: nodePipes.mediaOptions } : {}),
+      },
       metrics: this.metrics,
       ...(config.turn ? { turn: config.turn } : {}),
+      ...(nodePipes ? { roomMediaOpened: (media) => nodePipes.roomOpened(media) } : {}),
     });
   }
 
@@ -132,6 +184,35 @@ export class RelaisServer {
     if (!address || port !== 0) return publicUrl;
     const scheme = this.options.config.http.tls ? 'https' : 'http';
     return `${scheme}://${this.options.config.http.host}:${address.port}`;
+  }
+
+  /** This node as other nodes call it: its id and internal URL (cluster address, bound port). */
+  get node(): { id: string; url: string } {
+    const address = this.httpServer.address() as AddressInfo | null;
+    const port = address?.port ?? this.options.config.http.port;
+    const host = this.options.config.cluster.address;
+    const scheme = this.options.config.http.tls ? 'https' : 'http';
+    return { id: this.nodeId, url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  }
+
+  /**
+   * Node-to-node pipes on this node, summed over its rooms (or of one room): `out` served to
+   * other nodes (transports, one consumer per piped producer), `in` received from origins.
+   */
+  pipeCounts(roomId?: string): {
+    out: { transports: number; consumers: number };
+    in: { transports: number; producers: number };
+  } {
+    const live = roomId === undefined ? this.signalling.liveRooms() : [this.signalling.room(roomId)];
+    const rooms = live.flatMap((room) => (room ? [room.media] : []));
+    return this.nodePipes
+      ? this.nodePipes.counts(rooms)
+      : { out: { transports: 0, consumers: 0 }, in: { transports: 0, producers: 0 } };
+  }
+
+  private requirePipes(): NodePipes {
+    if (!this.nodePipes) throw new Error('node pipes are not configured');
+    return this.nodePipes;
   }
 
   async stop(): Promise<void> {

@@ -95,6 +95,13 @@ const schema = z.object({
   RELAIS_LOG_PRETTY: bool.optional(),
   RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
   MEDIASOUP_WORKER_BIN: optionalText,
+  // Media across nodes (node-to-node pipes), see config/README.md "Cluster: media across nodes".
+  /** Signs node-to-node requests (/internal); unset = this node pipes nothing to or from others. */
+  RELAIS_CLUSTER_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** The IP other nodes reach this node at: internal API calls back, and pipe transports listen there. */
+  RELAIS_CLUSTER_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+  RELAIS_PIPE_PORT_MIN: port.default(41000),
+  RELAIS_PIPE_PORT_MAX: port.default(41999),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -123,6 +130,7 @@ export interface RelaisConfig {
   admin: { key?: string };
   /** TURN servers given to browsers with short-lived credentials; absent = none (direct ICE only). */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
+  cluster: { secret?: string; address: string; pipePorts: { min: number; max: number } };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
 }
 
@@ -185,6 +193,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
   }
 
   const turn = turnConfig(raw);
+  if (raw.RELAIS_PIPE_PORT_MIN > raw.RELAIS_PIPE_PORT_MAX) {
+    throw new ConfigError('RELAIS_PIPE_PORT_MIN must not be above RELAIS_PIPE_PORT_MAX');
+  }
 
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
@@ -221,6 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
     ...(turn ? { turn } : {}),
+    cluster: {
+      ...(raw.RELAIS_CLUSTER_SECRET ? { secret: raw.RELAIS_CLUSTER_SECRET } : {}),
+      address: raw.RELAIS_CLUSTER_ADDRESS,
+      pipePorts: { min: raw.RELAIS_PIPE_PORT_MIN, max: raw.RELAIS_PIPE_PORT_MAX },
+    },
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
   };
 }

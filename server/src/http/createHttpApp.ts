@@ -19,6 +19,7 @@ export function createHttpApp(
   metrics: RelaisMetrics,
   refreshGauges: () => void,
   admin: Router,
+  internal: Router,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -48,6 +49,7 @@ export function createHttpApp(
   });
 
   app.use('/admin', admin);
+  app.use('/internal', internal);
 
   if (existsSync(webDist)) {
     // Hashed assets never change; the page that names them must be revalidated after a deploy.

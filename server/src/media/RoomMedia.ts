@@ -10,8 +10,12 @@ import type {
   TransportOptions,
   ValidPayload,
 } from '../signalling/catalog.js';
+import type { NodeRef, PipeAnswer, PipeEndpoint } from '../http/internalProtocol.js';
 import { MEDIA_CODECS } from './mediaCodecs.js';
+import type { NodePipeOptions, OriginLink } from './nodePipeTypes.js';
 import { type Direction, PeerMedia, type PeerProducer, type PeerTransport } from './PeerMedia.js';
+import { PipeOrigin } from './PipeOrigin.js';
+import { PipeReceiver } from './PipeReceiver.js';
 import { placeReceiver } from './receiverPlacement.js';
 import type { PooledWorker, WorkerPool } from './WorkerPool.js';
 
@@ -20,6 +24,8 @@ export interface RoomMediaOptions {
   consumersPerRouter: number;
   /** Largest number of routers (workers) a room may spread over. */
   maxRouters: number;
+  /** Node-to-node pipes (a cluster secret is configured); without them the room lives on this node only. */
+  pipes?: NodePipeOptions;
 }
 
 /** What a receiver is told about a new consumer (plain data, straight to the wire). */
@@ -43,6 +49,8 @@ export interface ProducerRecord {
   producer: PeerProducer;
   peerId: string;
   source: MediaSource;
+  /** Piped in from the room's origin node (same id there). */
+  remote?: boolean;
 }
 
 /** What happened in the room's media, for the signalling layer to tell the right people. */
@@ -54,6 +62,10 @@ type Events = {
   activeSpeaker: [peerId: string | null];
   /** A worker carrying the room died: its media is gone, participants must rejoin. */
   mediaLost: [];
+  /** The room's origin node (another node) has a new producer: offer it to everyone here. */
+  remoteProducerAdded: [producer: ProducerInfo];
+  /** A producer of the origin node was paused or resumed there. */
+  remoteProducerPaused: [producerId: string, paused: boolean];
 };
 
 /**
@@ -70,6 +82,14 @@ export class RoomMedia extends EventEmitter<Events> {
   /** A router being opened on a further worker: concurrent placements wait for it. */
   private growing: Promise<RoomRouter> | undefined;
   private speaker: string | null = null;
+  /** The origin side of pipes to other nodes (when pipes are configured). */
+  private readonly pipeOrigin: PipeOrigin | undefined;
+  /** The receiving side, when the room's origin is another node. */
+  private receiver: PipeReceiver | undefined;
+  /** Consumers (and consume requests in flight) per piped-in producer: at 0 the pipe closes. */
+  private readonly remoteUse = new Map<string, number>();
+  /** Piped-in producers closed because nobody here uses them: not a `producerClosed` for clients. */
+  private readonly released = new Set<string>();
 
   private constructor(
     readonly roomId: string,
@@ -81,6 +101,10 @@ export class RoomMedia extends EventEmitter<Events> {
   ) {
     super();
     this.routers.set(origin.slot.index, origin);
+    if (options.pipes)
+      this.pipeOrigin = new PipeOrigin(roomId, origin.router, options.pipes, logger, (amount) =>
+        pool.addLoad(origin.slot, amount),
+      );
     observer.on('dominantspeaker', ({ producer }) => {
       const record = this.producerRecords.get(producer.id);
       if (record && record.peerId !== this.speaker) {
@@ -149,13 +173,19 @@ export class RoomMedia extends EventEmitter<Events> {
 
   /** Everything being sent in the room. */
   producers(): ProducerInfo[] {
-    return [...this.producerRecords.values()].map(({ producer, peerId, source }) => ({
-      producerId: producer.id,
-      participantId: peerId,
-      kind: producer.kind,
-      source,
-      paused: producer.paused,
-    }));
+    return [...this.localProducers(), ...(this.receiver?.offeredProducers() ?? [])];
+  }
+
+  private localProducers(): ProducerInfo[] {
+    return [...this.producerRecords.values()]
+      .filter((record) => !record.remote)
+      .map(({ producer, peerId, source }) => ({
+        producerId: producer.id,
+        participantId: peerId,
+        kind: producer.kind,
+        source,
+        paused: producer.paused,
+      }));
   }
 
   /** The mediasoup producers themselves, for benchmarks and tests measuring what the server holds. */
@@ -238,10 +268,24 @@ export class RoomMedia extends EventEmitter<Events> {
       this.producerRecords.delete(producer.id);
       this.pool.addLoad(slot, -1);
       for (const entry of this.routers.values()) entry.pipes.delete(producer.id);
-      if (!this.closed) this.emit('producerClosed', producer.id);
+      if (!this.closed) {
+        this.pipeOrigin?.producerClosed(producer.id);
+        this.emit('producerClosed', producer.id);
+      }
     });
+    // Whoever pauses it (its owner, a moderator's mute), nodes receiving the room are told.
+    producer.observer.on('pause', () => this.pipeOrigin?.producerPaused(producer.id, true));
+    producer.observer.on('resume', () => this.pipeOrigin?.producerPaused(producer.id, false));
     if (kind === 'audio') await this.observer.addProducer({ producerId: producer.id }).catch(() => undefined);
-    return { producerId: producer.id, participantId: peerId, kind, source, paused: producer.paused };
+    const info: ProducerInfo = {
+      producerId: producer.id,
+      participantId: peerId,
+      kind,
+      source,
+      paused: producer.paused,
+    };
+    this.pipeOrigin?.producerAdded(info);
+    return info;
   }
 
   async setProducerPaused(peerId: string, producerId: string, paused: boolean): Promise<void> {
@@ -274,8 +318,21 @@ export class RoomMedia extends EventEmitter<Events> {
   }
 
   async consume(peerId: string, producerId: string): Promise<ConsumerDescription> {
+    if (!this.receiver?.offers(producerId)) return this.consumeNow(peerId, producerId);
+    // A producer of the origin node: counted while in use here, so its pipe closes when unused.
+    this.useRemote(producerId, 1);
+    try {
+      return await this.consumeNow(peerId, producerId);
+    } finally {
+      this.useRemote(producerId, -1);
+    }
+  }
+
+  private async consumeNow(peerId: string, producerId: string): Promise<ConsumerDescription> {
     const peer = this.peer(peerId);
-    const record = this.producerRecords.get(producerId);
+    const record =
+      this.producerRecords.get(producerId) ??
+      (this.receiver?.offers(producerId) ? await this.pipeIn(producerId) : undefined);
     if (!record) throw notFound(`No producer ${producerId} in this room.`);
     if (record.peerId === peerId) throw invalid('You cannot consume your own media.');
     const recv = peer.transportFor('recv');
@@ -300,10 +357,12 @@ export class RoomMedia extends EventEmitter<Events> {
     peer.consumers.set(consumer.id, consumer);
     entry.consumers += 1;
     this.pool.addLoad(entry.slot, 1);
+    if (record.remote) this.useRemote(producerId, 1);
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       entry.consumers -= 1;
       this.pool.addLoad(entry.slot, -1);
+      if (record.remote) this.useRemote(producerId, -1);
     });
     consumer.on('producerclose', () => {
       consumer.close();
@@ -365,10 +424,137 @@ export class RoomMedia extends EventEmitter<Events> {
     this.closed = true;
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
+    this.pipeOrigin?.close();
+    this.receiver?.close();
     for (const entry of this.routers.values()) entry.router.close();
     this.routers.clear();
     this.pool.off('workerDied', this.onWorkerDied);
     this.removeAllListeners();
+  }
+
+  /**
+   * This node receives the room from its origin node: lists the origin's producers (offered
+   * to participants here like local ones) and subscribes to their changes.
+   */
+  async followOrigin(link: OriginLink): Promise<void> {
+    if (!this.options.pipes) throw new Error('node pipes are not configured (RELAIS_CLUSTER_SECRET)');
+    if (this.receiver) throw new Error('this room already follows an origin node');
+    this.receiver = new PipeReceiver(this.roomId, this.origin.router, this.options.pipes.listen, link, this.logger);
+    await this.receiver.start();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The origin node this room is received from, if another node. */
+  get originNode(): string | undefined {
+    return this.receiver?.link.nodeId;
+  }
+
+  /** The origin node announced a producer. */
+  remoteProducerAdded(producer: ProducerInfo): void {
+    if (!this.closed && this.receiver?.offer(producer)) this.emit('remoteProducerAdded', producer);
+  }
+
+  /** The origin node paused or resumed a producer: the piped one follows, everyone here is told. */
+  async remoteProducerPaused(producerId: string, paused: boolean): Promise<void> {
+    if (this.closed || !this.receiver?.setPaused(producerId, paused)) return;
+    const record = this.producerRecords.get(producerId);
+    if (record?.remote) {
+      if (paused) await record.producer.pause();
+      else await record.producer.resume();
+    }
+    this.emit('remoteProducerPaused', producerId, paused);
+  }
+
+  /** The origin node closed a producer: close its pipe here; everyone here is told. */
+  remoteProducerClosed(producerId: string): void {
+    if (this.closed || !this.receiver) return;
+    const offered = this.receiver.offers(producerId);
+    const piped = this.receiver.withdraw(producerId);
+    if (!offered) return;
+    const record = this.producerRecords.get(producerId);
+    if (record?.remote) record.producer.close();
+    else {
+      // Not piped (or still being piped: close it once it arrives).
+      void piped?.then((producer) => producer.close()).catch(() => undefined);
+      this.emit('producerClosed', producerId);
+    }
+  }
+
+  /** Another node watches this room: its local producers. */
+  localProducerList(): ProducerInfo[] {
+    return this.localProducers();
+  }
+
+  /** Another node asks for one of this room's local producers over a pipe. */
+  pipeTo(node: NodeRef, producerId: string, remote: PipeEndpoint): Promise<PipeAnswer> {
+    const record = this.producerRecords.get(producerId);
+    if (!this.pipeOrigin) throw conflict('Node pipes are not configured on this node.');
+    if (!record || record.remote) throw notFound(`No producer ${producerId} in this room.`);
+    const info = this.localProducers().find((p) => p.producerId === producerId);
+    if (!info) throw notFound(`No producer ${producerId} in this room.`);
+    return this.pipeOrigin.pipe(node, remote, record.producer, info);
+  }
+
+  closePipeTo(nodeId: string, producerId: string, remote: { ip: string; port: number }): void {
+    this.pipeOrigin?.closePipe(nodeId, producerId, remote);
+  }
+
+  /** The node left the room: close its pipes. */
+  unwatchedBy(nodeId: string): void {
+    this.pipeOrigin?.unwatch(nodeId);
+  }
+
+  /** Node-to-node pipes of this room: `out` to other nodes (origin side), `in` from the origin. */
+  pipeCounts(): { out: { transports: number; consumers: number }; in: { transports: number; producers: number } } {
+    return {
+      out: this.pipeOrigin?.counts() ?? { transports: 0, consumers: 0 },
+      in: this.receiver?.counts() ?? { transports: 0, producers: 0 },
+    };
+  }
+
+  private async pipeIn(producerId: string): Promise<ProducerRecord> {
+    const receiver = this.receiver;
+    if (!receiver) throw notFound(`No producer ${producerId} in this room.`);
+    const producer = await receiver.pipeIn(producerId);
+    const existing = this.producerRecords.get(producerId);
+    if (existing) return existing;
+    if (producer.closed || this.closed) throw notFound(`No producer ${producerId} in this room.`);
+    const record: ProducerRecord = {
+      producer,
+      peerId: producer.appData.peerId,
+      source: producer.appData.source,
+      remote: true,
+    };
+    this.producerRecords.set(producerId, record);
+    producer.observer.once('close', () => {
+      if (this.producerRecords.get(producerId) === record) this.producerRecords.delete(producerId);
+      for (const entry of this.routers.values()) entry.pipes.delete(producerId);
+      const released = this.released.delete(producerId);
+      receiver.pipeClosed(producerId);
+      if (!released && !this.closed) {
+        receiver.withdraw(producerId);
+        this.emit('producerClosed', producerId);
+      }
+    });
+    if (producer.kind === 'audio') await this.observer.addProducer({ producerId }).catch(() => undefined);
+    return record;
+  }
+
+  /** Counts a use of a piped-in producer; when none is left, closes its pipe. */
+  private useRemote(producerId: string, delta: number): void {
+    const uses = (this.remoteUse.get(producerId) ?? 0) + delta;
+    if (uses > 0) {
+      this.remoteUse.set(producerId, uses);
+      return;
+    }
+    this.remoteUse.delete(producerId);
+    const record = this.producerRecords.get(producerId);
+    if (!record?.remote || this.closed || !this.receiver) return;
+    this.released.add(producerId);
+    this.receiver.release(producerId, record.producer);
   }
 
   private peer(peerId: string): PeerMedia {

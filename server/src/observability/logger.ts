@@ -59,6 +59,7 @@ export type AuditEvent =
   | 'session.expired'
   | 'session.rate-limited'
   | 'admin.refused'
+  | 'internal.refused'
   | 'token.revoked'
   | 'room.closed';
 

@@ -35,6 +35,12 @@ export class RelaisMetrics {
     help: 'Participants in all rooms.',
     registers: [this.registry],
   });
+  readonly pipes = new Gauge({
+    name: 'relais_pipes',
+    help: 'Node-to-node pipes: producers piped out to other nodes (out) and in from origin nodes (in).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
   readonly workers = new Gauge({
     name: 'relais_workers',
     help: 'Running mediasoup workers.',

@@ -40,6 +40,11 @@ export class LiveRoom {
   ) {
     this.audience = new Audience(io, members);
     media.on('producerClosed', (producerId) => this.audience.toAll('producerClosed', { producerId }));
+    // A speaker on the room's origin node (another node) started sending.
+    media.on('remoteProducerAdded', (producer) => this.audience.toAll('producerAdded', producer));
+    media.on('remoteProducerPaused', (producerId, paused) =>
+      this.audience.toAll('producerPaused', { producerId, paused }),
+    );
     media.on('consumerClosed', (peerId, consumerId) =>
       this.connections.get(peerId)?.notify('consumerClosed', { consumerId }),
     );

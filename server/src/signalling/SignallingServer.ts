@@ -33,6 +33,8 @@ export interface SignallingOptions {
   metrics: RelaisMetrics;
   /** TURN servers handed to each participant with credentials of its own; none when absent. */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
+  /** Called when a room's media opens, before anyone joins (a node that receives the room from its origin follows it). */
+  roomMediaOpened?: (media: RoomMedia) => Promise<void>;
 }
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
@@ -116,6 +118,11 @@ export class SignallingServer {
 
   room(roomId: string): LiveRoom | undefined {
     return this.rooms.get(roomId);
+  }
+
+  /** Every live room. */
+  liveRooms(): LiveRoom[] {
+    return this.rooms.all();
   }
 
   /**
@@ -271,6 +278,13 @@ export class SignallingServer {
   private async openRoom(roomId: string, closed: () => void): Promise<LiveRoom> {
     const logger = this.options.logger.child({ room: roomId });
     const media = await RoomMedia.create(this.options.pool, roomId, this.options.media, logger);
+    try {
+      await this.options.roomMediaOpened?.(media);
+    } catch (error) {
+      media.close();
+      logger.error({ err: error }, 'could not receive the room from its origin node');
+      throw new RelaisError('INTERNAL', 'This room is not reachable from this server right now.');
+    }
     const members = new Room(roomId, { maxParticipants: this.options.maxParticipantsPerRoom });
     return new LiveRoom(this.io, members, media, logger, () => {
       closed();

@@ -1,0 +1,81 @@
+import type { z } from 'zod';
+import type { OriginLink } from '../media/nodePipeTypes.js';
+import type { ProducerInfo } from '../signalling/catalog.js';
+import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from './internalAuth.js';
+import {
+  type NodeRef,
+  type PipeAnswer,
+  type PipeEndpoint,
+  type PipeEvent,
+  pipeAnswer,
+  watchAnswer,
+} from './internalProtocol.js';
+
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Calls other nodes' internal API, each request signed with the cluster key. Answers are
+ * validated like requests: another node is trusted to be a node, not to be bug-free.
+ */
+export class InternalClient {
+  constructor(
+    private readonly key: Buffer,
+    /** This node (its URL is known once its HTTP server listens). */
+    private readonly self: () => NodeRef,
+  ) {}
+
+  async post<T>(node: NodeRef, path: string, body: unknown, answer?: z.ZodType<T>): Promise<T | undefined> {
+    const text = JSON.stringify(body);
+    const timestamp = String(Date.now());
+    const response = await fetch(new URL(path, node.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [TIMESTAMP_HEADER]: timestamp,
+        [SIGNATURE_HEADER]: signRequest(this.key, timestamp, 'POST', path, text),
+      },
+      body: text,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const raw: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      const message = (raw as { message?: unknown } | undefined)?.message;
+      throw new Error(
+        `node ${node.id} answered ${response.status} to ${path}${typeof message === 'string' ? `: ${message}` : ''}`,
+      );
+    }
+    return answer ? answer.parse(raw) : undefined;
+  }
+
+  /** The link to a room's origin node. */
+  linkTo(origin: NodeRef): OriginLink {
+    return {
+      nodeId: origin.id,
+      watch: async (roomId): Promise<ProducerInfo[]> => {
+        const answer = await this.post(origin, '/internal/watch', { roomId, node: this.self() }, watchAnswer);
+        return answer?.producers ?? [];
+      },
+      pipe: async (roomId, producerId, transport: PipeEndpoint): Promise<PipeAnswer> => {
+        const answer = await this.post(
+          origin,
+          '/internal/pipes',
+          { roomId, node: this.self(), producerId, transport },
+          pipeAnswer,
+        );
+        if (!answer) throw new Error('no pipe answer');
+        return answer;
+      },
+      closePipe: async (roomId, producerId, transport) => {
+        await this.post(origin, '/internal/pipes/close', { roomId, nodeId: this.self().id, producerId, transport });
+      },
+      unwatch: async (roomId) => {
+        await this.post(origin, '/internal/unwatch', { roomId, nodeId: this.self().id });
+      },
+    };
+  }
+
+  /** Tells a watching node about a producer of a room it receives. */
+  async notify(node: NodeRef, roomId: string, event: PipeEvent): Promise<void> {
+    await this.post(node, '/internal/events', { roomId, nodeId: this.self().id, event });
+  }
+}
