@@ -3,6 +3,7 @@
  * optional JSON file (RELAIS_CONFIG_FILE, same keys as the variables), environment.
  * A bad value stops start-up with a message that names the variable.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
@@ -46,6 +47,51 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+export const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * A `redis://` or `rediss://` URL. The messages never repeat the value: it may carry a password.
+ */
+const redisUrl = z.string().superRefine((text, context) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    context.addIssue({ code: 'custom', message: 'is not a URL (use redis://[user:password@]host:port[/db])' });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    context.addIssue({ code: 'custom', message: 'must start with redis:// or rediss:// (TLS)' });
+  } else if (!url.hostname) {
+    context.addIssue({ code: 'custom', message: 'names no host' });
+  }
+});
+
+/** A default node id: the host name (cut to fit) and a random suffix, new at each start. */
+function defaultNodeId(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 48) || 'relais';
+  return `${host}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The URL as logs and pages may show it: user name and password replaced. */
+export function redactRedisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username || url.password) {
+      url.username = url.username ? '***' : '';
+      url.password = url.password ? '***' : '';
+    }
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** Each key is the environment variable that sets it. */
 const schema = z.object({
   RELAIS_ENV: z.enum(['development', 'production']).default('development'),
@@ -78,6 +124,23 @@ const schema = z.object({
   RELAIS_LOG_PRETTY: bool.optional(),
   RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
   MEDIASOUP_WORKER_BIN: optionalText,
+  /** Shared state of a cluster; unset = one process, state in memory. Never echoed: it may hold a password. */
+  RELAIS_REDIS_URL: optionalText.pipe(redisUrl.optional()),
+  RELAIS_REDIS_PASSWORD_FILE: optionalText,
+  RELAIS_NODE_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(NODE_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit)')
+      .optional(),
+  ),
+  /** Where other nodes reach this one (pipes, internal calls): a host name or an IP address. */
+  RELAIS_CLUSTER_ADDRESS: optionalText.pipe(
+    z
+      .string()
+      .max(253)
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address')
+      .optional(),
+  ),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -105,6 +168,23 @@ export interface RelaisConfig {
   rooms: { maxParticipants: number; demoRoom: string };
   admin: { key?: string };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
+  cluster: {
+    /** RELAIS_NODE_ID, or the host name and a random suffix. */
+    nodeId: string;
+    /** RELAIS_CLUSTER_ADDRESS: where other nodes reach this one. */
+    address?: string;
+    /** Absent: one process, state in memory (the embedded default). */
+    redis?: RedisSettings;
+  };
+}
+
+export interface RedisSettings {
+  /** As configured, credentials included: give it to the client only, never to a log. */
+  url: string;
+  /** From RELAIS_REDIS_PASSWORD_FILE, when the URL holds none. */
+  password?: string;
+  /** The URL without its credentials, for logs. */
+  displayUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -165,6 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_RTC_PORT_BASE: RELAIS_RTC_PORT_BASE + RELAIS_WORKERS exceeds port 65535');
   }
 
+  const redis = redisSettings(raw.RELAIS_REDIS_URL, raw.RELAIS_REDIS_PASSWORD_FILE);
+
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
       ? { certFile: raw.RELAIS_TLS_CERT_FILE, keyFile: raw.RELAIS_TLS_KEY_FILE }
@@ -200,5 +282,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
+    cluster: {
+      nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),
+      ...(raw.RELAIS_CLUSTER_ADDRESS ? { address: raw.RELAIS_CLUSTER_ADDRESS } : {}),
+      ...(redis ? { redis } : {}),
+    },
   };
+}
+
+function redisSettings(url: string | undefined, passwordFile: string | undefined): RedisSettings | undefined {
+  if (!url) {
+    if (passwordFile) throw new ConfigError('RELAIS_REDIS_PASSWORD_FILE needs RELAIS_REDIS_URL');
+    return undefined;
+  }
+  const settings: RedisSettings = { url, displayUrl: redactRedisUrl(url) };
+  if (!passwordFile) return settings;
+  if (new URL(url).password) {
+    throw new ConfigError(
+      'RELAIS_REDIS_PASSWORD_FILE: the password is already in RELAIS_REDIS_URL; keep it in one place',
+    );
+  }
+  let password: string;
+  try {
+    password = readFileSync(passwordFile, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(
+      `RELAIS_REDIS_PASSWORD_FILE: cannot read ${passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!password) throw new ConfigError(`RELAIS_REDIS_PASSWORD_FILE: ${passwordFile} is empty`);
+  return { ...settings, password };
 }

@@ -40,6 +40,12 @@ export class RelaisMetrics {
     help: 'Running mediasoup workers.',
     registers: [this.registry],
   });
+  /** Set only on a clustered node (RELAIS_REDIS_URL). */
+  readonly redisConnected = new Gauge({
+    name: 'relais_redis_connected',
+    help: '1 while this node is connected to Redis, 0 while it is not (clustered nodes only).',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'relais_' });
