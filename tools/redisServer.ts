@@ -32,7 +32,8 @@ function ping(port: number): Promise<boolean> {
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    // Behind a password it answers NOAUTH: up all the same.
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
 
@@ -41,7 +42,9 @@ function ping(port: number): Promise<boolean> {
  * persistence, its files in a temporary directory. Resolves once it answers PING; `stop`
  * kills it, waits for the exit and removes the directory.
  */
-export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  options: { port?: number /** more redis-server arguments, e.g. `['--requirepass', '…']` */; args?: string[] } = {},
+): Promise<PrivateRedis> {
   const port = options.port ?? (await freePortRange(1));
   let child: ChildProcess | undefined;
   let dir: string | undefined;
@@ -52,7 +55,19 @@ export async function startPrivateRedis(options: { port?: number } = {}): Promis
     output = '';
     const spawned = spawn(
       REDIS_SERVER_BIN,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...(options.args ?? []),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = spawned;
