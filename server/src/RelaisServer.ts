@@ -30,7 +30,7 @@ export class RelaisServer {
   readonly pool: WorkerPool;
   readonly httpServer: http.Server | https.Server;
   readonly signalling: SignallingServer;
-  readonly metrics = new RelaisMetrics();
+  readonly metrics: RelaisMetrics;
   /** Tokens and people revoked through the admin API (on any node); the mirror is asked at every connection. */
   readonly revocations: RevocationStore;
   /** Shared state: in memory alone, in Redis in a cluster. Owns the Redis connections. */
@@ -45,6 +45,7 @@ export class RelaisServer {
   constructor(private readonly options: RelaisServerOptions) {
     const { config, logger } = options;
     const { jwt } = config;
+    this.metrics = new RelaisMetrics({ redis: config.cluster.redis !== undefined });
     this.cluster = new ClusterStores({
       config,
       logger: logger.child({ component: 'cluster' }),
@@ -114,7 +115,7 @@ export class RelaisServer {
         this.metrics.rooms.set(this.signalling.roomCount());
         this.metrics.participants.set(this.signalling.participantCount());
         this.metrics.workers.set(this.pool.size);
-        if (this.cluster.redis) this.metrics.redisConnected.set(this.cluster.redis.ready ? 1 : 0);
+        this.metrics.redisConnected?.set(this.cluster.redis?.ready ? 1 : 0);
       },
       admin,
     );

@@ -93,4 +93,47 @@ describe('a clustered node and its Redis connections (in-process, private Redis)
         !error.message.includes(PASSWORD),
     );
   });
+
+  it('a node cut off from Redis while a revocation was made ends the session once it is back', async () => {
+    const user = (name: string, password: string) => ['--user', name, 'on', `>${password}`, '~*', '&*', '+@all'];
+    // No default user: a connection whose password is refused is let in as nobody.
+    redis = await startPrivateRedis({
+      args: [
+        '--user',
+        'default',
+        'off',
+        ...user('test', 'password-t'),
+        ...user('node-a', 'password-a'),
+        ...user('node-b', 'password-b'),
+      ],
+    });
+    inspector = createClient({ url: `redis://test:password-t@127.0.0.1:${redis.port}` });
+    await inspector.connect();
+    const nodeUrl = (name: string) => `redis://${name}:password-${name.slice(-1)}@127.0.0.1:${redis?.port}`;
+    const adminKey = 'relais-admin-key-for-cluster-tests-0123456789';
+    const a = await startTestServer({ RELAIS_REDIS_URL: nodeUrl('node-a'), RELAIS_ADMIN_KEY: adminKey });
+    servers.push(a);
+    const b = await startTestServer({ RELAIS_REDIS_URL: nodeUrl('node-b') });
+    servers.push(b);
+    const { client } = await SignallingClient.join(
+      b.url,
+      b.token({ room: 'cell', role: 'speaker', sub: 'lost-laptop' }),
+    );
+
+    // Node b loses Redis and cannot get back (its user is disabled): it misses the publication.
+    await inspector.sendCommand(['ACL', 'SETUSER', 'node-b', 'off']);
+    await inspector.sendCommand(['CLIENT', 'KILL', 'USER', 'node-b']);
+    await eventually('node b not ready', async () => (await fetch(`${b.url}/readyz`)).status === 503);
+    const posted = await fetch(`${a.url}/admin/revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'lost-laptop' }),
+    });
+    assert.equal(posted.status, 201);
+    assert.equal(client.socket.connected, true, 'node b cannot know yet');
+
+    await inspector.sendCommand(['ACL', 'SETUSER', 'node-b', 'on']);
+    assert.deepEqual(await client.next('sessionEnded', () => true, 30_000), { reason: 'revoked' });
+    assert.equal(b.server.revocations.mirror.isRevoked({ sub: 'lost-laptop', iat: 0 }), true);
+  });
 });

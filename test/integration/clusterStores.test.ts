@@ -200,6 +200,10 @@ describe('cluster stores over a private Redis (relais nodes as separate processe
     assert.match(String(down.reason), /Redis/);
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200, 'alive, only not ready');
     assert.match(await (await fetch(`${node.url}/metrics`)).text(), /^relais_redis_connected 0$/m);
+    const notStored = await admin(node, 'POST', '/revocations', { sub: 'someone' });
+    assert.equal(notStored.status, 500, 'a revocation that cannot reach the other nodes is refused');
+    assert.equal(notStored.body.code, 'INTERNAL');
+    assert.match(String(notStored.body.message), /Redis is unreachable.*Nothing was revoked/);
 
     await redis?.restart();
     await eventually(
@@ -213,6 +217,7 @@ describe('cluster stores over a private Redis (relais nodes as separate processe
     await eventually('the node back in the registry', async () =>
       (await nodesSeenBy(node)).some((entry) => entry.id === 'node-r'),
     );
+    assert.equal((await admin(node, 'POST', '/revocations', { sub: 'someone' })).status, 201, 'revoking works again');
     assert.equal(node.alive, true, 'the node did not crash');
     assert.equal(member.socket.connected, true, 'the meeting went on meanwhile');
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);

@@ -37,12 +37,13 @@ export class ClusterStores {
       this.nodes = new InMemoryNodeRegistry();
       return;
     }
-    const redis = new RedisConnection(settings, this.logger);
+    const redis = new RedisConnection(settings, this.logger, config.cluster.nodeId);
     this.redis = redis;
     this.revocations = new RedisRevocationStore({
       nodeId: config.cluster.nodeId,
       commands: redis.commands,
       subscriber: redis.subscriber,
+      onReconnected: (listener) => redis.onReconnected(listener),
       maxTokenLifetimeSeconds,
       onRemoteRevocation: options.onRemoteRevocation,
       onError: (error, what) => this.logger.error({ err: error }, `Redis: failed ${what}`),

@@ -21,9 +21,11 @@ export class RedisConnection {
   readonly subscriber: RedisClient;
   private closed = false;
 
+  /** `nodeId` names the connections in Redis's CLIENT LIST (`relais:<node>:commands`). */
   constructor(
     private readonly settings: RedisSettings,
     private readonly logger: Logger,
+    private readonly nodeId: string,
   ) {
     this.commands = this.client('commands');
     this.subscriber = this.client('subscriber');
@@ -67,11 +69,25 @@ export class RedisConnection {
     }
   }
 
+  /** Calls `listener` each time both connections are up again after one of them was lost. */
+  onReconnected(listener: () => void): () => void {
+    const check = (): void => {
+      if (this.ready) listener();
+    };
+    this.commands.on('ready', check);
+    this.subscriber.on('ready', check);
+    return () => {
+      this.commands.off('ready', check);
+      this.subscriber.off('ready', check);
+    };
+  }
+
   private client(role: 'commands' | 'subscriber'): RedisClient {
     const logger = this.logger.child({ redis: this.settings.displayUrl, connection: role });
     const client: RedisClient = createClient({
       url: this.settings.url,
       ...(this.settings.password ? { password: this.settings.password } : {}),
+      name: `relais:${this.nodeId}:${role}`,
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 5000,

@@ -28,6 +28,8 @@ export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
   commands: RedisClient;
   subscriber: RedisClient;
   keyPrefix?: string;
+  /** Subscribes `listener` to "both connections are back"; returns its unsubscription. */
+  onReconnected: (listener: () => void) => () => void;
   onError: (error: unknown, what: string) => void;
 }
 
@@ -43,9 +45,7 @@ export class RedisRevocationStore implements RevocationStore {
   readonly mirror: InMemoryRevocations;
   private readonly prefix: string;
   private subscribed = false;
-  private readonly onSubscriberReady = (): void => {
-    void this.load(true).catch((error: unknown) => this.options.onError(error, 'reloading revocations'));
-  };
+  private stopFollowingReconnections: (() => void) | undefined;
 
   constructor(private readonly options: RedisRevocationStoreOptions) {
     this.mirror = new InMemoryRevocations({ maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds });
@@ -71,8 +71,11 @@ export class RedisRevocationStore implements RevocationStore {
     await this.options.subscriber.subscribe(this.channel, (message) => this.onMessage(message));
     this.subscribed = true;
     await this.load(false);
-    // node-redis resubscribes by itself after a reconnection; what was published meanwhile is lost.
-    this.options.subscriber.on('ready', this.onSubscriberReady);
+    // node-redis resubscribes by itself after a reconnection, but what was published meanwhile is
+    // lost: read it back from the keys.
+    this.stopFollowingReconnections = this.options.onReconnected(() => {
+      void this.load(true).catch((error: unknown) => this.options.onError(error, 'reloading revocations'));
+    });
   }
 
   async revoke(target: RevocationTarget, options: { reason?: string } = {}): Promise<Revocation> {
@@ -88,21 +91,31 @@ export class RedisRevocationStore implements RevocationStore {
       throw new RelaisError('CONFLICT', `At most ${MAX_REVOCATIONS} revocations are kept at once.`);
     }
     const key = this.entryKey(target);
-    await this.options.commands
-      .multi()
-      .set(key, JSON.stringify(entry), { expiration: { type: 'PXAT', value: entry.forgetAt } })
-      .zAdd(this.indexKey, { score: entry.forgetAt, value: key })
-      .zRemRangeByScore(this.indexKey, '-inf', now)
-      // The index lives as long as its newest entry.
-      .pExpireAt(this.indexKey, entry.forgetAt)
-      .publish(this.channel, JSON.stringify({ node: this.options.nodeId, revocation: entry }))
-      .exec();
+    try {
+      await this.options.commands
+        .multi()
+        .set(key, JSON.stringify(entry), { expiration: { type: 'PXAT', value: entry.forgetAt } })
+        .zAdd(this.indexKey, { score: entry.forgetAt, value: key })
+        .zRemRangeByScore(this.indexKey, '-inf', now)
+        // The index lives as long as its newest entry.
+        .pExpireAt(this.indexKey, entry.forgetAt)
+        .publish(this.channel, JSON.stringify({ node: this.options.nodeId, revocation: entry }))
+        .exec();
+    } catch (error) {
+      this.options.onError(error, 'storing a revocation');
+      // Posting it again is harmless: the same target is simply revoked anew.
+      throw new RelaisError(
+        'INTERNAL',
+        'The revocation could not be stored: Redis is unreachable from this node. Nothing was revoked; post it again.',
+      );
+    }
     this.mirror.restore(entry, now);
     return entry;
   }
 
   async close(): Promise<void> {
-    this.options.subscriber.off('ready', this.onSubscriberReady);
+    this.stopFollowingReconnections?.();
+    this.stopFollowingReconnections = undefined;
     if (this.subscribed && this.options.subscriber.isReady) {
       await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
     }
