@@ -185,6 +185,11 @@ export class RelaisServer {
     return {};
   }
 
+  /** This node's id in the cluster (RELAIS_NODE_ID or a generated one). */
+  get nodeId(): string {
+    return this.options.config.cluster.nodeId;
+  }
+
   /** The address clients use; with port 0 in tests, the port actually bound. */
   get url(): string {
     const address = this.httpServer.address() as AddressInfo | null;

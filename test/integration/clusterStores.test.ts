@@ -200,6 +200,9 @@ describe('cluster stores over a private Redis (relais nodes as separate processe
     assert.match(String(down.reason), /Redis/);
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200, 'alive, only not ready');
     assert.match(await (await fetch(`${node.url}/metrics`)).text(), /^relais_redis_connected 0$/m);
+    const unknown = await admin(node, 'GET', '/nodes');
+    assert.equal(unknown.status, 500);
+    assert.match(String(unknown.body.message), /Redis is unreachable/);
     const notStored = await admin(node, 'POST', '/revocations', { sub: 'someone' });
     assert.equal(notStored.status, 500, 'a revocation that cannot reach the other nodes is refused');
     assert.equal(notStored.body.code, 'INTERNAL');

@@ -1,3 +1,4 @@
+import { RelaisError } from '../domain/errors.js';
 import {
   Heartbeat,
   NODE_HEARTBEAT_MS,
@@ -66,6 +67,15 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   async list(): Promise<RegisteredNode[]> {
+    try {
+      return await this.read();
+    } catch (error) {
+      this.options.onError(error);
+      throw new RelaisError('INTERNAL', 'Redis is unreachable from this node: the list of nodes is unknown.');
+    }
+  }
+
+  private async read(): Promise<RegisteredNode[]> {
     const now = Date.now();
     await this.redis.zRemRangeByScore(this.indexKey, '-inf', now);
     const ids = await this.redis.zRange(this.indexKey, 0, -1);
