@@ -13,7 +13,7 @@ import type { RelaisConfig } from './config/config.js';
 import { createAdminApi } from './http/adminApi.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { WorkerPool } from './media/WorkerPool.js';
-import type { Logger } from './observability/logger.js';
+import { audit, type Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
 import { SignallingServer } from './signalling/SignallingServer.js';
 
@@ -54,7 +54,8 @@ export class RelaisServer {
           (claims) => InMemoryRevocations.matches(entry, claims),
           'revoked',
         );
-        if (sessionsEnded > 0) logger.info({ sessionsEnded }, 'a revocation made on another node ended sessions here');
+        // The node it was posted to wrote `token.revoked` for its own sessions; this one, for these.
+        if (sessionsEnded > 0) audit(logger, 'token.revoked.elsewhere', { ...entry.target, sessionsEnded });
       },
     });
     this.revocations = this.cluster.revocations;

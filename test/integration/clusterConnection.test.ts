@@ -135,5 +135,12 @@ describe('a clustered node and its Redis connections (in-process, private Redis)
     await inspector.sendCommand(['ACL', 'SETUSER', 'node-b', 'on']);
     assert.deepEqual(await client.next('sessionEnded', () => true, 30_000), { reason: 'revoked' });
     assert.equal(b.server.revocations.mirror.isRevoked({ sub: 'lost-laptop', iat: 0 }), true);
+    assert.ok(
+      b.logs.some(
+        (l) =>
+          l.audit === true && l.event === 'token.revoked.elsewhere' && l.sub === 'lost-laptop' && l.sessionsEnded === 1,
+      ),
+      'node b says in its audit log what it ended and why',
+    );
   });
 });

@@ -55,6 +55,7 @@ export type AuditEvent =
   | 'session.rate-limited'
   | 'admin.refused'
   | 'token.revoked'
+  | 'token.revoked.elsewhere'
   | 'room.closed';
 
 /**
