@@ -45,7 +45,7 @@ export class RelaisServer {
   constructor(private readonly options: RelaisServerOptions) {
     const { config, logger } = options;
     const { jwt } = config;
-    this.metrics = new RelaisMetrics({ redis: config.cluster.redis !== undefined });
+    this.metrics = new RelaisMetrics({ redis: config.redis !== undefined });
     this.cluster = new ClusterStores({
       config,
       logger: logger.child({ component: 'cluster' }),
@@ -157,18 +157,18 @@ export class RelaisServer {
     }
     this.started = true;
     logger.info(
-      { url: this.url, node: config.cluster.nodeId, redis: config.cluster.redis?.displayUrl ?? 'none (single node)' },
+      { url: this.url, node: config.nodeId, redis: config.redis?.displayUrl ?? 'none (single node)' },
       'relais is listening',
     );
   }
 
   /** This node's entry in the registry, read at every heartbeat. */
   private describe(): NodeInfo {
-    const { cluster } = this.options.config;
+    const { nodeId, cluster } = this.options.config;
     return {
-      id: cluster.nodeId,
+      id: nodeId,
       publicUrl: this.url,
-      ...(cluster.address ? { clusterAddress: cluster.address } : {}),
+      clusterAddress: cluster.address,
       state: this.draining ? 'draining' : 'serving',
       load: {
         workers: this.pool.size,
@@ -188,7 +188,7 @@ export class RelaisServer {
 
   /** This node's id in the cluster (RELAIS_NODE_ID or a generated one). */
   get nodeId(): string {
-    return this.options.config.cluster.nodeId;
+    return this.options.config.nodeId;
   }
 
   /** The address clients use; with port 0 in tests, the port actually bound. */

@@ -10,6 +10,7 @@ const HOUR = 3600_000;
 const info = (participants: number): NodeInfo => ({
   id: 'solo',
   publicUrl: 'http://127.0.0.1:3000',
+  clusterAddress: '127.0.0.1',
   state: 'serving',
   load: { workers: 2, perWorker: [3, 0], rooms: 1, participants },
 });

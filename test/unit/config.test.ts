@@ -91,11 +91,11 @@ describe('configuration', () => {
   describe('cluster settings', () => {
     it('runs alone without RELAIS_REDIS_URL, with a node id of its own', () => {
       const config = loadConfig({});
-      assert.equal(config.cluster.redis, undefined);
-      assert.equal(config.cluster.address, undefined);
-      assert.match(config.cluster.nodeId, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
-      assert.notEqual(loadConfig({}).cluster.nodeId, config.cluster.nodeId, 'two nodes on one host differ');
-      assert.equal(loadConfig({ RELAIS_NODE_ID: 'paris-1' }).cluster.nodeId, 'paris-1');
+      assert.equal(config.redis, undefined);
+      assert.equal(config.cluster.address, '127.0.0.1', 'loopback: a cluster on one machine');
+      assert.match(config.nodeId, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+      assert.notEqual(loadConfig({}).nodeId, config.nodeId, 'two nodes on one host differ');
+      assert.equal(loadConfig({ RELAIS_NODE_ID: 'paris-1' }).nodeId, 'paris-1');
     });
 
     it('takes redis:// and rediss:// URLs, and keeps a display form without credentials', () => {
@@ -103,11 +103,11 @@ describe('configuration', () => {
         RELAIS_REDIS_URL: 'rediss://relais:hunter2-secret@redis.internal:6380/2',
         RELAIS_CLUSTER_ADDRESS: '10.0.0.7',
       });
-      assert.equal(config.cluster.redis?.url, 'rediss://relais:hunter2-secret@redis.internal:6380/2');
-      assert.equal(config.cluster.redis?.displayUrl, 'rediss://***:***@redis.internal:6380/2');
+      assert.equal(config.redis?.url, 'rediss://relais:hunter2-secret@redis.internal:6380/2');
+      assert.equal(config.redis?.displayUrl, 'rediss://***:***@redis.internal:6380/2');
       assert.equal(config.cluster.address, '10.0.0.7');
       assert.equal(
-        loadConfig({ RELAIS_REDIS_URL: 'redis://127.0.0.1:6379' }).cluster.redis?.displayUrl,
+        loadConfig({ RELAIS_REDIS_URL: 'redis://127.0.0.1:6379' }).redis?.displayUrl,
         'redis://127.0.0.1:6379',
       );
       assert.equal(redactRedisUrl('redis://:only-password@h:1'), 'redis://:***@h:1');
@@ -125,6 +125,8 @@ describe('configuration', () => {
       assert.throws(() => loadConfig({ RELAIS_NODE_ID: 'has space' }), /RELAIS_NODE_ID/);
       assert.throws(() => loadConfig({ RELAIS_NODE_ID: 'x'.repeat(65) }), /RELAIS_NODE_ID/);
       assert.throws(() => loadConfig({ RELAIS_CLUSTER_ADDRESS: 'http://10.0.0.7/' }), /RELAIS_CLUSTER_ADDRESS/);
+      assert.throws(() => loadConfig({ RELAIS_CLUSTER_ADDRESS: 'node-a.local' }), /RELAIS_CLUSTER_ADDRESS/, 'an IP');
+      assert.equal(loadConfig({ RELAIS_CLUSTER_ADDRESS: 'fd00::7' }).cluster.address, 'fd00::7');
     });
 
     it('reads the password from RELAIS_REDIS_PASSWORD_FILE, refusing an unusable file', () => {
@@ -135,7 +137,7 @@ describe('configuration', () => {
         RELAIS_REDIS_URL: 'redis://relais@127.0.0.1:6379',
         RELAIS_REDIS_PASSWORD_FILE: file,
       });
-      assert.equal(config.cluster.redis?.password, 'from-the-file');
+      assert.equal(config.redis?.password, 'from-the-file');
       assert.throws(
         () => loadConfig({ RELAIS_REDIS_PASSWORD_FILE: file }),
         /RELAIS_REDIS_PASSWORD_FILE needs RELAIS_REDIS_URL/,

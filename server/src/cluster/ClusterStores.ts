@@ -30,17 +30,17 @@ export class ClusterStores {
     const { config } = options;
     this.logger = options.logger;
     const maxTokenLifetimeSeconds = config.jwt.maxTokenLifetimeSeconds;
-    const settings = config.cluster.redis;
+    const settings = config.redis;
     if (!settings) {
       this.redis = undefined;
       this.revocations = new LocalRevocationStore({ maxTokenLifetimeSeconds });
       this.nodes = new InMemoryNodeRegistry();
       return;
     }
-    const redis = new RedisConnection(settings, this.logger, config.cluster.nodeId);
+    const redis = new RedisConnection(settings, this.logger, config.nodeId);
     this.redis = redis;
     this.revocations = new RedisRevocationStore({
-      nodeId: config.cluster.nodeId,
+      nodeId: config.nodeId,
       commands: redis.commands,
       subscriber: redis.subscriber,
       onReconnected: (listener) => redis.onReconnected(listener),

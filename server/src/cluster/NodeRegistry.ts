@@ -8,8 +8,8 @@ export interface NodeInfo {
   id: string;
   /** Where clients reach it (RELAIS_PUBLIC_URL). */
   publicUrl: string;
-  /** Where other nodes reach it (RELAIS_CLUSTER_ADDRESS), when configured. */
-  clusterAddress?: string;
+  /** The IP other nodes reach it at (RELAIS_CLUSTER_ADDRESS). */
+  clusterAddress: string;
   state: NodeState;
   load: {
     workers: number;
@@ -98,7 +98,7 @@ export class InMemoryNodeRegistry implements NodeRegistry {
 export const registeredNodeSchema = z.object({
   id: z.string(),
   publicUrl: z.string(),
-  clusterAddress: z.string().optional(),
+  clusterAddress: z.string(),
   state: z.enum(['serving', 'draining']),
   load: z.object({
     workers: z.number(),

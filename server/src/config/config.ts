@@ -133,14 +133,8 @@ const schema = z.object({
       .regex(NODE_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit)')
       .optional(),
   ),
-  /** Where other nodes reach this one (pipes, internal calls): a host name or an IP address. */
-  RELAIS_CLUSTER_ADDRESS: optionalText.pipe(
-    z
-      .string()
-      .max(253)
-      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address')
-      .optional(),
-  ),
+  /** The IP other nodes reach this node at (pipes, internal calls). */
+  RELAIS_CLUSTER_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -168,14 +162,14 @@ export interface RelaisConfig {
   rooms: { maxParticipants: number; demoRoom: string };
   admin: { key?: string };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
+  /** RELAIS_NODE_ID, or the host name and a random suffix: this node's name in the cluster. */
+  nodeId: string;
   cluster: {
-    /** RELAIS_NODE_ID, or the host name and a random suffix. */
-    nodeId: string;
-    /** RELAIS_CLUSTER_ADDRESS: where other nodes reach this one. */
-    address?: string;
-    /** Absent: one process, state in memory (the embedded default). */
-    redis?: RedisSettings;
+    /** RELAIS_CLUSTER_ADDRESS: the IP other nodes reach this one at. */
+    address: string;
   };
+  /** The cluster's shared state; absent: one process, state in memory (the embedded default). */
+  redis?: RedisSettings;
 }
 
 export interface RedisSettings {
@@ -282,11 +276,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
-    cluster: {
-      nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),
-      ...(raw.RELAIS_CLUSTER_ADDRESS ? { address: raw.RELAIS_CLUSTER_ADDRESS } : {}),
-      ...(redis ? { redis } : {}),
-    },
+    nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),
+    cluster: { address: raw.RELAIS_CLUSTER_ADDRESS },
+    ...(redis ? { redis } : {}),
   };
 }
 
