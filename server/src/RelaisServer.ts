@@ -1,11 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { InMemoryRevocations } from './auth/revocations.js';
-import { TokenVerifier } from './auth/tokenVerifier.js';
 import type { IssuerKey } from './auth/tokenIssuer.js';
+import { TokenVerifier } from './auth/tokenVerifier.js';
+import { ClusterStores } from './cluster/ClusterStores.js';
+import type { NodeInfo } from './cluster/NodeRegistry.js';
+import type { RevocationStore } from './cluster/RevocationStore.js';
 import type { RelaisConfig } from './config/config.js';
 import { createAdminApi } from './http/adminApi.js';
 import { createHttpApp } from './http/createHttpApp.js';
@@ -15,7 +18,7 @@ import { InternalClient } from './http/internalClient.js';
 import { NodePipes } from './media/NodePipes.js';
 import { type RoomOrigins, StaticRoomOrigins } from './media/RoomOrigins.js';
 import { WorkerPool } from './media/WorkerPool.js';
-import type { Logger } from './observability/logger.js';
+import { audit, type Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
 import { SignallingServer } from './signalling/SignallingServer.js';
 
@@ -34,25 +37,39 @@ export class RelaisServer {
   readonly pool: WorkerPool;
   readonly httpServer: http.Server | https.Server;
   readonly signalling: SignallingServer;
-  readonly metrics = new RelaisMetrics();
-  /** Tokens and people revoked through the admin API; asked at every connection. */
-  readonly revocations: InMemoryRevocations;
+  readonly metrics: RelaisMetrics;
+  /** Tokens and people revoked through the admin API (on any node); the mirror is asked at every connection. */
+  readonly revocations: RevocationStore;
+  /** Shared state: in memory alone, in Redis in a cluster. Owns the Redis connections. */
+  readonly cluster: ClusterStores;
   /** The key tokens for this server are signed with, when this server knows it (HS256 or dev). */
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
   readonly usesThrowawayKey: boolean;
-  /** This process as a node of a cluster: a fresh id per start-up. */
-  readonly nodeId = randomUUID();
   /** The static origins table used when no `roomOrigins` was given (tests set rooms' origins here). */
   readonly staticOrigins = new StaticRoomOrigins();
   /** Node-to-node pipes, when RELAIS_CLUSTER_SECRET is set. */
   readonly nodePipes: NodePipes | undefined;
   private started = false;
+  private draining = false;
 
   constructor(private readonly options: RelaisServerOptions) {
     const { config, logger } = options;
     const { jwt } = config;
-    this.revocations = new InMemoryRevocations({ maxTokenLifetimeSeconds: jwt.maxTokenLifetimeSeconds });
+    this.metrics = new RelaisMetrics({ redis: config.redis !== undefined });
+    this.cluster = new ClusterStores({
+      config,
+      logger: logger.child({ component: 'cluster' }),
+      onRemoteRevocation: (entry) => {
+        const sessionsEnded = this.signalling.endSessions(
+          (claims) => InMemoryRevocations.matches(entry, claims),
+          'revoked',
+        );
+        // The node it was posted to wrote `token.revoked` for its own sessions; this one, for these.
+        if (sessionsEnded > 0) audit(logger, 'token.revoked.elsewhere', { ...entry.target, sessionsEnded });
+      },
+    });
+    this.revocations = this.cluster.revocations;
     let verifierKey: string;
     if (jwt.publicKeyFile) {
       verifierKey = readFileSync(jwt.publicKeyFile, 'utf8');
@@ -71,7 +88,7 @@ export class RelaisServer {
     this.issuerKey = jwt.algorithm === 'HS256' ? { algorithm: 'HS256', key: verifierKey, ...claimsCheck } : undefined;
     const verifier = new TokenVerifier(
       { algorithm: jwt.algorithm, key: verifierKey, ...claimsCheck, maxLifetimeSeconds: jwt.maxTokenLifetimeSeconds },
-      this.revocations,
+      this.revocations.mirror,
     );
 
     this.pool = new WorkerPool({
@@ -91,6 +108,7 @@ export class RelaisServer {
           this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
         rooms: () => this.signalling.roomOverview(),
         closeRoom: (roomId) => this.signalling.endSessions((claims) => claims.room === roomId, 'room-closed'),
+        nodes: () => this.cluster.nodes.list(),
       },
       logger.child({ component: 'admin' }),
     );
@@ -126,8 +144,13 @@ export class RelaisServer {
     );
     const app = createHttpApp(
       {
-        ready: () => this.started && this.pool.ready,
-        details: () => ({ workers: this.pool.size, rooms: this.signalling.roomCount() }),
+        ready: () => this.started && this.pool.ready && this.cluster.ready,
+        details: () => ({
+          workers: this.pool.size,
+          rooms: this.signalling.roomCount(),
+          ...(this.cluster.redis ? { redis: this.cluster.redis.ready ? 'connected' : 'unreachable' } : {}),
+          ...this.notReadyReason(),
+        }),
       },
       this.metrics,
       () => {
@@ -137,6 +160,7 @@ export class RelaisServer {
         const pipes = this.pipeCounts();
         this.metrics.pipes.set({ direction: 'out' }, pipes.out.consumers);
         this.metrics.pipes.set({ direction: 'in' }, pipes.in.producers);
+        this.metrics.redisConnected?.set(this.cluster.redis?.ready ? 1 : 0);
       },
       admin,
       internal,
@@ -164,17 +188,58 @@ export class RelaisServer {
   }
 
   async start(): Promise<void> {
-    await this.pool.start();
-    const { host, port } = this.options.config.http;
-    await new Promise<void>((resolve, reject) => {
-      this.httpServer.once('error', reject);
-      this.httpServer.listen(port, host, () => {
-        this.httpServer.off('error', reject);
-        resolve();
+    const { config, logger } = this.options;
+    try {
+      await this.pool.start();
+      // Revocations loaded before the first handshake: a revoked token is never let in meanwhile.
+      await this.cluster.connect();
+      const { host, port } = config.http;
+      await new Promise<void>((resolve, reject) => {
+        this.httpServer.once('error', reject);
+        this.httpServer.listen(port, host, () => {
+          this.httpServer.off('error', reject);
+          resolve();
+        });
       });
-    });
+      await this.cluster.announce(() => this.describe());
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
     this.started = true;
-    this.options.logger.info({ url: this.url }, 'relais is listening');
+    logger.info(
+      { url: this.url, node: config.nodeId, redis: config.redis?.displayUrl ?? 'none (single node)' },
+      'relais is listening',
+    );
+  }
+
+  /** This node's entry in the registry, read at every heartbeat. */
+  private describe(): NodeInfo {
+    const { nodeId, cluster } = this.options.config;
+    return {
+      id: nodeId,
+      publicUrl: this.url,
+      clusterAddress: cluster.address,
+      state: this.draining ? 'draining' : 'serving',
+      load: {
+        workers: this.pool.size,
+        perWorker: this.pool.all().map((worker) => worker.load),
+        rooms: this.signalling.roomCount(),
+        participants: this.signalling.participantCount(),
+      },
+    };
+  }
+
+  private notReadyReason(): { reason?: string } {
+    if (!this.started) return { reason: 'starting or stopping' };
+    if (!this.pool.ready) return { reason: 'a mediasoup worker is restarting' };
+    if (!this.cluster.ready) return { reason: 'Redis is unreachable' };
+    return {};
+  }
+
+  /** This node's id in the cluster (RELAIS_NODE_ID or a generated one). */
+  get nodeId(): string {
+    return this.options.config.nodeId;
   }
 
   /** The address clients use; with port 0 in tests, the port actually bound. */
@@ -217,8 +282,10 @@ export class RelaisServer {
 
   async stop(): Promise<void> {
     this.started = false;
+    this.draining = true;
     await this.signalling.close();
-    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    if (this.httpServer.listening) await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    await this.cluster.stop();
     await this.pool.close();
   }
 }

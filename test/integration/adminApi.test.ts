@@ -181,6 +181,26 @@ describe('admin API: revoking access (real server, real worker, socket.io client
       ),
     );
   });
+
+  it('lists this server alone as the cluster when there is no Redis, with its load', async () => {
+    await joinWith(t.token({ room: 'cell', role: 'speaker', sub: 'present' }));
+    const answer = await admin(t, 'GET', '/nodes');
+    assert.equal(answer.status, 200);
+    const nodes = answer.body.nodes as {
+      id: string;
+      publicUrl: string;
+      state: string;
+      load: Record<string, unknown>;
+    }[];
+    assert.equal(nodes.length, 1);
+    assert.equal(nodes[0]?.id, t.server.nodeId);
+    assert.equal(nodes[0]?.publicUrl, t.url);
+    assert.equal(nodes[0]?.state, 'serving');
+    assert.deepEqual(nodes[0]?.load, { workers: 1, perWorker: [0], rooms: 1, participants: 1 });
+    const ready = (await (await fetch(`${t.url}/readyz`)).json()) as Record<string, unknown>;
+    assert.equal(ready.redis, undefined, 'no Redis, nothing said about it');
+    assert.doesNotMatch(await (await fetch(`${t.url}/metrics`)).text(), /relais_redis_connected/);
+  });
 });
 
 describe('admin API without RELAIS_ADMIN_KEY', function () {

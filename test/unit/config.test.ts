@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../server/src/config/config.js';
+import { ConfigError, loadConfig, redactRedisUrl } from '../../server/src/config/config.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -86,5 +86,75 @@ describe('configuration', () => {
     writeFileSync(file, JSON.stringify({ RELAIS_NOPE: 1 }));
     assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: file }), /unknown key RELAIS_NOPE/);
     assert.throws(() => loadConfig({ RELAIS_CONFIG_FILE: path.join(dir, 'missing.json') }), /cannot read/);
+  });
+
+  describe('cluster settings', () => {
+    it('runs alone without RELAIS_REDIS_URL, with a node id of its own', () => {
+      const config = loadConfig({});
+      assert.equal(config.redis, undefined);
+      assert.equal(config.cluster.address, '127.0.0.1', 'loopback: a cluster on one machine');
+      assert.match(config.nodeId, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+      assert.notEqual(loadConfig({}).nodeId, config.nodeId, 'two nodes on one host differ');
+      assert.equal(loadConfig({ RELAIS_NODE_ID: 'paris-1' }).nodeId, 'paris-1');
+    });
+
+    it('takes redis:// and rediss:// URLs, and keeps a display form without credentials', () => {
+      const config = loadConfig({
+        RELAIS_REDIS_URL: 'rediss://relais:hunter2-secret@redis.internal:6380/2',
+        RELAIS_CLUSTER_ADDRESS: '10.0.0.7',
+      });
+      assert.equal(config.redis?.url, 'rediss://relais:hunter2-secret@redis.internal:6380/2');
+      assert.equal(config.redis?.displayUrl, 'rediss://***:***@redis.internal:6380/2');
+      assert.equal(config.cluster.address, '10.0.0.7');
+      assert.equal(
+        loadConfig({ RELAIS_REDIS_URL: 'redis://127.0.0.1:6379' }).redis?.displayUrl,
+        'redis://127.0.0.1:6379',
+      );
+      assert.equal(redactRedisUrl('redis://:only-password@h:1'), 'redis://:***@h:1');
+    });
+
+    it('names the variable of a bad cluster setting, never echoing the URL', () => {
+      for (const bad of ['http://user:hunter2-secret@redis:6379', 'not a url hunter2-secret', 'redis://']) {
+        assert.throws(
+          () => loadConfig({ RELAIS_REDIS_URL: bad }),
+          (e: Error) =>
+            e instanceof ConfigError && /RELAIS_REDIS_URL/.test(e.message) && !e.message.includes('hunter2'),
+          bad,
+        );
+      }
+      assert.throws(() => loadConfig({ RELAIS_NODE_ID: 'has space' }), /RELAIS_NODE_ID/);
+      assert.throws(() => loadConfig({ RELAIS_NODE_ID: 'x'.repeat(65) }), /RELAIS_NODE_ID/);
+      assert.throws(() => loadConfig({ RELAIS_CLUSTER_ADDRESS: 'http://10.0.0.7/' }), /RELAIS_CLUSTER_ADDRESS/);
+      assert.throws(() => loadConfig({ RELAIS_CLUSTER_ADDRESS: 'node-a.local' }), /RELAIS_CLUSTER_ADDRESS/, 'an IP');
+      assert.equal(loadConfig({ RELAIS_CLUSTER_ADDRESS: 'fd00::7' }).cluster.address, 'fd00::7');
+    });
+
+    it('reads the password from RELAIS_REDIS_PASSWORD_FILE, refusing an unusable file', () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-config-'));
+      const file = path.join(dir, 'redis-password');
+      writeFileSync(file, 'from-the-file\n');
+      const config = loadConfig({
+        RELAIS_REDIS_URL: 'redis://relais@127.0.0.1:6379',
+        RELAIS_REDIS_PASSWORD_FILE: file,
+      });
+      assert.equal(config.redis?.password, 'from-the-file');
+      assert.throws(
+        () => loadConfig({ RELAIS_REDIS_PASSWORD_FILE: file }),
+        /RELAIS_REDIS_PASSWORD_FILE needs RELAIS_REDIS_URL/,
+      );
+      assert.throws(
+        () => loadConfig({ RELAIS_REDIS_URL: 'redis://u:p@h:1', RELAIS_REDIS_PASSWORD_FILE: file }),
+        /RELAIS_REDIS_PASSWORD_FILE: the password is already in RELAIS_REDIS_URL/,
+      );
+      assert.throws(
+        () => loadConfig({ RELAIS_REDIS_URL: 'redis://h:1', RELAIS_REDIS_PASSWORD_FILE: path.join(dir, 'missing') }),
+        /RELAIS_REDIS_PASSWORD_FILE: cannot read/,
+      );
+      writeFileSync(file, '\n');
+      assert.throws(
+        () => loadConfig({ RELAIS_REDIS_URL: 'redis://h:1', RELAIS_REDIS_PASSWORD_FILE: file }),
+        /RELAIS_REDIS_PASSWORD_FILE: .* is empty/,
+      );
+    });
   });
 });

@@ -67,6 +67,25 @@ export class InMemoryRevocations implements RevocationList {
     return entry;
   }
 
+  /**
+   * Takes in a revocation made elsewhere (another node, or one stored before a restart), as it
+   * was made. False when it is already known, or already past its `forgetAt`.
+   */
+  restore(entry: Revocation, now: number = Date.now()): boolean {
+    this.forgetExpired(now);
+    if (entry.forgetAt <= now) return false;
+    const [map, key] = 'jti' in entry.target ? [this.byJti, entry.target.jti] : [this.bySub, entry.target.sub];
+    const known = map.get(key);
+    if (known && known.revokedAt >= entry.revokedAt) return false;
+    if (!known && this.size >= MAX_REVOCATIONS) {
+      throw new RelaisError('CONFLICT', `At most ${MAX_REVOCATIONS} revocations are kept at once.`);
+    }
+    // Out of forgetAt order it would be kept a little longer than needed, never forgotten early.
+    map.delete(key);
+    map.set(key, entry);
+    return true;
+  }
+
   /** Does this revocation apply to a session holding these claims? */
   static matches(entry: Revocation, claims: Pick<RelaisClaims, 'sub' | 'jti' | 'iat'>): boolean {
     if ('jti' in entry.target) return claims.jti === entry.target.jti;

@@ -3,6 +3,7 @@
  * optional JSON file (RELAIS_CONFIG_FILE, same keys as the variables), environment.
  * A bad value stops start-up with a message that names the variable.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
@@ -51,6 +52,51 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * A `redis://` or `rediss://` URL. The messages never repeat the value: it may carry a password.
+ */
+const redisUrl = z.string().superRefine((text, context) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    context.addIssue({ code: 'custom', message: 'is not a URL (use redis://[user:password@]host:port[/db])' });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    context.addIssue({ code: 'custom', message: 'must start with redis:// or rediss:// (TLS)' });
+  } else if (!url.hostname) {
+    context.addIssue({ code: 'custom', message: 'names no host' });
+  }
+});
+
+/** A default node id: the host name (cut to fit) and a random suffix, new at each start. */
+function defaultNodeId(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 48) || 'relais';
+  return `${host}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The URL as logs and pages may show it: user name and password replaced. */
+export function redactRedisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username || url.password) {
+      url.username = url.username ? '***' : '';
+      url.password = url.password ? '***' : '';
+    }
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
 
 /** Each key is the environment variable that sets it. */
 const schema = z.object({
@@ -102,6 +148,15 @@ const schema = z.object({
   RELAIS_CLUSTER_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
   RELAIS_PIPE_PORT_MIN: port.default(41000),
   RELAIS_PIPE_PORT_MAX: port.default(41999),
+  /** Shared state of a cluster; unset = one process, state in memory. Never echoed: it may hold a password. */
+  RELAIS_REDIS_URL: optionalText.pipe(redisUrl.optional()),
+  RELAIS_REDIS_PASSWORD_FILE: optionalText,
+  RELAIS_NODE_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(NODE_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit)')
+      .optional(),
+  ),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -130,8 +185,22 @@ export interface RelaisConfig {
   admin: { key?: string };
   /** TURN servers given to browsers with short-lived credentials; absent = none (direct ICE only). */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
+  /** Node-to-node: RELAIS_CLUSTER_SECRET signs internal calls; RELAIS_CLUSTER_ADDRESS is the IP other nodes reach this one at. */
   cluster: { secret?: string; address: string; pipePorts: { min: number; max: number } };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
+  /** RELAIS_NODE_ID, or the host name and a random suffix: this node's name in the cluster. */
+  nodeId: string;
+  /** The cluster's shared state; absent: one process, state in memory (the embedded default). */
+  redis?: RedisSettings;
+}
+
+export interface RedisSettings {
+  /** As configured, credentials included: give it to the client only, never to a log. */
+  url: string;
+  /** From RELAIS_REDIS_PASSWORD_FILE, when the URL holds none. */
+  password?: string;
+  /** The URL without its credentials, for logs. */
+  displayUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
   if (raw.RELAIS_PIPE_PORT_MIN > raw.RELAIS_PIPE_PORT_MAX) {
     throw new ConfigError('RELAIS_PIPE_PORT_MIN must not be above RELAIS_PIPE_PORT_MAX');
   }
+  const redis = redisSettings(raw.RELAIS_REDIS_URL, raw.RELAIS_REDIS_PASSWORD_FILE);
 
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
@@ -238,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       pipePorts: { min: raw.RELAIS_PIPE_PORT_MIN, max: raw.RELAIS_PIPE_PORT_MAX },
     },
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
+    nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),
+    ...(redis ? { redis } : {}),
   };
 }
 
@@ -294,4 +366,28 @@ function turnConfig(raw: Raw): RelaisConfig['turn'] {
   }
   if (!secret) throw new ConfigError('RELAIS_TURN_SECRET: missing');
   return { urls, secret, ttlSeconds: raw.RELAIS_TURN_TTL };
+}
+
+function redisSettings(url: string | undefined, passwordFile: string | undefined): RedisSettings | undefined {
+  if (!url) {
+    if (passwordFile) throw new ConfigError('RELAIS_REDIS_PASSWORD_FILE needs RELAIS_REDIS_URL');
+    return undefined;
+  }
+  const settings: RedisSettings = { url, displayUrl: redactRedisUrl(url) };
+  if (!passwordFile) return settings;
+  if (new URL(url).password) {
+    throw new ConfigError(
+      'RELAIS_REDIS_PASSWORD_FILE: the password is already in RELAIS_REDIS_URL; keep it in one place',
+    );
+  }
+  let password: string;
+  try {
+    password = readFileSync(passwordFile, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(
+      `RELAIS_REDIS_PASSWORD_FILE: cannot read ${passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!password) throw new ConfigError(`RELAIS_REDIS_PASSWORD_FILE: ${passwordFile} is empty`);
+  return { ...settings, password };
 }

@@ -2,19 +2,26 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../auth/claims.js';
-import type { InMemoryRevocations, Revocation, RevocationTarget } from '../auth/revocations.js';
+import type { Revocation, RevocationTarget } from '../auth/revocations.js';
+import type { RegisteredNode } from '../cluster/NodeRegistry.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import type { RoomOverview } from '../domain/Room.js';
 import { audit, type Logger } from '../observability/logger.js';
 
 /** What the admin API needs from the running server; the composition root provides it. */
 export interface AdminBackend {
-  revocations: InMemoryRevocations;
+  revocations: {
+    /** Stored where every node sees it; fails, storing nothing, when that is not possible. */
+    revoke(target: RevocationTarget, options?: { reason?: string }): Promise<Revocation>;
+    readonly mirror: { list(): Revocation[] };
+  };
   /** Ends the live sessions a new revocation applies to; returns how many. */
   endRevokedSessions(entry: Revocation): number;
   rooms(): RoomOverview[];
   /** Ends every session connected to the room; returns how many. */
   closeRoom(roomId: string): number;
+  /** The live nodes of the cluster (this one alone without Redis). */
+  nodes(): Promise<RegisteredNode[]>;
 }
 
 const idText = z.string().trim().min(1).max(200);
@@ -99,11 +106,18 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     res.json({ room: roomId, sessionsEnded });
   });
 
-  router.get('/revocations', (_req, res) => {
-    res.json({ revocations: backend.revocations.list().map(view) });
+  router.get('/nodes', async (_req, res) => {
+    const nodes = await backend.nodes();
+    res.json({
+      nodes: nodes.map((node) => ({ ...node, seenAt: new Date(node.seenAt).toISOString() })),
+    });
   });
 
-  router.post('/revocations', (req, res) => {
+  router.get('/revocations', (_req, res) => {
+    res.json({ revocations: backend.revocations.mirror.list().map(view) });
+  });
+
+  router.post('/revocations', async (req, res) => {
     const parsed = revocationBody.safeParse(req.body);
     if (!parsed.success) {
       sendError(
@@ -114,7 +128,7 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
       return;
     }
     const { reason, ...target } = parsed.data;
-    const entry = backend.revocations.revoke(target as RevocationTarget, reason ? { reason } : {});
+    const entry = await backend.revocations.revoke(target as RevocationTarget, reason ? { reason } : {});
     const sessionsEnded = backend.endRevokedSessions(entry);
     audit(logger, 'token.revoked', { ...target, sessionsEnded, address: req.ip });
     res.status(201).json({ revocation: view(entry), sessionsEnded });

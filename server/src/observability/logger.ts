@@ -61,6 +61,7 @@ export type AuditEvent =
   | 'admin.refused'
   | 'internal.refused'
   | 'token.revoked'
+  | 'token.revoked.elsewhere'
   | 'room.closed';
 
 /**

@@ -46,8 +46,17 @@ export class RelaisMetrics {
     help: 'Running mediasoup workers.',
     registers: [this.registry],
   });
+  /** Only on a clustered node (RELAIS_REDIS_URL): a single node has no Redis to be up or down. */
+  readonly redisConnected: Gauge | undefined;
 
-  constructor() {
+  constructor(options: { redis?: boolean } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'relais_' });
+    this.redisConnected = options.redis
+      ? new Gauge({
+          name: 'relais_redis_connected',
+          help: '1 while this node is connected to Redis, 0 while it is not.',
+          registers: [this.registry],
+        })
+      : undefined;
   }
 }

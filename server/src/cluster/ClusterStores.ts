@@ -1,0 +1,86 @@
+import type { Revocation } from '../auth/revocations.js';
+import type { RelaisConfig } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { InMemoryNodeRegistry, type NodeInfo, type NodeRegistry } from './NodeRegistry.js';
+import { RedisConnection } from './RedisConnection.js';
+import { RedisNodeRegistry } from './RedisNodeRegistry.js';
+import { RedisRevocationStore } from './RedisRevocationStore.js';
+import { LocalRevocationStore, type RevocationStore } from './RevocationStore.js';
+
+export interface ClusterStoresOptions {
+  config: RelaisConfig;
+  logger: Logger;
+  /** A revocation made on another node: end its sessions here. */
+  onRemoteRevocation: (entry: Revocation) => void;
+}
+
+/**
+ * The state a node shares with the others, behind one interface per store: in memory without
+ * RELAIS_REDIS_URL (the embedded default), in Redis with it. It owns the Redis connections,
+ * the subscription and the heartbeat timer, and `stop` closes them all.
+ */
+export class ClusterStores {
+  readonly revocations: RevocationStore;
+  readonly nodes: NodeRegistry;
+  /** Absent in the embedded default. */
+  readonly redis: RedisConnection | undefined;
+  private readonly logger: Logger;
+
+  constructor(options: ClusterStoresOptions) {
+    const { config } = options;
+    this.logger = options.logger;
+    const maxTokenLifetimeSeconds = config.jwt.maxTokenLifetimeSeconds;
+    const settings = config.redis;
+    if (!settings) {
+      this.redis = undefined;
+      this.revocations = new LocalRevocationStore({ maxTokenLifetimeSeconds });
+      this.nodes = new InMemoryNodeRegistry();
+      return;
+    }
+    const redis = new RedisConnection(settings, this.logger, config.nodeId);
+    this.redis = redis;
+    this.revocations = new RedisRevocationStore({
+      nodeId: config.nodeId,
+      commands: redis.commands,
+      subscriber: redis.subscriber,
+      onReconnected: (listener) => redis.onReconnected(listener),
+      maxTokenLifetimeSeconds,
+      onRemoteRevocation: options.onRemoteRevocation,
+      onError: (error, what) => this.logger.error({ err: error }, `Redis: failed ${what}`),
+    });
+    this.nodes = new RedisNodeRegistry(redis.commands, {
+      // Logged at debug: the connection itself already says once that Redis is gone.
+      onError: (error) => this.logger.debug({ err: error }, 'Redis: node heartbeat failed'),
+    });
+  }
+
+  /** Connects and loads the revocations in force: before the node accepts its first client. */
+  async connect(): Promise<void> {
+    if (!this.redis) return;
+    await this.redis.connect();
+    try {
+      await this.revocations.start();
+    } catch (error) {
+      await this.redis.close();
+      throw error;
+    }
+  }
+
+  /** Announces the node (once it listens: its URL is known). */
+  async announce(describe: () => NodeInfo): Promise<void> {
+    await this.nodes.start(describe);
+  }
+
+  /** Redis reachable, or not configured. */
+  get ready(): boolean {
+    return this.redis ? this.redis.ready : true;
+  }
+
+  async stop(): Promise<void> {
+    await this.nodes
+      .stop()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not remove this node from the registry'));
+    await this.revocations.close();
+    await this.redis?.close();
+  }
+}
