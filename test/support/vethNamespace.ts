@@ -49,7 +49,8 @@ export function createVethNamespace(tag: number): VethNamespace {
     ip('-n', name, 'link', 'set', 'lo', 'up');
   } catch (error) {
     remove();
-    throw error;
+    const detail = (error as { stderr?: Buffer }).stderr?.toString().trim() || String(error);
+    throw new Error(`could not create network namespace ${name} (root and iproute2 needed): ${detail}`);
   }
   return { address, peerAddress, remove };
 }
