@@ -17,7 +17,7 @@ export const ARTIFACTS = path.resolve('test-artifacts');
  * tests; the browser is observed from outside, as a network or a debugger would.
  * (A string: code compiled by the test runner may reference helpers the page lacks.)
  */
-const PROBE = `(() => {
+export const PROBE = `(() => {
   const peers = [];
   const sockets = [];
   const held = new Set();
