@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { BROWSER_TARGETS } from './browserTargets.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -11,8 +12,9 @@ export default defineConfig({
   build: {
     outDir: path.join(root, 'dist'),
     emptyOutDir: true,
-    // Old laptops run old browsers: transpile the syntax down (WebRTC itself is checked at runtime).
-    target: 'es2019',
+    // Old laptops and phones run old browsers: syntax is lowered for the oldest supported one
+    // (WebRTC itself is checked at runtime, and a page says so in words when it is missing).
+    target: BROWSER_TARGETS,
     sourcemap: true,
     // One small script, no inline code: the server's CSP forbids inline scripts.
     modulePreload: false,
