@@ -48,7 +48,7 @@ function print(mode: string, m: Measure): void {
 }
 
 describe('low bandwidth and audio first: received bitrate (Chromium + mediasoup-client)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let server: TestServer;
   let chromium: ChromiumHarness;
   let speaker: Page;
