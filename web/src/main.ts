@@ -57,8 +57,9 @@ class Visit {
     const client = new ConferenceClient({
       token: this.token,
       receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto',
-      // Chosen on the join screen or in the meeting, kept through a retry or a rejoin.
-      lowBandwidth: lowBandwidthChosen(),
+      // Chosen on the join screen or in the meeting, kept through a retry or a rejoin. A listener
+      // is audio first already and has no switch to turn it off.
+      lowBandwidth: this.claims.role !== 'listener' && lowBandwidthChosen(),
     });
     this.client = client;
     // Created before connecting: it hears the join result, like everything after it.
