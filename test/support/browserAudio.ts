@@ -6,12 +6,23 @@
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'puppeteer-core';
 
-/** A mono 16-bit PCM WAV of a pure tone (Chromium loops it as the fake microphone). */
-export function writeToneWav(file: string, frequency: number, seconds = 4, sampleRate = 48_000): string {
+/**
+ * A mono 16-bit PCM WAV of a pure tone (Chromium loops it as the fake microphone). `noise` mixes
+ * in white noise of that amplitude (0–0.5): a sound that never pauses and is hard to compress,
+ * the worst case for the bitrate of a voice.
+ */
+export function writeToneWav(file: string, frequency: number, seconds = 4, sampleRate = 48_000, noise = 0): string {
   const samples = Math.round(seconds * sampleRate);
   const data = Buffer.alloc(samples * 2);
+  // A fixed pseudo-random sequence (LCG): the same file at every run.
+  let seed = 1;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648 - 0.5;
+  };
   for (let i = 0; i < samples; i++) {
-    data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * frequency * i) / sampleRate) * 0.5 * 32767), i * 2);
+    const tone = Math.sin((2 * Math.PI * frequency * i) / sampleRate) * (0.5 - noise);
+    data.writeInt16LE(Math.round((tone + random() * 2 * noise) * 32767), i * 2);
   }
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);

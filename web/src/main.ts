@@ -10,6 +10,7 @@ import { refusalWords } from './access/refusalWords.js';
 import { t } from './i18n/i18n.js';
 import { unlockAudio } from './media/AudioLevel.js';
 import { captureCamera, captureMic } from './media/localMedia.js';
+import { lowBandwidthChosen } from './media/lowBandwidthPreference.js';
 import { ConferenceClient, ConnectionRefused } from './rtc/ConferenceClient.js';
 import { Roster } from './rtc/Roster.js';
 import { Announcer } from './ui/Announcer.js';
@@ -56,6 +57,9 @@ class Visit {
     const client = new ConferenceClient({
       token: this.token,
       receiveVideo: this.claims.role === 'listener' ? 'on-request' : 'auto',
+      // Chosen on the join screen or in the meeting, kept through a retry or a rejoin. A listener
+      // is audio first already and has no switch to turn it off.
+      lowBandwidth: this.claims.role !== 'listener' && lowBandwidthChosen(),
     });
     this.client = client;
     // Created before connecting: it hears the join result, like everything after it.

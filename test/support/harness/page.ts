@@ -19,8 +19,9 @@ async function join(
   token: string,
   receiveVideo: 'auto' | 'on-request' = 'auto',
   iceTransportPolicy: RTCIceTransportPolicy = 'all',
+  lowBandwidth = false,
 ): Promise<{ participantId: string; permissions: Permissions; activeSpeaker: string | null }> {
-  const client = new ConferenceClient({ token, reconnection: false, receiveVideo, iceTransportPolicy });
+  const client = new ConferenceClient({ token, reconnection: false, receiveVideo, iceTransportPolicy, lowBandwidth });
   const joined = await client.connect();
   clients.set(name, { client, joined });
   return { participantId: joined.self.id, permissions: joined.permissions, activeSpeaker: joined.activeSpeaker };
@@ -32,13 +33,17 @@ function get(name: string): ConferenceClient {
   return entry.client;
 }
 
-async function publish(name: string, sources: ('mic' | 'camera')[]): Promise<string[]> {
+async function publish(
+  name: string,
+  sources: ('mic' | 'camera')[],
+  video: { width: number; height: number } = { width: 640, height: 360 },
+): Promise<string[]> {
   const client = get(name);
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: sources.includes('mic')
       ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
       : false,
-    video: sources.includes('camera') ? { width: 640, height: 360 } : false,
+    video: sources.includes('camera') ? video : false,
   });
   const ids: string[] = [];
   for (const track of stream.getTracks())
@@ -95,6 +100,8 @@ const harness = {
       .map((info) => ({ ...info })),
   watchVideo: (name: string, producerId: string) => get(name).watchVideo(producerId),
   stopVideo: (name: string, producerId: string) => get(name).stopVideo(producerId),
+  setLowBandwidth: (name: string, on: boolean) => get(name).setLowBandwidth(on),
+  receivedBytes: (name: string) => get(name).receivedBytes(),
 };
 (window as unknown as { relaisHarness: typeof harness }).relaisHarness = harness;
 export type RelaisHarness = typeof harness;

@@ -74,7 +74,18 @@ type Events = {
   sessionEnded: [reason: Notifications['sessionEnded']['reason']];
   /** The media path of the transport that connected last (undefined: no media connected). */
   mediaPath: [path: MediaPath | undefined];
+  lowBandwidth: [on: boolean];
 };
+
+/** What the receive transport took in: every byte (RTP, RTCP, DTLS), and the RTP payload per kind. */
+export interface ReceivedBytes {
+  transport: number;
+  audio: number;
+  video: number;
+}
+
+/** Why a camera is not sent in low-bandwidth mode (the UI hides the button; a caller is told). */
+export const CAMERA_OFF_IN_LOW_BANDWIDTH = 'low bandwidth: the camera is not sent';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -91,6 +102,12 @@ export interface ConferenceClientOptions {
   receiveVideo?: 'auto' | 'on-request';
   /** 'relay' uses TURN only (tests prove the TURN path with it); 'all' (default) tries direct first. */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /**
+   * Low bandwidth (a prefecture on a poor link): the camera is not sent, and no video is received
+   * until asked for with `watchVideo` (then at the lowest simulcast layer), as for a listener.
+   * Audio is unchanged (Opus with in-band FEC and DTX). `setLowBandwidth` changes it in a meeting.
+   */
+  lowBandwidth?: boolean;
 }
 
 /** Tries to read a just-connected transport's selected pair this many times, 300 ms apart. */
@@ -115,6 +132,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private ended = false;
   private rejoining = false;
   private readonly receiveVideo: 'auto' | 'on-request';
+  private lowBandwidthOn: boolean;
   private readonly iceTransportPolicy: RTCIceTransportPolicy;
   /** The TURN servers of the last join result, for both transports (none without TURN). */
   private iceServers: RTCIceServer[] = [];
@@ -124,6 +142,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
     super();
     this.receiveVideo = options.receiveVideo ?? 'auto';
     this.iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+    this.lowBandwidthOn = options.lowBandwidth ?? false;
     this.socket = io(options.url ?? location.origin, {
       auth: { token: options.token },
       transports: ['websocket'],
@@ -179,8 +198,31 @@ export class ConferenceClient extends TypedEmitter<Events> {
     return this.permissions[permissionToPublish(source)];
   }
 
+  get lowBandwidth(): boolean {
+    return this.lowBandwidthOn;
+  }
+
+  /**
+   * Turns low bandwidth on or off in a meeting. On: our camera producer is closed (the track
+   * stays the caller's) and the videos we receive are closed and offered again with
+   * `videoAvailable`. Off: videos are received as the `receiveVideo` option says.
+   */
+  async setLowBandwidth(on: boolean): Promise<void> {
+    if (on === this.lowBandwidthOn) return;
+    this.lowBandwidthOn = on;
+    this.emit('lowBandwidth', on);
+    if (on) {
+      await this.unpublish('camera');
+      const videos = [...this.remote.values()].filter((t) => t.kind === 'video');
+      await Promise.all(videos.map((t) => this.stopVideo(t.producerId)));
+    } else if (this.receiveVideo === 'auto') {
+      await Promise.all(this.availableVideo().map((info) => this.consume(info.producerId)));
+    }
+  }
+
   /** Sends a local track as `source`; camera video goes out as three simulcast layers. */
   async publish(source: MediaSource, track: MediaStreamTrack): Promise<string> {
+    if (source === 'camera' && this.lowBandwidthOn) throw new Error(CAMERA_OFF_IN_LOW_BANDWIDTH);
     const transport = await this.ensureSendTransport();
     const existing = this.producers.get(source);
     if (existing) {
@@ -264,6 +306,22 @@ export class ConferenceClient extends TypedEmitter<Events> {
     return rows;
   }
 
+  /**
+   * Bytes received so far: the receive transport's total (what the link carried down, RTP and
+   * RTCP, SRTP overhead included, IP/UDP headers not) and the inbound RTP bytes per kind.
+   */
+  async receivedBytes(): Promise<ReceivedBytes> {
+    const bytes: ReceivedBytes = { transport: 0, audio: 0, video: 0 };
+    if (!this.recvTransport || this.recvTransport.closed) return bytes;
+    const report = await this.recvTransport.getStats();
+    report.forEach((stat: Record<string, unknown>) => {
+      const received = Number(stat.bytesReceived ?? 0);
+      if (stat.type === 'transport') bytes.transport += received;
+      if (stat.type === 'inbound-rtp' && (stat.kind === 'audio' || stat.kind === 'video')) bytes[stat.kind] += received;
+    });
+    return bytes;
+  }
+
   hasSendTransport(): boolean {
     return this.sendTransport !== undefined && !this.sendTransport.closed;
   }
@@ -313,7 +371,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
     s.on('producerClosed', ({ producerId }) => {
       const info = this.producerInfo.get(producerId);
       this.producerInfo.delete(producerId);
-      if (info?.kind === 'video' && this.receiveVideo === 'on-request') this.emit('videoUnavailable', producerId);
+      if (info?.kind === 'video' && this.videoOnRequest()) this.emit('videoUnavailable', producerId);
       for (const track of this.remote.values()) if (track.producerId === producerId) this.dropRemote(track.consumerId);
     });
     s.on('consumerClosed', ({ consumerId }) => this.dropRemote(consumerId));
@@ -477,8 +535,12 @@ export class ConferenceClient extends TypedEmitter<Events> {
 
   private offer(info: ProducerInfo): void {
     this.producerInfo.set(info.producerId, info);
-    if (info.kind === 'video' && this.receiveVideo === 'on-request') this.emit('videoAvailable', info);
+    if (info.kind === 'video' && this.videoOnRequest()) this.emit('videoAvailable', info);
     else void this.consume(info.producerId);
+  }
+
+  private videoOnRequest(): boolean {
+    return this.receiveVideo === 'on-request' || this.lowBandwidthOn;
   }
 
   private async consume(producerId: string): Promise<void> {

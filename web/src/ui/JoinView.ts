@@ -5,6 +5,7 @@
 import { lang, setLang, t } from '../i18n/i18n.js';
 import { AudioLevel, unlockAudio } from '../media/AudioLevel.js';
 import { audioConstraints, errorText, listDevices, preferences, videoConstraints } from '../media/localMedia.js';
+import { chooseLowBandwidth, lowBandwidthChosen } from '../media/lowBandwidthPreference.js';
 import type { TokenClaims } from '../access/accessToken.js';
 import { clear, h } from './element.js';
 
@@ -119,7 +120,18 @@ export class JoinView {
       h('div', { className: 'field' }, h('label', { for: 'camera-select' }, t('camera')), cameraSelect),
       h('div', { className: 'field' }, h('label', { for: 'mic-select' }, t('microphone')), micSelect),
       h('div', { className: 'field' }, h('label', { for: 'mic-level' }, t('micLevel')), level),
-      this.checkbox('camera-on', t('startWithCamera'), this.cameraOn, (on) => (this.cameraOn = on)),
+      this.checkbox('low-bandwidth', t('lowBandwidth'), lowBandwidthChosen(), (on) => {
+        chooseLowBandwidth(on);
+        // The camera is not sent in low bandwidth: its own box says so by being unavailable.
+        this.render();
+      }),
+      this.checkbox(
+        'camera-on',
+        t('startWithCamera'),
+        this.cameraOn && !lowBandwidthChosen(),
+        (on) => (this.cameraOn = on),
+        lowBandwidthChosen(),
+      ),
       this.checkbox('mic-on', t('startWithMic'), this.micOn, (on) => (this.micOn = on)),
       this.checkbox('original-sound', t('originalSound'), preferences.originalSound, (on) => {
         preferences.originalSound = on;
@@ -172,7 +184,13 @@ export class JoinView {
     (refocus ?? root.querySelector<HTMLElement>('h1'))?.focus();
   }
 
-  private checkbox(id: string, label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
+  private checkbox(
+    id: string,
+    label: string,
+    checked: boolean,
+    onChange: (on: boolean) => void,
+    disabled = false,
+  ): HTMLElement {
     return h(
       'div',
       { className: 'field checkbox' },
@@ -180,6 +198,7 @@ export class JoinView {
         type: 'checkbox',
         id,
         checked,
+        disabled,
         'data-action': id,
         onchange: (e) => onChange((e.target as HTMLInputElement).checked),
       }),
@@ -238,8 +257,9 @@ export class JoinView {
     this.busy = true;
     this.render();
     this.dispose();
-    const camera = this.cameraOn ? this.camera : undefined;
-    if (!this.cameraOn) this.camera?.stop();
+    const sendCamera = this.cameraOn && !lowBandwidthChosen();
+    const camera = sendCamera ? this.camera : undefined;
+    if (!sendCamera) this.camera?.stop();
     this.onJoin({ mic: this.mic, camera, micOn: this.micOn });
   }
 }

@@ -1,5 +1,6 @@
 /**
- * What we send and the buttons that control it: microphone, camera, screen and hand, the
+ * What we send and the buttons that control it: microphone, camera, screen, hand and low
+ * bandwidth, the
  * local tracks behind them, the floor given to or taken from a listener, and the lines that
  * tell us what happened to our media (a device error, muted by a moderator, the floor).
  */
@@ -7,6 +8,7 @@ import type { MediaSource } from '../../../server/src/signalling/catalog.js';
 import { RequestFailed } from '../../../server/src/signalling/catalogRequest.js';
 import { t } from '../i18n/i18n.js';
 import { captureCamera, captureMic, captureScreen, errorText } from '../media/localMedia.js';
+import { chooseLowBandwidth } from '../media/lowBandwidthPreference.js';
 import type { ConferenceClient } from '../rtc/ConferenceClient.js';
 import type { Announcer } from './Announcer.js';
 import { controlButton, type ControlButton } from './ControlButton.js';
@@ -44,6 +46,7 @@ export class LocalControls {
   private readonly camera: ControlButton;
   private readonly screen: ControlButton;
   private readonly hand: ControlButton;
+  private readonly lowBandwidth: ControlButton;
   /** Whether we may send audio: a listener's changes when the floor is given or taken back. */
   private micAllowed: boolean;
   private micTrack: MediaStreamTrack | undefined;
@@ -55,6 +58,8 @@ export class LocalControls {
     private readonly announcer: Announcer,
     private readonly stage: ScreenStage,
     private readonly hooks: LocalControlsHooks,
+    /** A listener already hears first and sees video only on request: no switch for them. */
+    private readonly lowBandwidthSwitch = true,
   ) {
     this.problem = h('p', { className: 'notice', role: 'alert', hidden: true });
     // Not a live region: the Announcer says the same thing once.
@@ -64,7 +69,14 @@ export class LocalControls {
     this.camera = controlButton('camera', () => void this.toggleCamera());
     this.screen = controlButton('screen', () => void this.toggleScreen());
     this.hand = controlButton('hand', () => void this.toggleHand());
-    this.buttons = [this.mic.element, this.camera.element, this.screen.element, this.hand.element];
+    this.lowBandwidth = controlButton('low-bandwidth', () => void this.toggleLowBandwidth());
+    this.buttons = [
+      this.mic.element,
+      this.camera.element,
+      this.screen.element,
+      this.hand.element,
+      this.lowBandwidth.element,
+    ];
   }
 
   /** Publishes what the person chose on the join screen. */
@@ -74,7 +86,7 @@ export class LocalControls {
       await this.publish('mic', local.mic);
       if (!local.micOn) await this.client.setMuted('mic', true);
     } else local.mic?.stop();
-    if (local.camera && this.client.canPublish('camera')) {
+    if (local.camera && this.client.canPublish('camera') && !this.client.lowBandwidth) {
       this.cameraTrack = local.camera;
       await this.publish('camera', local.camera);
     } else local.camera?.stop();
@@ -88,7 +100,8 @@ export class LocalControls {
   refresh(): void {
     const c = this.client;
     this.mic.element.hidden = !c.canPublish('mic');
-    this.camera.element.hidden = !c.canPublish('camera');
+    // Low bandwidth sends no camera: no button to turn it on.
+    this.camera.element.hidden = !c.canPublish('camera') || c.lowBandwidth;
     this.screen.element.hidden = !c.canPublish('screen') || !navigator.mediaDevices?.getDisplayMedia;
     this.hand.element.hidden = !c.permissions.raiseHand;
     const local = this.state();
@@ -100,6 +113,10 @@ export class LocalControls {
     this.screen.set(sharing, sharing ? t('stopShare') : t('shareScreen'), 'screen');
     const raised = this.hooks.handRaised();
     this.hand.set(raised, raised ? t('lowerHand') : t('raiseHand'), 'hand');
+    const low = c.lowBandwidth;
+    this.lowBandwidth.element.hidden = !this.lowBandwidthSwitch;
+    this.lowBandwidth.set(low, low ? t('lowBandwidthOn') : t('lowBandwidthOff'), 'lowBandwidth');
+    this.lowBandwidth.element.setAttribute('aria-pressed', String(low));
   }
 
   /** Shows what we send on our own tile. */
@@ -261,6 +278,24 @@ export class LocalControls {
     this.screenTrack?.stop();
     this.screenTrack = undefined;
     this.stage.remove('self');
+    this.hooks.changed();
+  }
+
+  /**
+   * Low bandwidth on: the client stops sending our camera (released here, its light goes out)
+   * and receiving videos, which are offered instead. Off: videos come again; the camera stays
+   * off until the person turns it on. The choice is kept for the rest of the visit.
+   */
+  private async toggleLowBandwidth(): Promise<void> {
+    const on = !this.client.lowBandwidth;
+    chooseLowBandwidth(on);
+    try {
+      await this.client.setLowBandwidth(on);
+    } catch (error) {
+      this.showProblem(problemText(error));
+    }
+    if (on) this.cameraTrack = this.release(this.cameraTrack);
+    this.announcer.say(on ? t('lowBandwidthNotice') : t('lowBandwidthOffNow'));
     this.hooks.changed();
   }
 

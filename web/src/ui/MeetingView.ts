@@ -51,6 +51,8 @@ export class MeetingView {
   private readonly offers: VideoOffers;
   private readonly layers: SimulcastLayers;
   private readonly listener: boolean;
+  /** Says that low bandwidth is on, and what it means, while it is. */
+  private readonly lowBandwidthNotice: HTMLElement;
   private speaker: string | null = null;
 
   constructor(
@@ -78,14 +80,20 @@ export class MeetingView {
     );
     this.nowSpeaking = new NowSpeaking(announcer);
     this.counts = h('p', { className: 'hint' });
-    this.local = new LocalControls(client, announcer, this.stage, {
-      handRaised: () => {
-        const self = this.client.self;
-        return self ? (this.roster.get(self.id)?.handRaised ?? self.handRaised) : false;
+    this.local = new LocalControls(
+      client,
+      announcer,
+      this.stage,
+      {
+        handRaised: () => {
+          const self = this.client.self;
+          return self ? (this.roster.get(self.id)?.handRaised ?? self.handRaised) : false;
+        },
+        handSet: (raised) => this.roster.setOwnHand(raised),
+        changed: () => this.refreshControls(),
       },
-      handSet: (raised) => this.roster.setOwnHand(raised),
-      changed: () => this.refreshControls(),
-    });
+      !this.listener,
+    );
     if (joined.permissions.moderate) {
       this.moderation = new ModeratorPanel(client, roster, announcer);
       this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
@@ -93,6 +101,11 @@ export class MeetingView {
     }
     this.offers = new VideoOffers(client, (id) => this.roster.get(id)?.name ?? '');
     this.layers = new SimulcastLayers(client);
+    this.lowBandwidthNotice = h(
+      'p',
+      { className: 'notice info', 'data-testid': 'low-bandwidth-notice', hidden: true },
+      t('lowBandwidthNotice'),
+    );
     this.chat = joined.permissions.chat
       ? new ChatPanel(
           (text) => client.request('chat', { text }).then(() => undefined),
@@ -120,6 +133,7 @@ export class MeetingView {
             // Focusable because it scrolls on its own (keyboard users can scroll it too).
             { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
             this.listener ? this.nowSpeaking.element : null,
+            this.lowBandwidthNotice,
             this.offers.element,
             this.stage.element,
             h(
@@ -205,6 +219,13 @@ export class MeetingView {
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
     on.push(c.on('trackRemoved', () => this.refreshOffers()));
+    on.push(c.on('trackAdded', () => this.refreshOffers()));
+    on.push(
+      c.on('lowBandwidth', () => {
+        this.refreshOffers();
+        this.refreshControls();
+      }),
+    );
   }
 
   /** What a join result brings besides the people (the roster has them): at first and after a reconnect. */
@@ -286,8 +307,9 @@ export class MeetingView {
       }
       return;
     }
-    // A shared screen goes on the stage, and so does a video a listener asked for.
-    if (track.source === 'screen' || this.listener) {
+    // A shared screen goes on the stage, and so does a video asked for (by a listener, or in
+    // low bandwidth): there no tile size asks for a higher simulcast layer, it stays the lowest.
+    if (track.source === 'screen' || this.listener || this.client.lowBandwidth) {
       this.stage.add(track.consumerId, track);
       return;
     }
@@ -308,7 +330,7 @@ export class MeetingView {
       }
       return;
     }
-    if (track.source === 'screen' || this.listener) {
+    if (this.stage.has(track.consumerId)) {
       this.stage.remove(track.consumerId);
       return;
     }
@@ -322,7 +344,10 @@ export class MeetingView {
   }
 
   private refreshOffers(): void {
-    if (this.listener) this.offers.refresh();
+    const onRequest = this.listener || this.client.lowBandwidth;
+    this.lowBandwidthNotice.hidden = !this.client.lowBandwidth;
+    if (onRequest) this.offers.refresh();
+    else this.offers.element.hidden = true;
   }
 
   private setSpeaker(id: string | null): void {

@@ -35,13 +35,17 @@ export class ScreenStage {
     this.render();
   }
 
+  has(key: string): boolean {
+    return this.shown.has(key);
+  }
+
   remove(key: string): void {
     this.shown.delete(key);
     this.render();
   }
 
   private render(): void {
-    const latest = [...this.shown.values()].pop();
+    const [key, latest] = [...this.shown.entries()].pop() ?? [];
     this.element.hidden = !latest;
     this.sharingChanged(Boolean(latest));
     if (!latest) {
@@ -51,6 +55,8 @@ export class ScreenStage {
     if ((this.video.srcObject as MediaStream | null)?.getVideoTracks()[0] !== latest.track)
       this.video.srcObject = new MediaStream([latest.track]);
     this.element.dataset.participantId = latest.participantId;
+    // The consumer shown (or 'self'): what a test asks the server about.
+    this.element.dataset.key = key;
     const isCamera = 'source' in latest && latest.source === 'camera';
     this.caption.textContent = t(isCamera ? 'videoOf' : 'screenOf', { name: this.nameOf(latest.participantId) });
   }
