@@ -197,5 +197,9 @@ describe('e2e: access links', function () {
     await page.waitForSelector('main[data-view="unsupported"] h1');
     const title = await page.$eval('main h1', (h1) => h1.textContent);
     assert.equal(title, 'Ce navigateur ne permet pas la visioconférence');
+    // It says what to use instead: the supported browsers, with their versions.
+    const body = await page.$eval('main', (main) => main.textContent ?? '');
+    assert.match(body, /Firefox ESR 140/);
+    assert.match(body, /Safari 15/);
   });
 });

@@ -6,7 +6,7 @@ export const fr = {
   // Errors before joining
   noWebRtcTitle: 'Ce navigateur ne permet pas la visioconférence',
   noWebRtcBody:
-    'WebRTC est absent ou désactivé. Ouvrez ce lien avec une version récente de Firefox, Chrome, Edge ou Safari.',
+    'WebRTC est absent ou désactivé. Ouvrez ce lien avec Firefox ESR 140 ou plus récent, Chrome ou Edge 100 ou plus récent, ou Safari 15 ou plus récent.',
   noSecureContext: 'La page doit être ouverte en HTTPS (ou sur localhost) pour accéder au micro et à la caméra.',
   noTokenTitle: 'Lien d’accès manquant',
   noTokenBody: 'Ce lien ne contient pas de jeton d’accès. Demandez un nouveau lien à l’organisateur de la réunion.',
@@ -158,7 +158,8 @@ export const en: Record<MessageKey, string> = {
   switchLanguage: 'Français',
   switchLanguageLabel: 'Passer en français',
   noWebRtcTitle: 'This browser cannot join video meetings',
-  noWebRtcBody: 'WebRTC is missing or disabled. Open this link with a recent Firefox, Chrome, Edge or Safari.',
+  noWebRtcBody:
+    'WebRTC is missing or disabled. Open this link with Firefox ESR 140 or later, Chrome or Edge 100 or later, or Safari 15 or later.',
   noSecureContext: 'The page must be opened over HTTPS (or on localhost) to use the microphone and camera.',
   noTokenTitle: 'Access link missing',
   noTokenBody: 'This link carries no access token. Ask the meeting organiser for a new link.',
