@@ -6,9 +6,7 @@
  * over HTTPS (a certificate made here) on an address of a veth pair the test creates.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as mediasoup from 'mediasoup';
@@ -31,39 +29,9 @@ import {
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createVethNamespace, type VethNamespace } from '../support/vethNamespace.js';
 import { eventually } from '../support/wait.js';
+import { makeTestCertificate } from '../support/testCertificate.js';
 
 /** A self-signed certificate for `address`, and the base64 SHA-256 of its public key (Chromium pins it). */
-function testCertificate(dir: string, address: string): { cert: string; key: string; spki: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  const result = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${address}`,
-      '-addext',
-      `subjectAltName=IP:${address}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(result.status, 0, result.stderr);
-  const der = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
-  return { cert, key, spki: createHash('sha256').update(der).digest('base64') };
-}
-
 /**
  * The dominant frequency (Hz) of ~1.5 s of the audio the page plays for `participantId`'s
  * microphone, or null when nothing is played. Headless Firefox has no audio output, so its
@@ -132,7 +100,7 @@ describe('e2e: Firefox ESR with Chromium', function () {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'relais-firefox-tls-'));
     network = createVethNamespace(process.pid % 12_500);
-    const certificate = testCertificate(dir, network.address);
+    const certificate = makeTestCertificate(dir, network.address);
     mediasoup.observer.on('newworker', watchWorkers);
     server = await startTestServer({
       RELAIS_WORKERS: '1',

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { SignallingClient } from '../support/signallingClient.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { makeTestCertificate } from '../support/testCertificate.js';
 
 function getHealth(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -26,30 +26,7 @@ describe('HTTPS when a certificate and key are configured', function () {
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'relais-tls-'));
-    const result = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(result.status, 0, result.stderr);
+    makeTestCertificate(dir);
   });
 
   after(async () => {

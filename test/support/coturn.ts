@@ -4,7 +4,7 @@
  * scheme relais computes credentials for. Loopback peers are allowed, or coturn would refuse
  * to relay to a relais on 127.0.0.1.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePortRange } from '../../tools/freePorts.js';
 import { eventually } from './wait.js';
+import { makeTestCertificate } from './testCertificate.js';
 
 export const TURNSERVER = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
 
@@ -93,39 +94,7 @@ async function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> 
 
 export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relais-coturn-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  const spki = execFileSync('sh', [
-    '-c',
-    'openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64',
-    'spki',
-    cert,
-  ])
-    .toString('utf8')
-    .trim();
+  const { cert, key, spki } = makeTestCertificate(dir);
   const secret = randomBytes(32).toString('base64url');
   const port = await freePortRange(1);
   const tlsPort = await freePortRange(1);

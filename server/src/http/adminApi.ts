@@ -7,6 +7,7 @@ import type { RegisteredNode } from '../cluster/NodeRegistry.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import type { RoomOverview } from '../domain/Room.js';
 import { audit, type Logger } from '../observability/logger.js';
+import { HTTP_STATUS } from './httpStatus.js';
 
 /** What the admin API needs from the running server; the composition root provides it. */
 export interface AdminBackend {
@@ -29,16 +30,6 @@ const revocationBody = z.union([
   z.object({ jti: idText, reason: z.string().trim().max(200).optional() }).strict(),
   z.object({ sub: idText, reason: z.string().trim().max(200).optional() }).strict(),
 ]);
-
-const HTTP_STATUS: Record<ErrorCode, number> = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  INVALID_REQUEST: 400,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  CONFLICT: 409,
-  INTERNAL: 500,
-};
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();

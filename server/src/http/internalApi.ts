@@ -15,6 +15,7 @@ import {
   unwatchRequest,
   watchRequest,
 } from './internalProtocol.js';
+import { HTTP_STATUS } from './httpStatus.js';
 
 /** What the internal API does on this node; NodePipes provides it. */
 export interface InternalBackend {
@@ -24,16 +25,6 @@ export interface InternalBackend {
   closePipe(roomId: string, nodeId: string, producerId: string, transport: { ip: string; port: number }): void;
   event(roomId: string, nodeId: string, event: PipeEvent): void;
 }
-
-const HTTP_STATUS: Record<ErrorCode, number> = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  INVALID_REQUEST: 400,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  CONFLICT: 409,
-  INTERNAL: 500,
-};
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
   res.status(HTTP_STATUS[code]).json({ code, message });
