@@ -5,8 +5,7 @@
  * used from the keyboard), and what each person is told on their own screen.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
@@ -25,8 +24,7 @@ import {
 } from '../support/browserMeeting.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { eventually } from '../support/wait.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { seriousViolations } from '../support/axe.js';
 
 function row(participantId: string): string {
   return `li.moderation-row[data-participant-id="${participantId}"]`;
@@ -62,20 +60,6 @@ function notice(page: Page): Promise<{ kind?: string; text: string; visible: boo
       visible: !(el as HTMLElement).hidden,
     }))
     .catch(() => undefined);
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.bringToFront();
-  await page.evaluate(axeSource);
-  const violations = (await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: unknown[] }> } }
-    ).axe;
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
-  })) as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 describe('e2e: moderator controls', function () {

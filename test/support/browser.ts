@@ -143,14 +143,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
   return {
     browser,
     page: async () => {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(30_000);
-      await page.evaluateOnNewDocument(PROBE);
-      page.on('pageerror', (error) => console.error(`[page error] ${String(error)}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warn')
-          console.error(`[page ${message.type()}] ${message.text()}`);
-      });
+      const page = await prepareTestPage(await browser.newPage(), 'page');
       pages.push(page);
       return page;
     },
@@ -159,4 +152,16 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new test page in any engine: the probe installed before the page's own scripts, its errors and warnings on stderr. */
+export async function prepareTestPage(page: Page, label: string): Promise<Page> {
+  page.setDefaultTimeout(30_000);
+  await page.evaluateOnNewDocument(PROBE);
+  page.on('pageerror', (error) => console.error(`[${label} error] ${String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warn')
+      console.error(`[${label} ${message.type()}] ${message.text()}`);
+  });
+  return page;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { PROBE, type TestBrowser } from './browser.js';
+import { prepareTestPage, type TestBrowser } from './browser.js';
 
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
@@ -108,15 +108,7 @@ export async function launchFirefox(): Promise<TestBrowser> {
   return {
     browser,
     page: async () => {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(30_000);
-      await page.evaluateOnNewDocument(PROBE);
-      page.on('pageerror', (error) => console.error(`[firefox page error] ${String(error)}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warn')
-          console.error(`[firefox page ${message.type()}] ${message.text()}`);
-      });
-      return page;
+      return prepareTestPage(await browser.newPage(), 'firefox page');
     },
     close: async () => {
       await browser.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchBrowser } from '../browser.js';
 import type { RelaisHarness } from './page.js';
+import { eventually } from '../wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -69,4 +70,37 @@ export function harness<K extends keyof RelaisHarness>(
     fn as string,
     args as unknown[],
   ) as Promise<Awaited<ReturnType<RelaisHarness[K]>>>;
+}
+
+type InboundStats = Awaited<ReturnType<RelaisHarness['stats']>>;
+
+/** The busiest inbound stream of a kind: mediasoup-client also receives the SFU's bandwidth "probator" video stream. */
+export function busiestInbound(stats: InboundStats, kind: 'audio' | 'video'): InboundStats[number] | undefined {
+  return stats.filter((s) => s.kind === kind).sort((x, y) => y.packetsReceived - x.packetsReceived)[0];
+}
+
+/**
+ * Waits until the client `name` in `page` has received audio packets and decoded video frames
+ * (more than 50 and 10); a timeout names `what` and the last inbound statistics.
+ */
+export async function receivesAudioAndVideo(
+  page: Page,
+  name: string,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<{ audio: InboundStats[number]; video: InboundStats[number] }> {
+  let last: unknown;
+  return eventually(
+    what,
+    async () => {
+      const stats = await harness(page, 'stats', name);
+      last = stats;
+      const audio = busiestInbound(stats, 'audio');
+      const video = busiestInbound(stats, 'video');
+      return audio && video && audio.packetsReceived > 50 && video.framesDecoded > 10 ? { audio, video } : undefined;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; last inbound stats: ${JSON.stringify(last)}`);
+  });
 }
