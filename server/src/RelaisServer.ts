@@ -6,8 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { InMemoryRevocations } from './auth/revocations.js';
 import type { IssuerKey } from './auth/tokenIssuer.js';
 import { TokenVerifier } from './auth/tokenVerifier.js';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { ClusterStores } from './cluster/ClusterStores.js';
 import type { NodeInfo } from './cluster/NodeRegistry.js';
+import { type JoinPlacement, placeJoin } from './cluster/nodePlacement.js';
 import type { RevocationStore } from './cluster/RevocationStore.js';
 import type { RelaisConfig } from './config/config.js';
 import { createAdminApi } from './http/adminApi.js';
@@ -15,6 +17,7 @@ import { createHttpApp } from './http/createHttpApp.js';
 import { internalKey } from './http/internalAuth.js';
 import { createInternalApi } from './http/internalApi.js';
 import { InternalClient } from './http/internalClient.js';
+import { InternalRoomCommands, type RoomCommandSender } from './http/roomCommandClient.js';
 import { NodePipes } from './media/NodePipes.js';
 import { type RoomOrigins, StaticRoomOrigins } from './media/RoomOrigins.js';
 import { WorkerPool } from './media/WorkerPool.js';
@@ -50,6 +53,8 @@ export class RelaisServer {
   readonly staticOrigins = new StaticRoomOrigins();
   /** Node-to-node pipes, when RELAIS_CLUSTER_SECRET is set. */
   readonly nodePipes: NodePipes | undefined;
+  /** Moderation and closing across nodes, with Redis and RELAIS_CLUSTER_SECRET. */
+  private readonly roomCommands: RoomCommandSender | undefined;
   private started = false;
   private draining = false;
 
@@ -106,15 +111,18 @@ export class RelaisServer {
         revocations: this.revocations,
         endRevokedSessions: (entry) =>
           this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
-        rooms: () => this.signalling.roomOverview(),
-        closeRoom: (roomId) => this.signalling.endSessions((claims) => claims.room === roomId, 'room-closed'),
+        rooms: () => this.cluster.roomState.rooms(),
+        closeRoom: (roomId) => this.closeRoom(roomId),
         nodes: () => this.cluster.nodes.list(),
       },
       logger.child({ component: 'admin' }),
     );
     const key = config.cluster.secret ? internalKey(config.cluster.secret) : undefined;
-    if (key) {
-      const client = new InternalClient(key, () => this.node);
+    const internalClient = key ? new InternalClient(key, () => this.node) : undefined;
+    this.roomCommands =
+      internalClient && this.cluster.redis ? new InternalRoomCommands(internalClient, this.cluster.nodes) : undefined;
+    if (internalClient) {
+      const client = internalClient;
       this.nodePipes = new NodePipes({
         self: () => this.node,
         listen: {
@@ -139,6 +147,7 @@ export class RelaisServer {
         closePipe: (roomId, nodeId, producerId, transport) =>
           this.requirePipes().closePipe(roomId, nodeId, producerId, transport),
         event: (roomId, nodeId, event) => this.requirePipes().event(roomId, nodeId, event),
+        roomCommand: (command) => this.signalling.command(command),
       },
       logger.child({ component: 'internal' }),
     );
@@ -184,6 +193,15 @@ export class RelaisServer {
       metrics: this.metrics,
       ...(config.turn ? { turn: config.turn } : {}),
       ...(nodePipes ? { roomMediaOpened: (media) => nodePipes.roomOpened(media) } : {}),
+      cluster: {
+        state: this.cluster.roomState,
+        nodeId: config.nodeId,
+        ...(this.roomCommands ? { commands: this.roomCommands } : {}),
+      },
+      // Room broadcasts through Redis streams: they reach members on every node, and a Redis
+      // reconnection loses none (the stream is read on from the last offset).
+      ...(this.cluster.redis ? { adapter: createAdapter(this.cluster.redis.adapter, { blockTimeInMs: 1000 }) } : {}),
+      placeJoin: () => this.placeJoin(),
     });
   }
 
@@ -220,6 +238,8 @@ export class RelaisServer {
       id: nodeId,
       publicUrl: this.url,
       clusterAddress: cluster.address,
+      internalUrl: this.node.url,
+      capacity: cluster.capacity,
       state: this.draining ? 'draining' : 'serving',
       load: {
         workers: this.pool.size,
@@ -228,6 +248,27 @@ export class RelaisServer {
         participants: this.signalling.participantCount(),
       },
     };
+  }
+
+  /** A newcomer is taken here unless this node is full or draining; then the registry decides. */
+  private async placeJoin(): Promise<JoinPlacement> {
+    const self = this.describe();
+    const here = placeJoin(self, []);
+    if (here.decision === 'here' || !this.cluster.redis) return here;
+    return placeJoin(self, await this.cluster.nodes.list());
+  }
+
+  /** Ends a room on every node: here, then on each node where the shared state has members of it. */
+  private async closeRoom(roomId: string): Promise<number> {
+    let ended = this.signalling.endSessions((claims) => claims.room === roomId, 'room-closed');
+    const nodes = new Set((await this.cluster.roomState.members(roomId)).map((member) => member.node));
+    nodes.delete(this.nodeId);
+    const commands = this.roomCommands;
+    if (commands) {
+      const counts = await Promise.all([...nodes].map((node) => commands.send(node, { action: 'closeRoom', roomId })));
+      for (const count of counts) ended += count;
+    }
+    return ended;
   }
 
   private notReadyReason(): { reason?: string } {

@@ -103,7 +103,15 @@ describe('admin API: revoking access (real server, real worker, socket.io client
 
     const rooms = await admin(t, 'GET', '/rooms');
     assert.deepEqual(rooms.body, {
-      rooms: [{ id: 'cell', participants: 2, byRole: { moderator: 1, speaker: 1, listener: 0 } }],
+      rooms: [
+        {
+          id: 'cell',
+          participants: 2,
+          byRole: { moderator: 1, speaker: 1, listener: 0 },
+          byNode: { [t.server.nodeId]: 2 },
+          producers: 0,
+        },
+      ],
     });
 
     const { jti } = jwt.decode(aliceToken) as { jti: string };

@@ -47,7 +47,9 @@ describe('a clustered node and its Redis connections (in-process, private Redis)
     const server = await startTestServer({ RELAIS_REDIS_URL: redis.url, RELAIS_NODE_ID: 'node-x' });
     servers.push(server);
     const { client } = await SignallingClient.join(server.url, server.token({ room: 'cell', role: 'speaker' }));
-    assert.equal(await clientCount(), 3, 'the inspector, and the node: commands and pub/sub');
+    await eventually('the Socket.IO adapter connected', async () => (await clientCount()) === 6);
+    // The inspector; the node's commands and pub/sub; the Socket.IO adapter's publisher, its stream reader and its pub/sub.
+    assert.equal(await clientCount(), 6);
     assert.deepEqual(await inspector.zRange('relais:nodes', 0, -1), ['node-x']);
     assert.equal(await inspector.exists('relais:node:node-x'), 1);
 

@@ -11,6 +11,8 @@ const info = (participants: number): NodeInfo => ({
   id: 'solo',
   publicUrl: 'http://127.0.0.1:3000',
   clusterAddress: '127.0.0.1',
+  internalUrl: 'http://127.0.0.1:3000',
+  capacity: 0,
   state: 'serving',
   load: { workers: 2, perWorker: [3, 0], rooms: 1, participants },
 });

@@ -1,6 +1,9 @@
 import type { Revocation } from '../auth/revocations.js';
 import type { RelaisConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
+import type { SharedRoomState } from '../domain/sharedRoomState.js';
+import { InMemoryRoomState } from './InMemoryRoomState.js';
+import { RedisRoomState } from './RedisRoomState.js';
 import { InMemoryNodeRegistry, type NodeInfo, type NodeRegistry } from './NodeRegistry.js';
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
@@ -22,6 +25,8 @@ export interface ClusterStoresOptions {
 export class ClusterStores {
   readonly revocations: RevocationStore;
   readonly nodes: NodeRegistry;
+  /** Every room's members and producers, as all nodes see them. */
+  readonly roomState: SharedRoomState;
   /** Absent in the embedded default. */
   readonly redis: RedisConnection | undefined;
   private readonly logger: Logger;
@@ -35,6 +40,7 @@ export class ClusterStores {
       this.redis = undefined;
       this.revocations = new LocalRevocationStore({ maxTokenLifetimeSeconds });
       this.nodes = new InMemoryNodeRegistry();
+      this.roomState = new InMemoryRoomState();
       return;
     }
     const redis = new RedisConnection(settings, this.logger, config.nodeId);
@@ -48,6 +54,7 @@ export class ClusterStores {
       onRemoteRevocation: options.onRemoteRevocation,
       onError: (error, what) => this.logger.error({ err: error }, `Redis: failed ${what}`),
     });
+    this.roomState = new RedisRoomState(redis.commands);
     this.nodes = new RedisNodeRegistry(redis.commands, {
       // Logged at debug: the connection itself already says once that Redis is gone.
       onError: (error) => this.logger.debug({ err: error }, 'Redis: node heartbeat failed'),

@@ -10,6 +10,10 @@ export interface NodeInfo {
   publicUrl: string;
   /** The IP other nodes reach it at (RELAIS_CLUSTER_ADDRESS). */
   clusterAddress: string;
+  /** Its internal API as other nodes call it: the cluster address and the port it listens on. */
+  internalUrl: string;
+  /** Participants it takes before redirecting joins elsewhere (0: no limit). */
+  capacity: number;
   state: NodeState;
   load: {
     workers: number;
@@ -99,6 +103,8 @@ export const registeredNodeSchema = z.object({
   id: z.string(),
   publicUrl: z.string(),
   clusterAddress: z.string(),
+  internalUrl: z.string(),
+  capacity: z.number(),
   state: z.enum(['serving', 'draining']),
   load: z.object({
     workers: z.number(),

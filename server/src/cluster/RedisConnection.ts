@@ -19,6 +19,12 @@ const FIRST_CONNECT_TIMEOUT_MS = 10_000;
 export class RedisConnection {
   readonly commands: RedisClient;
   readonly subscriber: RedisClient;
+  /**
+   * Given to Socket.IO's streams adapter, which duplicates it for its blocking reads. Unlike the
+   * others it queues commands while Redis is away: the adapter's read loop then waits for the
+   * reconnection instead of spinning on failures, and broadcasts go out once Redis is back.
+   */
+  readonly adapter: RedisClient;
   private closed = false;
 
   /** `nodeId` names the connections in Redis's CLIENT LIST (`relais:<node>:commands`). */
@@ -29,6 +35,7 @@ export class RedisConnection {
   ) {
     this.commands = this.client('commands');
     this.subscriber = this.client('subscriber');
+    this.adapter = this.client('adapter');
   }
 
   /** Connects both clients; fails (closing them) if Redis does not answer within 10 s. */
@@ -44,7 +51,10 @@ export class RedisConnection {
       );
     });
     try {
-      await Promise.race([Promise.all([this.commands.connect(), this.subscriber.connect()]), timeout]);
+      await Promise.race([
+        Promise.all([this.commands.connect(), this.subscriber.connect(), this.adapter.connect()]),
+        timeout,
+      ]);
     } catch (error) {
       await this.close();
       throw error;
@@ -62,7 +72,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const client of [this.subscriber, this.commands]) {
+    for (const client of [this.adapter, this.subscriber, this.commands]) {
       // close() waits for pending replies; a client that is not connected is destroyed instead.
       if (client.isReady) await client.close().catch(() => client.destroy());
       else if (client.isOpen) client.destroy();
@@ -82,13 +92,13 @@ export class RedisConnection {
     };
   }
 
-  private client(role: 'commands' | 'subscriber'): RedisClient {
+  private client(role: 'commands' | 'subscriber' | 'adapter'): RedisClient {
     const logger = this.logger.child({ redis: this.settings.displayUrl, connection: role });
     const client: RedisClient = createClient({
       url: this.settings.url,
       ...(this.settings.password ? { password: this.settings.password } : {}),
       name: `relais:${this.nodeId}:${role}`,
-      disableOfflineQueue: true,
+      disableOfflineQueue: role !== 'adapter',
       socket: {
         connectTimeout: 5000,
         reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),

@@ -83,15 +83,34 @@ export class Room {
     return participant;
   }
 
+  has(participantId: string): boolean {
+    return this.participants.has(participantId);
+  }
+
+  /**
+   * A moderator acting on someone else, who may be connected to another node of the cluster
+   * (so is not necessarily in this node's room).
+   */
+  assertModerator(moderatorId: string, targetId: string, what: string): Participant {
+    const moderator = this.assertAllowed(moderatorId, 'moderate', what);
+    if (moderatorId === targetId) throw forbidden(`You cannot ${what} yourself.`);
+    return moderator;
+  }
+
   /** A moderator acting on someone else in the room. */
   moderate(moderatorId: string, targetId: string, what: string): Participant {
-    this.assertAllowed(moderatorId, 'moderate', what);
-    if (moderatorId === targetId) throw forbidden(`You cannot ${what} yourself.`);
+    this.assertModerator(moderatorId, targetId, what);
     return this.get(targetId);
   }
 
   grantFloor(moderatorId: string, targetId: string): Participant {
-    const target = this.moderate(moderatorId, targetId, 'give the floor');
+    this.assertModerator(moderatorId, targetId, 'give the floor');
+    return this.giveFloor(targetId);
+  }
+
+  /** The floor given to a member of this node's room (the moderator was checked where they are). */
+  giveFloor(targetId: string): Participant {
+    const target = this.get(targetId);
     // A token's explicit publishAudio: false is a ceiling; say so rather than grant a floor that does nothing.
     if (!target.mayTakeFloor) {
       throw forbidden("This participant's access does not allow speaking: the floor cannot be given to them.");
@@ -102,7 +121,12 @@ export class Room {
   }
 
   revokeFloor(moderatorId: string, targetId: string): Participant {
-    const target = this.moderate(moderatorId, targetId, 'take the floor back');
+    this.assertModerator(moderatorId, targetId, 'take the floor back');
+    return this.takeFloor(targetId);
+  }
+
+  takeFloor(targetId: string): Participant {
+    const target = this.get(targetId);
     target.hasFloor = false;
     return target;
   }

@@ -7,6 +7,10 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'CONFLICT',
   'INTERNAL',
+  /** The cluster's shared state (Redis) cannot be reached: try again shortly. */
+  'UNAVAILABLE',
+  /** This node takes no new participants (full or draining): join at `redirect.url` instead. */
+  'REDIRECT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -25,3 +29,20 @@ export const forbidden = (message: string): RelaisError => new RelaisError('FORB
 export const notFound = (message: string): RelaisError => new RelaisError('NOT_FOUND', message);
 export const invalid = (message: string): RelaisError => new RelaisError('INVALID_REQUEST', message);
 export const conflict = (message: string): RelaisError => new RelaisError('CONFLICT', message);
+
+/** Where a refused join should go instead: another node of the cluster. */
+export interface RedirectTarget {
+  /** The node's public URL, where the page and the signalling live. */
+  url: string;
+  node: string;
+}
+
+/** A join this node will not take, with the node that will. */
+export class RedirectError extends RelaisError {
+  constructor(
+    readonly target: RedirectTarget,
+    message: string,
+  ) {
+    super('REDIRECT', message);
+  }
+}

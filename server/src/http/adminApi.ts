@@ -5,7 +5,7 @@ import { ROOM_ID_PATTERN } from '../auth/claims.js';
 import type { Revocation, RevocationTarget } from '../auth/revocations.js';
 import type { RegisteredNode } from '../cluster/NodeRegistry.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
-import type { RoomOverview } from '../domain/Room.js';
+import type { SharedRoomOverview } from '../domain/sharedRoomState.js';
 import { audit, type Logger } from '../observability/logger.js';
 import { HTTP_STATUS } from './httpStatus.js';
 
@@ -18,9 +18,10 @@ export interface AdminBackend {
   };
   /** Ends the live sessions a new revocation applies to; returns how many. */
   endRevokedSessions(entry: Revocation): number;
-  rooms(): RoomOverview[];
-  /** Ends every session connected to the room; returns how many. */
-  closeRoom(roomId: string): number;
+  /** Every room with someone in it, on every node of the cluster. */
+  rooms(): Promise<SharedRoomOverview[]>;
+  /** Ends every session of the room, on every node; returns how many. */
+  closeRoom(roomId: string): Promise<number>;
   /** The live nodes of the cluster (this one alone without Redis). */
   nodes(): Promise<RegisteredNode[]>;
 }
@@ -76,19 +77,19 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
   });
   router.use(express.json({ limit: '4kb', strict: true }));
 
-  router.get('/rooms', (_req, res) => {
-    res.json({ rooms: backend.rooms() });
+  router.get('/rooms', async (_req, res) => {
+    res.json({ rooms: await backend.rooms() });
   });
 
   // Ends a meeting for everyone in it (a compromised or finished room). Their tokens stay valid:
   // revoke them too if they must not come back.
-  router.delete('/rooms/:room', (req, res) => {
+  router.delete('/rooms/:room', async (req, res) => {
     const roomId = req.params.room ?? '';
     if (!ROOM_ID_PATTERN.test(roomId)) {
       sendError(res, 'INVALID_REQUEST', 'A room id is 1-64 characters of A-Z a-z 0-9 _ . -');
       return;
     }
-    const sessionsEnded = backend.closeRoom(roomId);
+    const sessionsEnded = await backend.closeRoom(roomId);
     if (sessionsEnded === 0) {
       sendError(res, 'NOT_FOUND', `Nobody is connected to room "${roomId}".`);
       return;

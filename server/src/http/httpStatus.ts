@@ -9,4 +9,6 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   CONFLICT: 409,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
+  REDIRECT: 307,
 };

@@ -16,6 +16,7 @@ import {
   watchRequest,
 } from './internalProtocol.js';
 import { HTTP_STATUS } from './httpStatus.js';
+import { type RoomCommand, roomCommand } from './roomCommandProtocol.js';
 
 /** What the internal API does on this node; NodePipes provides it. */
 export interface InternalBackend {
@@ -24,6 +25,8 @@ export interface InternalBackend {
   pipe(roomId: string, node: NodeRef, producerId: string, transport: PipeEndpoint): Promise<PipeAnswer>;
   closePipe(roomId: string, nodeId: string, producerId: string, transport: { ip: string; port: number }): void;
   event(roomId: string, nodeId: string, event: PipeEvent): void;
+  /** A moderation or closing about members connected here; resolves with sessions ended. */
+  roomCommand(command: RoomCommand): Promise<number>;
 }
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
@@ -98,6 +101,10 @@ export function createInternalApi(key: Buffer | undefined, backend: InternalBack
     const { roomId, nodeId, event } = parse(eventRequest, req);
     backend.event(roomId, nodeId, event);
     res.json({});
+  });
+
+  router.post('/rooms/command', async (req, res) => {
+    res.json({ ended: await backend.roomCommand(parse(roomCommand, req)) });
   });
 
   router.use((_req, res) => sendError(res, 'NOT_FOUND', 'No such internal resource.'));

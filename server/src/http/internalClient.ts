@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ERROR_CODES, type ErrorCode, RelaisError } from '../domain/errors.js';
 import type { OriginLink } from '../media/nodePipeTypes.js';
 import type { ProducerInfo } from '../signalling/catalog.js';
 import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from './internalAuth.js';
@@ -39,7 +40,9 @@ export class InternalClient {
     });
     const raw: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
-      const message = (raw as { message?: unknown } | undefined)?.message;
+      const { code, message } = (raw ?? {}) as { code?: unknown; message?: unknown };
+      // A refusal the other node decided (the floor's ceiling, someone who left) keeps its code.
+      if (isErrorCode(code) && code !== 'INTERNAL' && typeof message === 'string') throw new RelaisError(code, message);
       throw new Error(
         `node ${node.id} answered ${response.status} to ${path}${typeof message === 'string' ? `: ${message}` : ''}`,
       );
@@ -78,4 +81,8 @@ export class InternalClient {
   async notify(node: NodeRef, roomId: string, event: PipeEvent): Promise<void> {
     await this.post(node, '/internal/events', { roomId, nodeId: this.self().id, event });
   }
+}
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
 }

@@ -1,8 +1,9 @@
 import type { Server } from 'socket.io';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
-import { summarize, type RoomSummary } from '../domain/roomSummary.js';
+import { type SharedRoomState, viewOf } from '../domain/sharedRoomState.js';
 import { isOnStage } from '../domain/stage.js';
+import type { Logger } from '../observability/logger.js';
 import type {
   IncomingEvents,
   NotificationName,
@@ -25,6 +26,12 @@ const SUMMARY_COUNT_MAX_MS = 30_000;
  * in full with incremental updates; the others (a briefing's listeners) get a throttled
  * `roomSummary`, so that 600 joins cost 600 × (a few messages), not 600². Everyone hears what
  * concerns the media (producers, the active speaker) and the chat.
+ *
+ * In a cluster the room's channels span every node (Socket.IO's Redis streams adapter carries
+ * the broadcasts): the roster, hands, floor, chat and summaries reach members wherever they are
+ * connected, and rosters and summaries are read from the shared room state. What concerns
+ * media stays on this node (`toLocal`): each node tells its own members about the producers it
+ * can serve them, once they are piped in.
  */
 export class Audience {
   private summaryTimer: NodeJS.Timeout | undefined;
@@ -34,6 +41,8 @@ export class Audience {
   constructor(
     private readonly io: Io,
     private readonly members: Room,
+    private readonly state: SharedRoomState,
+    private readonly logger: Logger,
   ) {}
 
   private get everyone(): string {
@@ -56,11 +65,12 @@ export class Audience {
     this.summaryChanged(isOnStage(participant));
   }
 
-  /** The others a newcomer is told about: everyone, or only those on stage. */
-  rosterFor(participant: Participant): ParticipantView[] {
-    const others = this.members.all().filter((p) => p.id !== participant.id);
-    const visible = participant.can('seeParticipantList') ? others : others.filter(isOnStage);
-    return visible.map((p) => p.view());
+  /** The others a newcomer is told about, on every node: everyone, or only those on stage. */
+  async rosterFor(participant: Participant): Promise<ParticipantView[]> {
+    const records = participant.can('seeParticipantList')
+      ? await this.state.members(this.members.id)
+      : await this.state.onStage(this.members.id);
+    return records.filter((record) => record.id !== participant.id).map(viewOf);
   }
 
   /** A member who has left (`participant` as it was). */
@@ -76,17 +86,19 @@ export class Audience {
     this.summaryChanged(true);
   }
 
+  /** To every member of the room, on every node. */
   toAll<N extends NotificationName>(name: N, payload: Notifications[N]): void {
     (this.io.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
-  /** To everyone but the member who caused it. */
-  toOthers<N extends NotificationName>(socket: RelaisSocket, name: N, payload: Notifications[N]): void {
-    (socket.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
+  /** To the members connected to this node (news about media this node serves them). */
+  toLocal<N extends NotificationName>(name: N, payload: Notifications[N]): void {
+    (this.io.local.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
-  private summary(): RoomSummary {
-    return summarize(this.members.all().map((p) => p.view()));
+  /** To this node's members but the one who caused it. */
+  toLocalOthers<N extends NotificationName>(socket: RelaisSocket, name: N, payload: Notifications[N]): void {
+    (socket.to(this.everyone).local.emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
   close(): void {
@@ -111,7 +123,11 @@ export class Audience {
       this.summaryTimer = undefined;
       if (!this.summaryDirty || this.members.isEmpty) return;
       this.summaryDirty = false;
-      this.io.to(this.summaryOnly).emit('roomSummary', this.summary());
+      // Counted over every node; sent from the node where the change happened.
+      this.state
+        .summary(this.members.id)
+        .then((summary) => this.io.to(this.summaryOnly).emit('roomSummary', summary))
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not read the room summary'));
     }, delay);
     this.summaryTimer.unref();
   }

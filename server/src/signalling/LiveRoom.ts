@@ -1,8 +1,11 @@
 import type { Server } from 'socket.io';
-import { conflict, forbidden } from '../domain/errors.js';
+import { conflict, notFound, RelaisError } from '../domain/errors.js';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
+import type { MemberRecord, SharedRoomState } from '../domain/sharedRoomState.js';
+import type { ModerationAction, RoomCommand } from '../http/roomCommandProtocol.js';
+import type { RoomCommandSender } from '../http/roomCommandClient.js';
 import type { RoomMedia } from '../media/RoomMedia.js';
 import { audit, type Logger } from '../observability/logger.js';
 import { Audience } from './Audience.js';
@@ -10,6 +13,7 @@ import type {
   Dictionary,
   IncomingEvents,
   JoinResult,
+  ProducerInfo,
   SessionEndReason,
   RequestResults,
   ServerToClientEvents,
@@ -21,10 +25,20 @@ import type { ClientConnection } from './ClientConnection.js';
 type Io = Server<IncomingEvents, ServerToClientEvents>;
 type Done = Record<string, never>;
 
+/** What a live room needs of the cluster: the shared state, this node's name, the other nodes. */
+export interface RoomCluster {
+  state: SharedRoomState;
+  nodeId: string;
+  /** Commands to the node a member is connected to; absent on a node alone. */
+  commands?: RoomCommandSender;
+  maxParticipants: number;
+}
+
 /**
- * A room live on this server: its members (the domain room), its media, and the connections
- * of those in it. Every request a participant makes passes here after validation; the domain
- * decides, the media carries it out, and the audience tells the right people.
+ * A room live on this server: its members connected here (the domain room), its media, and
+ * their connections. Every request a participant makes passes here after validation; the
+ * domain decides, the media carries it out, the shared state records it for the other nodes,
+ * and the audience tells the right people wherever they are connected.
  */
 export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
@@ -35,26 +49,35 @@ export class LiveRoom {
     io: Io,
     readonly members: Room,
     readonly media: RoomMedia,
+    private readonly cluster: RoomCluster,
     private readonly logger: Logger,
     private readonly onClosed: () => void,
   ) {
-    this.audience = new Audience(io, members);
-    media.on('producerClosed', (producerId) => this.audience.toAll('producerClosed', { producerId }));
-    // A speaker on the room's origin node (another node) started sending.
-    media.on('remoteProducerAdded', (producer) => this.audience.toAll('producerAdded', producer));
+    this.audience = new Audience(io, members, cluster.state, logger);
+    // Media news goes to this node's members only: other nodes announce what they can serve.
+    media.on('producerClosed', (producerId) => {
+      this.audience.toLocal('producerClosed', { producerId });
+      this.record(this.cluster.state.producerRemoved(this.id, producerId, this.cluster.nodeId), 'producer closed');
+    });
+    media.on('remoteProducerAdded', (producer) => this.audience.toLocal('producerAdded', producer));
     media.on('remoteProducerPaused', (producerId, paused) =>
-      this.audience.toAll('producerPaused', { producerId, paused }),
+      this.audience.toLocal('producerPaused', { producerId, paused }),
     );
     media.on('consumerClosed', (peerId, consumerId) =>
       this.connections.get(peerId)?.notify('consumerClosed', { consumerId }),
     );
-    media.on('activeSpeaker', (peerId) => this.audience.toAll('activeSpeaker', { participantId: peerId }));
+    // Each node observes the audio it routes (its own and what is piped in).
+    media.on('activeSpeaker', (peerId) => this.audience.toLocal('activeSpeaker', { participantId: peerId }));
     media.on('mediaLost', () => {
       for (const connection of [...this.connections.values()]) this.end(connection, 'media-lost');
     });
   }
 
-  /** The connections of those in the room. */
+  get id(): string {
+    return this.members.id;
+  }
+
+  /** The connections of those in the room on this node. */
   all(): ClientConnection[] {
     return [...this.connections.values()];
   }
@@ -82,13 +105,27 @@ export class LiveRoom {
       this.members.leave(participant.id);
       throw error;
     }
+    // Joined from here on: a disconnect while the shared state answers leaves cleanly.
     connection.joined = true;
     this.connections.set(participant.id, connection);
+    let outcome: Awaited<ReturnType<SharedRoomState['join']>>;
+    try {
+      outcome = await this.cluster.state.join(this.id, this.recordOf(participant), this.cluster.maxParticipants);
+    } catch (error) {
+      this.leave(connection, 'shared state unreachable');
+      throw error;
+    }
+    if (!outcome.ok) {
+      this.leave(connection, 'room full');
+      throw new RelaisError('CONFLICT', `Room ${this.id} is full (${this.cluster.maxParticipants} participants).`);
+    }
+    if (!connection.joined) throw conflict('The connection closed while joining.');
+    if (outcome.previousNode) this.endElsewhere(outcome.previousNode, participant.id);
     await this.audience.admit(connection.socket, participant);
     audit(connection.logger, 'participant.joined');
     return {
       self: participant.view(),
-      participants: this.audience.rosterFor(participant),
+      participants: await this.audience.rosterFor(participant),
       producers: this.media.producers(),
       permissions: { ...participant.permissions },
       activeSpeaker: this.media.activeSpeaker,
@@ -104,6 +141,7 @@ export class LiveRoom {
     this.media.removePeer(connection.participantId);
     const participant = this.members.get(connection.participantId);
     this.members.leave(connection.participantId);
+    this.record(this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId), 'leave');
     this.audience.dismiss(connection.socket, participant);
     audit(connection.logger, 'participant.left', { reason });
     if (this.members.isEmpty) this.close();
@@ -115,6 +153,13 @@ export class LiveRoom {
     this.leave(connection, reason);
     connection.dispose();
     connection.socket.disconnect(true);
+  }
+
+  /** Ends every session of the room on this node; returns how many. */
+  endAll(reason: SessionEndReason): number {
+    const connections = this.all();
+    for (const connection of connections) this.end(connection, reason);
+    return connections.length;
   }
 
   /** Frees the room when nobody is in it (also after a visitor who never joined). */
@@ -138,7 +183,7 @@ export class LiveRoom {
     if (direction === 'send') {
       const p = participant.permissions;
       if (!p.publishAudio && !p.publishVideo && !p.publishScreen) {
-        throw forbidden(`Your role (${participant.role}) does not allow you to send media.`);
+        throw forbiddenToSend(participant);
       }
     }
     return this.media.createTransport(participant.id, direction);
@@ -161,7 +206,8 @@ export class LiveRoom {
     const participant = this.participant(connection);
     this.members.assertAllowed(participant.id, permissionToPublish(payload.source), `publish your ${payload.source}`);
     const producer = await this.media.produce(participant.id, payload);
-    this.audience.toOthers(connection.socket, 'producerAdded', producer);
+    this.record(this.cluster.state.producerAdded(this.id, this.producerRecord(producer)), 'producer added');
+    this.audience.toLocalOthers(connection.socket, 'producerAdded', producer);
     return { producerId: producer.producerId };
   }
 
@@ -171,8 +217,9 @@ export class LiveRoom {
   }
 
   async setProducerPaused(connection: ClientConnection, producerId: string, paused: boolean): Promise<Done> {
-    await this.media.setProducerPaused(this.participant(connection).id, producerId, paused);
-    this.audience.toAll('producerPaused', { producerId, paused });
+    const participant = this.participant(connection);
+    await this.media.setProducerPaused(participant.id, producerId, paused);
+    this.producerPaused(participant, producerId, paused);
     return {};
   }
 
@@ -205,55 +252,150 @@ export class LiveRoom {
     return {};
   }
 
-  setHand(connection: ClientConnection, { raised }: ValidPayload<'setHand'>): Done {
+  async setHand(connection: ClientConnection, { raised }: ValidPayload<'setHand'>): Promise<Done> {
     const participant = this.members.setHand(this.participant(connection).id, raised);
-    this.audience.changed(participant);
+    await this.changed(participant);
     return {};
   }
 
-  async muteParticipant(
-    connection: ClientConnection,
-    { participantId }: ValidPayload<'muteParticipant'>,
-  ): Promise<Done> {
-    const target = this.members.moderate(this.participant(connection).id, participantId, 'mute someone');
-    const producerId = await this.media.muteMicrophone(target.id);
-    if (producerId) {
-      this.audience.toAll('producerPaused', { producerId, paused: true });
-      this.connections.get(target.id)?.notify('mutedByModerator', { producerId });
+  muteParticipant(connection: ClientConnection, { participantId }: ValidPayload<'muteParticipant'>): Promise<Done> {
+    return this.moderate(connection, 'mute', participantId, 'mute someone');
+  }
+
+  removeParticipant(connection: ClientConnection, p: ValidPayload<'removeParticipant'>): Promise<Done> {
+    return this.moderate(connection, 'remove', p.participantId, 'remove someone');
+  }
+
+  grantFloor(connection: ClientConnection, { participantId }: ValidPayload<'grantFloor'>): Promise<Done> {
+    return this.moderate(connection, 'grantFloor', participantId, 'give the floor');
+  }
+
+  revokeFloor(connection: ClientConnection, { participantId }: ValidPayload<'revokeFloor'>): Promise<Done> {
+    return this.moderate(connection, 'revokeFloor', participantId, 'take the floor back');
+  }
+
+  /**
+   * A command from another node of the cluster about a member connected here (the moderator's
+   * right was checked on the moderator's node). Returns how many sessions it ended.
+   */
+  async command(command: Exclude<RoomCommand, { action: 'closeRoom' }>): Promise<number> {
+    if (command.action === 'endSession') {
+      const connection = this.connections.get(command.target);
+      if (!connection) return 0;
+      audit(this.logger, 'participant.replaced', { participant: command.target, elsewhere: true });
+      this.end(connection, 'replaced');
+      return 1;
     }
-    audit(connection.logger, 'participant.muted', { target: target.id });
+    if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
+    await this.apply(command.action, command.target, command.by);
+    return command.action === 'remove' ? 1 : 0;
+  }
+
+  private async moderate(
+    connection: ClientConnection,
+    action: ModerationAction,
+    targetId: string,
+    what: string,
+  ): Promise<Done> {
+    const moderator = this.members.assertModerator(this.participant(connection).id, targetId, what);
+    if (this.members.has(targetId)) {
+      await this.apply(action, targetId, moderator.id);
+      return {};
+    }
+    // Connected to another node: that node acts, and answers with its refusal if it refuses.
+    const target = await this.cluster.state.member(this.id, targetId);
+    if (!target || target.node === this.cluster.nodeId || !this.cluster.commands)
+      throw notFound(`No participant ${targetId} in room ${this.id}.`);
+    await this.cluster.commands.send(target.node, { action, roomId: this.id, target: targetId, by: moderator.id });
     return {};
   }
 
-  removeParticipant(connection: ClientConnection, { participantId }: ValidPayload<'removeParticipant'>): Done {
-    const target = this.members.moderate(this.participant(connection).id, participantId, 'remove someone');
-    audit(connection.logger, 'participant.removed', { target: target.id });
-    const targetConnection = this.connections.get(target.id);
-    if (targetConnection) this.end(targetConnection, 'removed');
-    return {};
+  /** A moderation on a member connected here. */
+  private async apply(action: ModerationAction, targetId: string, moderatorId: string): Promise<void> {
+    const log = { target: targetId, moderator: moderatorId };
+    if (action === 'mute') {
+      const target = this.members.get(targetId);
+      const producerId = await this.media.muteMicrophone(target.id);
+      if (producerId) {
+        this.producerPaused(target, producerId, true);
+        this.connections.get(target.id)?.notify('mutedByModerator', { producerId });
+      }
+      audit(this.logger, 'participant.muted', log);
+    } else if (action === 'remove') {
+      audit(this.logger, 'participant.removed', log);
+      const targetConnection = this.connections.get(targetId);
+      if (targetConnection) this.end(targetConnection, 'removed');
+    } else if (action === 'grantFloor') {
+      const target = this.members.giveFloor(targetId);
+      audit(this.logger, 'floor.granted', log);
+      this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
+      await this.changed(target);
+    } else {
+      const target = this.members.takeFloor(targetId);
+      audit(this.logger, 'floor.revoked', log);
+      // Whatever the floor allowed and the role does not is closed everywhere, now.
+      const permissions = target.permissions;
+      this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
+      this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...permissions } });
+      await this.changed(target);
+    }
   }
 
-  grantFloor(connection: ClientConnection, { participantId }: ValidPayload<'grantFloor'>): Done {
-    const target = this.members.grantFloor(this.participant(connection).id, participantId);
-    audit(connection.logger, 'floor.granted', { target: target.id });
-    this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
-    this.audience.changed(target);
-    return {};
+  /** A member's hand, floor or microphone changed: recorded for every node, then announced. */
+  private async changed(participant: Participant): Promise<void> {
+    await this.cluster.state.update(this.id, this.recordOf(participant));
+    this.audience.changed(participant);
   }
 
-  revokeFloor(connection: ClientConnection, { participantId }: ValidPayload<'revokeFloor'>): Done {
-    const target = this.members.revokeFloor(this.participant(connection).id, participantId);
-    audit(connection.logger, 'floor.revoked', { target: target.id });
-    // Whatever the floor allowed and the role does not is closed everywhere, now.
-    const permissions = target.permissions;
-    this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
-    this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...permissions } });
-    this.audience.changed(target);
-    return {};
+  private producerPaused(participant: Participant, producerId: string, paused: boolean): void {
+    this.audience.toLocal('producerPaused', { producerId, paused });
+    const producer = this.media.producers().find((p) => p.producerId === producerId);
+    if (!producer) return;
+    this.record(this.cluster.state.producerUpdated(this.id, this.producerRecord(producer)), 'producer paused');
+    if (producer.source === 'mic')
+      this.record(this.cluster.state.update(this.id, this.recordOf(participant)), 'microphone muted');
+  }
+
+  /** The shared record of a member connected here. */
+  private recordOf(participant: Participant): MemberRecord {
+    const mic = this.media.producers().find((p) => p.participantId === participant.id && p.source === 'mic');
+    return {
+      ...participant.view(),
+      node: this.cluster.nodeId,
+      joinedAt: participant.joinedAt,
+      muted: mic?.paused ?? false,
+    };
+  }
+
+  private producerRecord(producer: ProducerInfo): Parameters<SharedRoomState['producerAdded']>[1] {
+    return { ...producer, node: this.cluster.nodeId };
+  }
+
+  /** The person joined again through this node: their session on `node` ends. */
+  private endElsewhere(node: string, participantId: string): void {
+    if (!this.cluster.commands) return;
+    this.record(
+      this.cluster.commands.send(node, {
+        action: 'endSession',
+        roomId: this.id,
+        target: participantId,
+        reason: 'replaced',
+      }),
+      'end a replaced session on another node',
+    );
+  }
+
+  /** A write to the shared state that the request does not wait for: a failure is logged. */
+  private record(write: Promise<unknown>, what: string): void {
+    write.catch((error: unknown) => this.logger.warn({ err: error }, `shared room state: ${what} not recorded`));
   }
 
   private participant(connection: ClientConnection): Participant {
     if (!connection.joined) throw conflict('Join the room first.');
     return this.members.get(connection.participantId);
   }
+}
+
+function forbiddenToSend(participant: Participant): RelaisError {
+  return new RelaisError('FORBIDDEN', `Your role (${participant.role}) does not allow you to send media.`);
 }

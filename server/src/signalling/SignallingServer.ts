@@ -1,8 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokenVerifier.js';
-import { conflict, RelaisError } from '../domain/errors.js';
+import { conflict, RedirectError, RelaisError } from '../domain/errors.js';
+import type { JoinPlacement } from '../cluster/nodePlacement.js';
+import type { RoomCommand } from '../http/roomCommandProtocol.js';
 import { Room, type RoomOverview } from '../domain/Room.js';
 import { RoomMedia, type RoomMediaOptions } from '../media/RoomMedia.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
@@ -20,7 +22,7 @@ import type {
   WireError,
 } from './catalog.js';
 import { ClientConnection, type RelaisSocket } from './ClientConnection.js';
-import { LiveRoom } from './LiveRoom.js';
+import { LiveRoom, type RoomCluster } from './LiveRoom.js';
 import { LiveRooms } from './LiveRooms.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
 
@@ -35,6 +37,12 @@ export interface SignallingOptions {
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
   /** Called when a room's media opens, before anyone joins (a node that receives the room from its origin follows it). */
   roomMediaOpened?: (media: RoomMedia) => Promise<void>;
+  /** The shared room state, this node's id and the way to reach other nodes. */
+  cluster: Omit<RoomCluster, 'maxParticipants'>;
+  /** Socket.IO's adapter in a cluster (room broadcasts reach every node); in memory alone. */
+  adapter?: ServerOptions['adapter'];
+  /** Whether this node takes a newcomer, or which node should (full or draining). */
+  placeJoin?: () => Promise<JoinPlacement>;
 }
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
@@ -85,6 +93,7 @@ export class SignallingServer {
       cors: { origin: false },
       pingInterval: 10_000,
       pingTimeout: 10_000,
+      ...(options.adapter ? { adapter: options.adapter } : {}),
     });
     this.io.use((socket, next) => this.authenticate(socket as RelaisSocket, next));
     // Every message written to a client, acknowledgements and notifications alike: the
@@ -149,6 +158,14 @@ export class SignallingServer {
     connection.notify('sessionEnded', { reason });
     connection.dispose();
     connection.socket.disconnect(true);
+  }
+
+  /** A command from another node about a room live here; returns how many sessions it ended. */
+  async command(command: RoomCommand): Promise<number> {
+    const room = this.rooms.get(command.roomId);
+    if (command.action === 'closeRoom') return room ? room.endAll('room-closed') : 0;
+    if (!room) throw new RelaisError('NOT_FOUND', `Room ${command.roomId} is not live on this node.`);
+    return room.command(command);
   }
 
   async close(): Promise<void> {
@@ -241,6 +258,7 @@ export class SignallingServer {
       this.rooms.get(connection.roomId)?.leave(connection, 'left');
       return {};
     }
+    if ((name === 'getRouterRtpCapabilities' || name === 'join') && !connection.joined) await this.checkPlacement();
     if (name === 'getRouterRtpCapabilities') {
       const room = await this.rooms.getOrOpen(connection.roomId);
       return { rtpCapabilities: room.media.rtpCapabilities };
@@ -257,6 +275,25 @@ export class SignallingServer {
     // An ICE restart allocates on the TURN server again: it needs credentials that are still valid.
     if (name === 'restartIce') return { ...(result as object), iceServers: this.iceServersFor(connection) };
     return result;
+  }
+
+  /** A node full or draining sends newcomers to the node with the most room (the page moves there). */
+  private async checkPlacement(): Promise<void> {
+    const placement = await this.options.placeJoin?.();
+    if (!placement || placement.decision === 'here') return;
+    if (placement.decision === 'redirect') {
+      const { node } = placement;
+      throw new RedirectError(
+        { url: node.publicUrl, node: node.id },
+        `This server takes no new participants; join through ${node.publicUrl}.`,
+      );
+    }
+    throw new RelaisError(
+      'UNAVAILABLE',
+      placement.why === 'draining'
+        ? 'This server is shutting down and no other server can take you; try again shortly.'
+        : 'Every server of this service is full; try again shortly.',
+    );
   }
 
   /** Fresh TURN credentials at each join (a rejoin after a cut gets new ones), bounded by the token. */
@@ -286,13 +323,15 @@ export class SignallingServer {
       throw new RelaisError('INTERNAL', 'This room is not reachable from this server right now.');
     }
     const members = new Room(roomId, { maxParticipants: this.options.maxParticipantsPerRoom });
-    return new LiveRoom(this.io, members, media, logger, () => {
+    const cluster = { ...this.options.cluster, maxParticipants: this.options.maxParticipantsPerRoom };
+    return new LiveRoom(this.io, members, media, cluster, logger, () => {
       closed();
       logger.info('room closed');
     });
   }
 
   private toWireError(error: unknown, connection: ClientConnection, event: string): WireError {
+    if (error instanceof RedirectError) return { code: error.code, message: error.message, redirect: error.target };
     if (error instanceof RelaisError) return { code: error.code, message: error.message };
     // mediasoup rejects malformed RTP/DTLS dictionaries with a TypeError: the client's fault.
     if (error instanceof TypeError) {

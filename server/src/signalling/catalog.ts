@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { MAX_CHAT_LENGTH } from '../domain/chat.js';
-import type { ErrorCode } from '../domain/errors.js';
+import type { ErrorCode, RedirectTarget } from '../domain/errors.js';
 import type { ParticipantView } from '../domain/Participant.js';
 import type { MediaSource, Permissions, Role } from '../domain/roles.js';
 import type { RoomSummary } from '../domain/roomSummary.js';
@@ -164,6 +164,8 @@ export interface RequestResults {
 export interface WireError {
   code: ErrorCode;
   message: string;
+  /** With `REDIRECT`: the node to join instead (the page moves there). */
+  redirect?: RedirectTarget;
 }
 
 /** The `data` of a refused handshake (`connect_error`): the client decides on `reason`. */

@@ -145,6 +145,8 @@ export const fr = {
   requestError_RATE_LIMITED: 'Trop de demandes : attendez un instant puis réessayez.',
   requestError_CONFLICT: 'Action impossible pour le moment.',
   requestError_INTERNAL: 'L’action a échoué à cause d’une erreur du serveur.',
+  requestError_UNAVAILABLE: 'Service momentanément indisponible : réessayez dans quelques secondes.',
+  requestError_REDIRECT: 'Ce serveur est complet : vous êtes dirigé vers un autre serveur.',
   // Floor, as the listener sees it
   youHaveFloor: 'Vous avez la parole : votre micro est ouvert, les participants vous entendent.',
   floorTakenBack: 'La parole vous a été reprise : votre micro est fermé.',
@@ -290,6 +292,8 @@ export const en: Record<MessageKey, string> = {
   requestError_RATE_LIMITED: 'Too many requests: wait a moment, then try again.',
   requestError_CONFLICT: 'Not possible right now.',
   requestError_INTERNAL: 'The action failed because of a server error.',
+  requestError_UNAVAILABLE: 'Service briefly unavailable: try again in a few seconds.',
+  requestError_REDIRECT: 'This server is full: you are being sent to another server.',
   youHaveFloor: 'You have the floor: your microphone is on, everyone can hear you.',
   floorTakenBack: 'The floor was taken back: your microphone is off.',
   mutedByModeratorHint: 'A moderator muted your microphone. Use “Unmute microphone” to speak again.',

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { RelaisError } from '../domain/errors.js';
+import { MEDIA_SOURCES, ROLES } from '../domain/roles.js';
+import type { RoomSummary } from '../domain/roomSummary.js';
+import {
+  type JoinOutcome,
+  type MemberRecord,
+  overviewOf,
+  type ProducerRecord,
+  type SharedRoomOverview,
+  type SharedRoomState,
+  viewOf,
+} from '../domain/sharedRoomState.js';
+import { isOnStage } from '../domain/stage.js';
+import type { RedisClient } from './RedisConnection.js';
+import { JOIN, LEAVE, PRODUCER_ADDED, PRODUCER_CHANGED, SUMMARY, UPDATE } from './roomStateScripts.js';
+
+const memberRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  handRaised: z.boolean(),
+  hasFloor: z.boolean(),
+  node: z.string(),
+  joinedAt: z.number(),
+  muted: z.boolean(),
+});
+const producerRecord = z.object({
+  producerId: z.string(),
+  participantId: z.string(),
+  kind: z.enum(['audio', 'video']),
+  source: z.enum(MEDIA_SOURCES),
+  paused: z.boolean(),
+  node: z.string(),
+});
+
+/** Rooms listed per SCAN step by the admin API. */
+const SCAN_COUNT = 500;
+
+/**
+ * The room state in Redis (or Valkey), per room: `members` and `stage` hashes of JSON records,
+ * a `hands` set, a `producers` hash. Every write is one Lua script (see roomStateScripts.ts):
+ * a node never reads, modifies and writes another node's record. The keys of a room disappear
+ * with its last member.
+ */
+export class RedisRoomState implements SharedRoomState {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: { keyPrefix?: string } = {},
+  ) {
+    this.prefix = options.keyPrefix ?? 'relais:';
+  }
+
+  /** The keys of one room, in the scripts' KEYS order. */
+  keys(roomId: string): string[] {
+    const base = `${this.prefix}room:{${roomId}}:`;
+    return [`${base}members`, `${base}stage`, `${base}hands`, `${base}producers`];
+  }
+
+  async join(roomId: string, member: MemberRecord, maxParticipants: number): Promise<JoinOutcome> {
+    const answer = (await this.run(JOIN, roomId, [
+      member.id,
+      JSON.stringify(member),
+      String(maxParticipants),
+      ...flags(member),
+    ])) as [number, string];
+    if (answer[0] === 0) return { ok: false, reason: 'full' };
+    const previousNode = answer[1];
+    return previousNode && previousNode !== member.node ? { ok: true, previousNode } : { ok: true };
+  }
+
+  async update(roomId: string, member: MemberRecord): Promise<void> {
+    await this.run(UPDATE, roomId, [member.id, JSON.stringify(member), member.node, ...flags(member)]);
+  }
+
+  async leave(roomId: string, memberId: string, node: string): Promise<void> {
+    await this.run(LEAVE, roomId, [memberId, node]);
+  }
+
+  async member(roomId: string, memberId: string): Promise<MemberRecord | undefined> {
+    const [members] = this.keys(roomId);
+    const raw = await this.redis.hGet(members as string, memberId);
+    return raw ? memberRecord.parse(JSON.parse(raw)) : undefined;
+  }
+
+  async members(roomId: string): Promise<MemberRecord[]> {
+    const [members] = this.keys(roomId);
+    return parseAll(memberRecord, await this.redis.hVals(members as string));
+  }
+
+  async onStage(roomId: string): Promise<MemberRecord[]> {
+    const [, stage] = this.keys(roomId);
+    return parseAll(memberRecord, await this.redis.hVals(stage as string));
+  }
+
+  async summary(roomId: string): Promise<RoomSummary> {
+    const [participants, handsRaised, stage] = (await this.run(SUMMARY, roomId, [])) as [number, number, string[]];
+    const speakers = parseAll(memberRecord, stage).filter(isOnStage).map(viewOf);
+    return { participants, speakers, handsRaised };
+  }
+
+  async producerAdded(roomId: string, producer: ProducerRecord): Promise<void> {
+    await this.run(PRODUCER_ADDED, roomId, [
+      producer.producerId,
+      JSON.stringify(producer),
+      producer.participantId,
+      producer.node,
+    ]);
+  }
+
+  async producerUpdated(roomId: string, producer: ProducerRecord): Promise<void> {
+    await this.run(PRODUCER_CHANGED, roomId, [producer.producerId, JSON.stringify(producer), producer.node]);
+  }
+
+  async producerRemoved(roomId: string, producerId: string, node: string): Promise<void> {
+    await this.run(PRODUCER_CHANGED, roomId, [producerId, '', node]);
+  }
+
+  async producers(roomId: string): Promise<ProducerRecord[]> {
+    const keys = this.keys(roomId);
+    return parseAll(producerRecord, await this.redis.hVals(keys[3] as string));
+  }
+
+  async rooms(): Promise<SharedRoomOverview[]> {
+    const pattern = `${this.prefix}room:{*}:members`;
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const reply = await this.redis.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
+      cursor = String(reply.cursor);
+      for (const key of reply.keys) {
+        const id = /room:\{(.+)\}:members$/.exec(key)?.[1];
+        if (id) ids.add(id);
+      }
+    } while (cursor !== '0');
+    const overviews: SharedRoomOverview[] = [];
+    for (const id of [...ids].sort()) {
+      const [members, producers] = await Promise.all([this.members(id), this.redis.hLen(this.keys(id)[3] as string)]);
+      if (members.length > 0) overviews.push(overviewOf(id, members, producers));
+    }
+    return overviews;
+  }
+
+  private async run(script: typeof JOIN, roomId: string, args: string[]): Promise<unknown> {
+    try {
+      return await script.run(this.redis, this.keys(roomId), args);
+    } catch (error) {
+      // The caller's request fails with a code the client understands; the cause is logged upstream.
+      throw new RelaisError('UNAVAILABLE', `The cluster's shared state is unreachable (${(error as Error).message}).`);
+    }
+  }
+}
+
+function flags(member: MemberRecord): [string, string] {
+  return [isOnStage(member) ? '1' : '0', member.handRaised ? '1' : '0'];
+}
+
+function parseAll<T>(schema: z.ZodType<T>, raw: string[]): T[] {
+  return raw.map((text) => schema.parse(JSON.parse(text)));
+}
