@@ -3,9 +3,12 @@
  * shows the join screen (or the listener's one), then the meeting, and the way out.
  */
 import './styles.css';
+import type { RedirectTarget } from '../../server/src/domain/errors.js';
 import { SESSION_END_REASONS, type SessionEndReason } from '../../server/src/domain/sessionEnd.js';
+import { RequestFailed } from '../../server/src/signalling/catalogRequest.js';
 import type { JoinResult } from '../../server/src/signalling/catalog.js';
 import { forgetToken, readClaims, takeToken, type TokenClaims } from './access/accessToken.js';
+import { redirectedUrl } from './access/redirect.js';
 import { refusalWords } from './access/refusalWords.js';
 import { t } from './i18n/i18n.js';
 import { unlockAudio } from './media/AudioLevel.js';
@@ -70,6 +73,7 @@ class Visit {
     } catch (error) {
       if (client !== this.client) return;
       if (error instanceof ConnectionRefused) this.refused(error);
+      else if (error instanceof RequestFailed && error.error.redirect) this.moveTo(error.error.redirect);
       // Unreachable, or joining failed: said at once, with a retry (not an endless spinner).
       else if (!this.view) this.failedBeforeJoin();
       return;
@@ -94,6 +98,19 @@ class Visit {
     this.stopLocal();
     forgetToken();
     showMessage(root, 'error', t(words.title), [t(words.body)]);
+  }
+
+  /** This node is full or draining: the same visit continues on the node it names. */
+  private moveTo(target: RedirectTarget): void {
+    const next = redirectedUrl(target, this.token);
+    if (!next) {
+      this.failedBeforeJoin();
+      return;
+    }
+    this.client = undefined;
+    this.stopLocal();
+    showMessage(root, 'connecting', t('requestError_REDIRECT'), []);
+    location.assign(next);
   }
 
   private failedBeforeJoin(): void {

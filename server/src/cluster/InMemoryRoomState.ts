@@ -72,7 +72,8 @@ export class InMemoryRoomState implements SharedRoomState {
 
   async producerAdded(roomId: string, producer: ProducerRecord): Promise<void> {
     const room = this.rooms_.get(roomId);
-    if (room?.members.has(producer.participantId)) room.producers.set(producer.producerId, { ...producer });
+    if (room?.members.get(producer.participantId)?.node === producer.node)
+      room.producers.set(producer.producerId, { ...producer });
   }
 
   async producerUpdated(roomId: string, producer: ProducerRecord): Promise<void> {
