@@ -178,7 +178,7 @@ describe('attendance register', () => {
     ];
     for (const [event, code] of cases) {
       assert.throws(
-        () => register.record(event),
+        () => register.record(event as RoomEvent),
         (error: unknown) => error instanceof RelaisError && error.code === code,
         JSON.stringify(event),
       );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { RelaisError } from '../../server/src/domain/errors.js';
+import { ROOM_EVENT_TYPES, type RoomEvent } from '../../server/src/domain/roomEvents.js';
 import { retryDelay, DEFAULT_RETRY_POLICY } from '../../server/src/webhooks/retryPolicy.js';
 import { verifyWebhook, WebhookVerificationError } from '../../server/src/webhooks/verifyWebhook.js';
 import { webhookPayload } from '../../server/src/webhooks/webhookPayload.js';
@@ -97,15 +98,31 @@ describe('webhook signatures', () => {
       sdp: 'v=0',
       text: 'a chat message',
     };
-    assert.deepEqual(webhookPayload(event), {
+    assert.deepEqual(webhookPayload(event as unknown as RoomEvent), {
       type: 'participant.joined',
       timestamp: '2027-01-15T08:00:00.000Z',
       data: { room: 'crisis-59', participant: { sub: 'alice', name: 'Alice', role: 'speaker' } },
     });
     assert.throws(
-      () => webhookPayload({ ...event, type: 'chat.message' }),
+      () => webhookPayload({ ...event, type: 'chat.message' } as unknown as RoomEvent),
       (error: unknown) => error instanceof RelaisError && error.code === 'INVALID_REQUEST',
     );
+  });
+
+  it('knows the eleven event types operators are told about', () => {
+    assert.deepEqual(ROOM_EVENT_TYPES, [
+      'room.started',
+      'room.finished',
+      'participant.joined',
+      'participant.left',
+      'participant.removed',
+      'floor.given',
+      'floor.taken',
+      'policy.changed',
+      'lobby.admitted',
+      'lobby.refused',
+      'role.changed',
+    ]);
   });
 
   it('waits exponentially longer between retries, capped, with jitter within half of it', () => {

@@ -149,9 +149,9 @@ export class AttendanceRegister {
    * Takes in one event of this room. A malformed event or one of another room is refused with
    * `INVALID_REQUEST`, one that contradicts the register (a second join without a leave, a
    * leave without a join, anything after the room finished) with `CONFLICT`; either way the
-   * register is unchanged.
+   * register is unchanged. The event is checked again here: it may come from another node.
    */
-  record(value: RoomEvent | unknown): void {
+  record(value: RoomEvent): void {
     const event = parseRoomEvent(value);
     if (event.room !== this.room) throw invalid(`This register is room ${this.room}'s, not room ${event.room}'s.`);
     if (this.finishedAt !== null) throw conflict(`Room ${this.room} has finished; its register is closed.`);

@@ -12,7 +12,7 @@ export interface WebhookPayload {
 }
 
 /** The payload of a validated event; throws `INVALID_REQUEST` for anything else. */
-export function webhookPayload(value: RoomEvent | unknown): WebhookPayload {
+export function webhookPayload(value: RoomEvent): WebhookPayload {
   const { type, at, ...data } = parseRoomEvent(value);
   return { type, timestamp: new Date(at).toISOString(), data };
 }
