@@ -73,6 +73,14 @@ export class RelaisServer {
         // The node it was posted to wrote `token.revoked` for its own sessions; this one, for these.
         if (sessionsEnded > 0) audit(logger, 'token.revoked.elsewhere', { ...entry.target, sessionsEnded });
       },
+      onMembersGone: (roomId, memberIds) => this.signalling.membersGone(roomId, memberIds),
+      onRedisBack: () => {
+        if (!this.started) return;
+        this.signalling
+          .resync()
+          .then(() => logger.info('room state written back to Redis'))
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not write the room state back to Redis'));
+      },
     });
     this.revocations = this.cluster.revocations;
     let verifierKey: string;

@@ -60,8 +60,10 @@ describe('a clustered node and its Redis connections (in-process, private Redis)
     assert.deepEqual(await inspector.zRange('relais:nodes', 0, -1), []);
   });
 
-  it('authenticates with a password from RELAIS_REDIS_PASSWORD_FILE or the URL, and never logs it', async () => {
-    redis = await startPrivateRedis({ args: ['--requirepass', PASSWORD] });
+  it('authenticates with a password from RELAIS_REDIS_PASSWORD_FILE (ACL user in the URL or not) or the URL, and never logs it', async () => {
+    redis = await startPrivateRedis({
+      args: ['--requirepass', PASSWORD, '--user', 'relais', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'],
+    });
     dir = mkdtempSync(path.join(os.tmpdir(), 'relais-redis-password-'));
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
@@ -75,7 +77,13 @@ describe('a clustered node and its Redis connections (in-process, private Redis)
       RELAIS_REDIS_URL: `redis://default:${PASSWORD}@127.0.0.1:${redis.port}`,
     });
     servers.push(fromUrl);
-    for (const server of [fromFile, fromUrl]) {
+    // The documented form: the ACL user in the URL, its password in a file.
+    const userAndFile = await startTestServer({
+      RELAIS_REDIS_URL: `redis://relais@127.0.0.1:${redis.port}`,
+      RELAIS_REDIS_PASSWORD_FILE: passwordFile,
+    });
+    servers.push(userAndFile);
+    for (const server of [fromFile, fromUrl, userAndFile]) {
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 200);
       assert.equal(((await ready.json()) as { redis?: string }).redis, 'connected');

@@ -157,4 +157,36 @@ describe('one room over three nodes (separate processes, real Redis)', function 
       assert.deepEqual(rooms.body.rooms, []);
     }
   });
+
+  it('Redis restarted empty: each node writes its live members back, and the room is whole again', async () => {
+    const moderator = await join(n1, 'outage', 'moderator', 'chief');
+    await join(n2, 'outage', 'listener', 'post-2');
+    await join(n3, 'outage', 'listener', 'post-3');
+    await cluster.redis.stop();
+    await cluster.redis.restart();
+    const room = await eventually(
+      'the room counted again on every node',
+      async () => {
+        const answer = await cluster.admin(n1, 'GET', '/rooms').catch(() => undefined);
+        const rooms = (answer?.body.rooms ?? []) as { id: string; participants: number; byNode: object }[];
+        return rooms.find((r) => r.id === 'outage' && r.participants === 3);
+      },
+      30_000,
+      250,
+    );
+    assert.deepEqual(room.byNode, { 'node-1': 1, 'node-2': 1, 'node-3': 1 });
+    // The meeting went on meanwhile: signalling across nodes works again.
+    await moderator.client.request('grantFloor', { participantId: 'post-3' });
+    await moderator.client.next('participantUpdated', (p) => p.id === 'post-3' && p.hasFloor);
+  });
+
+  it('a node killed (SIGKILL): its members leave the room for everyone within seconds', async () => {
+    const moderator = await join(n1, 'loss', 'moderator', 'watch-officer');
+    await join(n3, 'loss', 'listener', 'on-doomed-node');
+    await n3.stop('SIGKILL');
+    const left = await moderator.client.next('participantLeft', (p) => p.participantId === 'on-doomed-node', 30_000);
+    assert.equal(left.participantId, 'on-doomed-node');
+    const rooms = (await cluster.admin(n2, 'GET', '/rooms')).body.rooms as { id: string; participants: number }[];
+    assert.equal(rooms.find((r) => r.id === 'loss')?.participants, 1);
+  });
 });

@@ -2,9 +2,16 @@ import type { Revocation } from '../auth/revocations.js';
 import type { RelaisConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import type { SharedRoomState } from '../domain/sharedRoomState.js';
+import { DeadNodeReaper } from './DeadNodeReaper.js';
 import { InMemoryRoomState } from './InMemoryRoomState.js';
 import { RedisRoomState } from './RedisRoomState.js';
-import { InMemoryNodeRegistry, type NodeInfo, type NodeRegistry } from './NodeRegistry.js';
+import {
+  InMemoryNodeRegistry,
+  NODE_HEARTBEAT_MS,
+  NODE_TTL_MS,
+  type NodeInfo,
+  type NodeRegistry,
+} from './NodeRegistry.js';
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
 import { RedisRevocationStore } from './RedisRevocationStore.js';
@@ -15,6 +22,10 @@ export interface ClusterStoresOptions {
   logger: Logger;
   /** A revocation made on another node: end its sessions here. */
   onRemoteRevocation: (entry: Revocation) => void;
+  /** Members of a dead node were removed from a room's shared state: tell the room. */
+  onMembersGone: (roomId: string, memberIds: string[]) => void;
+  /** Redis is reachable again after an outage: write this node's live sessions back. */
+  onRedisBack: () => void;
 }
 
 /**
@@ -30,6 +41,8 @@ export class ClusterStores {
   /** Absent in the embedded default. */
   readonly redis: RedisConnection | undefined;
   private readonly logger: Logger;
+  private readonly reaper: DeadNodeReaper | undefined;
+  private stopFollowingReconnections: (() => void) | undefined;
 
   constructor(options: ClusterStoresOptions) {
     const { config } = options;
@@ -54,10 +67,26 @@ export class ClusterStores {
       onRemoteRevocation: options.onRemoteRevocation,
       onError: (error, what) => this.logger.error({ err: error }, `Redis: failed ${what}`),
     });
-    this.roomState = new RedisRoomState(redis.commands);
+    const roomState = new RedisRoomState(redis.commands);
+    this.roomState = roomState;
     this.nodes = new RedisNodeRegistry(redis.commands, {
       // Logged at debug: the connection itself already says once that Redis is gone.
       onError: (error) => this.logger.debug({ err: error }, 'Redis: node heartbeat failed'),
+    });
+    this.reaper = new DeadNodeReaper({
+      nodeId: config.nodeId,
+      redis: redis.commands,
+      nodes: this.nodes,
+      keys: (roomId) => roomState.keys(roomId),
+      gone: options.onMembersGone,
+      logger: this.logger,
+      holdAfterStartMs: NODE_TTL_MS + NODE_HEARTBEAT_MS,
+    });
+    const reaper = this.reaper;
+    this.stopFollowingReconnections = redis.onReconnected(() => {
+      reaper.holdFor(NODE_TTL_MS + NODE_HEARTBEAT_MS);
+      // Listed again at once, so that other nodes' commands find this one.
+      void this.nodes.refresh().finally(options.onRedisBack);
     });
   }
 
@@ -76,6 +105,7 @@ export class ClusterStores {
   /** Announces the node (once it listens: its URL is known). */
   async announce(describe: () => NodeInfo): Promise<void> {
     await this.nodes.start(describe);
+    this.reaper?.start();
   }
 
   /** Redis reachable, or not configured. */
@@ -84,6 +114,8 @@ export class ClusterStores {
   }
 
   async stop(): Promise<void> {
+    this.reaper?.stop();
+    this.stopFollowingReconnections?.();
     await this.nodes
       .stop()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not remove this node from the registry'));

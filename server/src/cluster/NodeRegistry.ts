@@ -41,6 +41,8 @@ export interface NodeRegistry {
   list(): Promise<RegisteredNode[]>;
   /** Removes this node's entry and stops refreshing it. */
   stop(): Promise<void>;
+  /** Writes this node's entry now (after Redis came back). */
+  refresh(): Promise<void>;
 }
 
 export const NODE_HEARTBEAT_MS = 2000;
@@ -73,6 +75,13 @@ export class Heartbeat {
     }, this.intervalMs);
   }
 
+  /** One beat now (Redis is back: be listed again without waiting for the timer). */
+  async now(): Promise<void> {
+    if (!this.timer) return;
+    await this.running;
+    await this.beat().catch(this.onError);
+  }
+
   /** Stops the timer and waits for a beat under way, so nothing writes after `stop`. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
@@ -96,6 +105,8 @@ export class InMemoryNodeRegistry implements NodeRegistry {
   async stop(): Promise<void> {
     this.describe = undefined;
   }
+
+  async refresh(): Promise<void> {}
 }
 
 /** A registry entry as another node wrote it, checked before it is shown. */

@@ -92,11 +92,23 @@ export class RedisConnection {
     };
   }
 
+  /**
+   * The URL, and the password from RELAIS_REDIS_PASSWORD_FILE. node-redis takes a user named in
+   * the URL as the whole credentials (ignoring a password given beside it), so with a password
+   * file the user moves out of the URL next to the password.
+   */
+  private address(): { url: string; username?: string; password?: string } {
+    if (!this.settings.password) return { url: this.settings.url };
+    const url = new URL(this.settings.url);
+    const user = decodeURIComponent(url.username);
+    url.username = '';
+    return { url: url.toString(), password: this.settings.password, ...(user ? { username: user } : {}) };
+  }
+
   private client(role: 'commands' | 'subscriber' | 'adapter'): RedisClient {
     const logger = this.logger.child({ redis: this.settings.displayUrl, connection: role });
     const client: RedisClient = createClient({
-      url: this.settings.url,
-      ...(this.settings.password ? { password: this.settings.password } : {}),
+      ...this.address(),
       name: `relais:${this.nodeId}:${role}`,
       disableOfflineQueue: role !== 'adapter',
       socket: {

@@ -94,6 +94,10 @@ export class RedisNodeRegistry implements NodeRegistry {
     return nodes.sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  async refresh(): Promise<void> {
+    await this.heartbeat?.now();
+  }
+
   async stop(): Promise<void> {
     await this.heartbeat?.stop();
     this.heartbeat = undefined;

@@ -80,6 +80,11 @@ export class Audience {
     this.summaryChanged(isOnStage(participant));
   }
 
+  /** The room changed on another node or in the shared state: listeners get a fresh summary. */
+  rosterChanged(): void {
+    this.summaryChanged(true);
+  }
+
   /** A member's hand or floor changed. */
   changed(participant: Participant): void {
     this.io.to(this.fullList).emit('participantUpdated', participant.view());

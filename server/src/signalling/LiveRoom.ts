@@ -162,6 +162,21 @@ export class LiveRoom {
     return connections.length;
   }
 
+  /** Writes this node's members and producers of the room to the shared state again (after a Redis outage). */
+  async resync(): Promise<void> {
+    for (const participant of this.members.all())
+      await this.cluster.state.join(this.id, this.recordOf(participant), Number.MAX_SAFE_INTEGER);
+    for (const producer of this.media.producers())
+      if (this.members.has(producer.participantId))
+        await this.cluster.state.producerAdded(this.id, this.producerRecord(producer));
+    this.audience.rosterChanged();
+  }
+
+  /** Someone elsewhere in the room changed (a dead node's members removed): listeners' counts follow. */
+  rosterChanged(): void {
+    this.audience.rosterChanged();
+  }
+
   /** Frees the room when nobody is in it (also after a visitor who never joined). */
   closeIfEmpty(): void {
     if (this.members.isEmpty) this.close();

@@ -160,6 +160,30 @@ export class SignallingServer {
     connection.socket.disconnect(true);
   }
 
+  /**
+   * Members of a dead node were removed from the room's shared state: everyone in the room, on
+   * every node, is told they left (sent once, by the node that removed them).
+   */
+  membersGone(roomId: string, memberIds: string[]): void {
+    for (const participantId of memberIds) this.io.to(`room:${roomId}:full`).emit('participantLeft', { participantId });
+    this.rooms.get(roomId)?.rosterChanged();
+  }
+
+  /**
+   * Redis is back after an outage (possibly restarted without its data): this node writes its
+   * live members and producers again, and removes what it wrote for sessions that ended meanwhile.
+   */
+  async resync(): Promise<void> {
+    const { state, nodeId } = this.options.cluster;
+    for (const room of this.rooms.all()) await room.resync();
+    for (const overview of await state.rooms()) {
+      if (!overview.byNode[nodeId]) continue;
+      const live = this.rooms.get(overview.id);
+      for (const member of await state.members(overview.id))
+        if (member.node === nodeId && !live?.members.has(member.id)) await state.leave(overview.id, member.id, nodeId);
+    }
+  }
+
   /** A command from another node about a room live here; returns how many sessions it ended. */
   async command(command: RoomCommand): Promise<number> {
     const room = this.rooms.get(command.roomId);

@@ -1,0 +1,133 @@
+import type { Logger } from '../observability/logger.js';
+import type { NodeRegistry } from './NodeRegistry.js';
+import type { RedisClient } from './RedisConnection.js';
+import { RedisScript } from './redisScript.js';
+
+/**
+ * KEYS: members, stage, hands, producers, then any other key of the room (deleted with it).
+ * ARGV: the ids of the live nodes. Removes every member and producer held by a node not in
+ * the list; returns the ids of the members removed.
+ */
+const PURGE_DEAD_NODES = new RedisScript(`
+local live = {}
+for _, id in ipairs(ARGV) do live[id] = true end
+local removed = {}
+local members = redis.call('HGETALL', KEYS[1])
+for i = 1, #members, 2 do
+  if not live[cjson.decode(members[i + 1]).node] then
+    redis.call('HDEL', KEYS[1], members[i])
+    redis.call('HDEL', KEYS[2], members[i])
+    redis.call('SREM', KEYS[3], members[i])
+    table.insert(removed, members[i])
+  end
+end
+local producers = redis.call('HGETALL', KEYS[4])
+for i = 1, #producers, 2 do
+  if not live[cjson.decode(producers[i + 1]).node] then redis.call('HDEL', KEYS[4], producers[i]) end
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  for k = 2, #KEYS do redis.call('DEL', KEYS[k]) end
+end
+return removed
+`);
+
+/** Without a change in the registry, rooms are still swept every this many periods. */
+const SLOW_SWEEP_TICKS = 15;
+
+export interface DeadNodeReaperOptions {
+  nodeId: string;
+  redis: RedisClient;
+  nodes: NodeRegistry;
+  /** The keys of one room, in the room state's order (members, stage, hands, producers, others). */
+  keys: (roomId: string) => string[];
+  keyPrefix?: string;
+  /** Members removed because their node died: the room's members are told. */
+  gone: (roomId: string, memberIds: string[]) => void;
+  logger: Logger;
+  periodMs?: number;
+  /** Nodes that start together see each other only after a heartbeat or two. */
+  holdAfterStartMs?: number;
+}
+
+/**
+ * A node killed (kill -9, machine lost) cannot say its members left. Once its registry entry
+ * has expired, one live node — the first by id, so that members are told once — removes its
+ * members and producers from every room's shared state and has the room told.
+ */
+export class DeadNodeReaper {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastLive = '';
+  private ticks = 0;
+  private heldUntil = 0;
+
+  constructor(private readonly options: DeadNodeReaperOptions) {}
+
+  /**
+   * No sweep for a while: after Redis came back (perhaps empty) the registry fills again only as
+   * nodes beat, and a node missing meanwhile is not dead.
+   */
+  holdFor(ms: number): void {
+    this.heldUntil = Math.max(this.heldUntil, Date.now() + ms);
+  }
+
+  start(): void {
+    this.holdFor(this.options.holdAfterStartMs ?? 0);
+    this.timer = setInterval(() => void this.sweep(), this.options.periodMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass; returns how many members were removed. */
+  async sweep(): Promise<number> {
+    if (this.running || Date.now() < this.heldUntil) return 0;
+    this.running = true;
+    try {
+      const live = (await this.options.nodes.list()).map((node) => node.id);
+      if (!live.includes(this.options.nodeId)) live.push(this.options.nodeId);
+      live.sort();
+      // Rooms are scanned when a node has gone from the registry, and now and then in case the
+      // node that should have swept died too.
+      const changed = live.join(',') !== this.lastLive;
+      this.lastLive = live.join(',');
+      this.ticks += 1;
+      if (live[0] !== this.options.nodeId || (!changed && this.ticks % SLOW_SWEEP_TICKS !== 0)) return 0;
+      let removed = 0;
+      for (const roomId of await this.roomIds()) {
+        const gone = (await PURGE_DEAD_NODES.run(this.options.redis, this.options.keys(roomId), live)) as string[];
+        if (gone.length === 0) continue;
+        removed += gone.length;
+        this.options.logger.warn(
+          { room: roomId, members: gone.length },
+          'members of a dead node removed from the room',
+        );
+        this.options.gone(roomId, gone);
+      }
+      return removed;
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'dead node sweep failed');
+      return 0;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async roomIds(): Promise<string[]> {
+    const prefix = this.options.keyPrefix ?? 'relais:';
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const reply = await this.options.redis.scan(cursor, { MATCH: `${prefix}room:{*}:members`, COUNT: 500 });
+      cursor = String(reply.cursor);
+      for (const key of reply.keys) {
+        const id = /room:\{(.+)\}:members$/.exec(key)?.[1];
+        if (id) ids.add(id);
+      }
+    } while (cursor !== '0');
+    return [...ids];
+  }
+}
