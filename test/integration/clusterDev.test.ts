@@ -176,6 +176,10 @@ describe('npm run cluster:dev (Redis and relais nodes on this machine)', functio
     );
     assert.equal(await portOpen(redisPort), false, 'Redis’s port is closed');
     assert.equal(existsSync(dir), false, 'its temporary directory is removed');
+    // Nodes first, then Redis: no node lost Redis on its way out (JSON lines, --raw; level 50 = error).
+    const shutdown = current.stdout().slice(current.stdout().indexOf('cluster:dev: SIGTERM'));
+    assert.match(shutdown, /^\[node-1\] .*"msg":"stopping: ending sessions/m);
+    assert.doesNotMatch(shutdown, /^\[node-\d\] .*"level":(50|60)/m, 'no error while stopping');
     for (const node of nodes) assert.equal(await portOpen(Number(new URL(node.url).port)), false, `${node.id} closed`);
   });
 
