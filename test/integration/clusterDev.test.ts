@@ -76,10 +76,12 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /** `npm run cluster:dev -- <args>` with its output collected. */
-function runClusterDev(args: string[], env: Record<string, string> = {}) {
+function runClusterDev(args: string[], env: Record<string, string> = {}, options: { ownGroup?: boolean } = {}) {
   const child = spawn('npm', ['run', 'cluster:dev', '--', ...args], {
     env: { ...process.env, RELAIS_ADMIN_KEY: ADMIN_KEY, RELAIS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // As in a terminal: npm and the tool in one process group, which Ctrl-C signals as a whole.
+    detached: options.ownGroup ?? false,
   });
   let stdout = '';
   let stderr = '';
@@ -90,6 +92,57 @@ function runClusterDev(args: string[], env: Record<string, string> = {}) {
     child.once('exit', (code, signal) => resolve(code ?? signal)),
   );
   return { child, exit, stdout: () => stdout, stderr: () => stderr };
+}
+type ClusterDevRun = ReturnType<typeof runClusterDev>;
+
+/** Waits for "cluster ready"; the nodes, Redis's port and the directory it printed. */
+async function untilReady(current: ClusterDevRun) {
+  await eventually(
+    'cluster:dev to print "cluster ready"',
+    () => {
+      if (current.child.exitCode !== null) throw new Error(`it exited:\n${current.stdout()}${current.stderr()}`);
+      return /^cluster ready$/m.test(current.stdout());
+    },
+    120_000,
+    200,
+  );
+  const out = current.stdout();
+  const nodes = [...out.matchAll(/^ {2}(node-\d+) {2}(http:\/\/127\.0\.0\.1:\d+) {2}join as \w+ +(\S+)$/gm)].map(
+    (match) => ({ id: match[1] as string, url: match[2] as string, link: match[3] as string }),
+  );
+  const redis = /Redis redis:\/\/127\.0\.0\.1:(\d+) \(AOF on\) in (\S+)$/m.exec(out);
+  return { nodes, redisPort: Number(redis?.[1]), dir: redis?.[2] as string };
+}
+
+/**
+ * After a stop: the tool said so, every process it had started is gone, Redis's port and the
+ * nodes' are closed, its directory removed, and the nodes stopped before Redis (none logged an
+ * error on its way out: JSON lines, --raw; level 50 = error).
+ */
+async function stoppedCleanly(
+  current: ClusterDevRun,
+  started: ProcessInfo[],
+  ready: Awaited<ReturnType<typeof untilReady>>,
+  signal: string,
+) {
+  await eventually('the tool to say it stopped', () => /^cluster:dev: stopped/m.test(current.stdout()), 30_000);
+  await eventually(
+    'every process it started to be gone',
+    () => {
+      const left = started.filter(isAlive).map((info) => `${info.pid} ${info.command}`);
+      if (left.length > 0) throw new Error(`still running:\n${left.join('\n')}\n${current.stdout().slice(-2000)}`);
+      return true;
+    },
+    10_000,
+  );
+  assert.equal(await portOpen(ready.redisPort), false, 'Redis’s port is closed');
+  assert.equal(existsSync(ready.dir), false, 'its temporary directory is removed');
+  for (const node of ready.nodes) {
+    assert.equal(await portOpen(Number(new URL(node.url).port)), false, `${node.id} closed`);
+  }
+  const shutdown = current.stdout().slice(current.stdout().indexOf(`cluster:dev: ${signal}`));
+  assert.match(shutdown, /^\[node-1\] .*"msg":"stopping: ending sessions/m);
+  assert.doesNotMatch(shutdown, /^\[node-\d\] .*"level":(50|60)/m, 'no error while stopping');
 }
 
 describe('npm run cluster:dev (Redis and relais nodes on this machine)', function () {
@@ -114,34 +167,21 @@ describe('npm run cluster:dev (Redis and relais nodes on this machine)', functio
   it('starts Redis and two ready nodes that list each other, and a SIGTERM leaves nothing behind', async () => {
     run = runClusterDev(['--nodes', '2', '--raw']);
     const current = run;
-    await eventually(
-      'cluster:dev to print "cluster ready"',
-      () => {
-        if (current.child.exitCode !== null) throw new Error(`it exited:\n${current.stdout()}${current.stderr()}`);
-        return /^cluster ready$/m.test(current.stdout());
-      },
-      120_000,
-      200,
-    );
-    const out = current.stdout();
-    const nodes = [...out.matchAll(/^ {2}(node-\d+) {2}(http:\/\/127\.0\.0\.1:\d+) {2}join as \w+ +(\S+)$/gm)].map(
-      (match) => ({ id: match[1] as string, url: match[2] as string, link: match[3] as string }),
-    );
+    const ready = await untilReady(current);
+    const { nodes, redisPort, dir } = ready;
     assert.deepEqual(
       nodes.map((node) => node.id),
       ['node-1', 'node-2'],
     );
     for (const node of nodes) assert.ok(node.link.startsWith(`${node.url}/#token=ey`), 'a join link to that node');
-    const redisPort = Number(/Redis redis:\/\/127\.0\.0\.1:(\d+) \(AOF on\) in (\S+)/.exec(out)?.[1]);
-    const dir = /Redis redis:\/\/127\.0\.0\.1:\d+ \(AOF on\) in (\S+)$/m.exec(out)?.[1] as string;
     assert.ok(await portOpen(redisPort), 'Redis listens');
     assert.ok(existsSync(dir), 'its temporary directory exists while it runs');
     assert.ok(existsSync(`${dir}/redis/appendonlydir`), 'Redis writes an append-only file');
 
     for (const node of nodes) {
-      const ready = await fetch(`${node.url}/readyz`);
-      assert.equal(ready.status, 200, `${node.id} ready`);
-      assert.equal(((await ready.json()) as { redis?: string }).redis, 'connected');
+      const response = await fetch(`${node.url}/readyz`);
+      assert.equal(response.status, 200, `${node.id} ready`);
+      assert.equal(((await response.json()) as { redis?: string }).redis, 'connected');
     }
     for (const node of nodes) {
       const listed = await eventually(`${node.id} to list both nodes as serving`, async () => {
@@ -164,23 +204,19 @@ describe('npm run cluster:dev (Redis and relais nodes on this machine)', functio
 
     current.child.kill('SIGTERM');
     assert.ok([0, 'SIGTERM'].includes((await current.exit) ?? ''), `exit; stderr:\n${current.stderr()}`);
-    await eventually('the tool to say it stopped', () => /^cluster:dev: stopped/m.test(current.stdout()), 30_000);
-    await eventually(
-      'every process it started to be gone',
-      () => {
-        const left = started.filter(isAlive).map((info) => `${info.pid} ${info.command}`);
-        if (left.length > 0) throw new Error(`still running:\n${left.join('\n')}\n${current.stdout().slice(-2000)}`);
-        return true;
-      },
-      10_000,
-    );
-    assert.equal(await portOpen(redisPort), false, 'Redis’s port is closed');
-    assert.equal(existsSync(dir), false, 'its temporary directory is removed');
-    // Nodes first, then Redis: no node lost Redis on its way out (JSON lines, --raw; level 50 = error).
-    const shutdown = current.stdout().slice(current.stdout().indexOf('cluster:dev: SIGTERM'));
-    assert.match(shutdown, /^\[node-1\] .*"msg":"stopping: ending sessions/m);
-    assert.doesNotMatch(shutdown, /^\[node-\d\] .*"level":(50|60)/m, 'no error while stopping');
-    for (const node of nodes) assert.equal(await portOpen(Number(new URL(node.url).port)), false, `${node.id} closed`);
+    await stoppedCleanly(current, started, ready, 'SIGTERM');
+  });
+
+  it('stops the nodes, then Redis, on a terminal’s Ctrl-C (SIGINT to npm and the tool alike)', async () => {
+    run = runClusterDev(['--nodes', '1', '--raw'], {}, { ownGroup: true });
+    const current = run;
+    const ready = await untilReady(current);
+    started = descendants(current.child.pid as number);
+    assert.equal(started.filter((info) => info.command.includes('server/src/main.ts')).length, 1);
+    process.kill(-(current.child.pid as number), 'SIGINT');
+    assert.ok([0, 'SIGINT'].includes((await current.exit) ?? ''), `exit; stderr:\n${current.stderr()}`);
+    await stoppedCleanly(current, started, ready, 'SIGINT');
+    assert.equal(current.stdout().match(/^cluster:dev: SIGINT: stopping/gm)?.length, 1, 'one stop for both signals');
   });
 
   it('stops everything and exits non-zero with the node’s last lines when a node cannot start', async () => {
