@@ -1,10 +1,12 @@
 import type { Revocation } from '../auth/revocations.js';
 import type { RelaisConfig } from '../config/config.js';
+import type { RoomNodes } from '../media/RoomNodes.js';
 import type { Logger } from '../observability/logger.js';
 import { InMemoryNodeRegistry, type NodeInfo, type NodeRegistry } from './NodeRegistry.js';
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
 import { RedisRevocationStore } from './RedisRevocationStore.js';
+import { internalNodeRef, RedisRoomNodes } from './RedisRoomNodes.js';
 import { LocalRevocationStore, type RevocationStore } from './RevocationStore.js';
 
 export interface ClusterStoresOptions {
@@ -22,6 +24,8 @@ export interface ClusterStoresOptions {
 export class ClusterStores {
   readonly revocations: RevocationStore;
   readonly nodes: NodeRegistry;
+  /** Which nodes host each room (for node pipes); absent in the embedded default, where rooms have no peers. */
+  readonly roomNodes: RoomNodes | undefined;
   /** Absent in the embedded default. */
   readonly redis: RedisConnection | undefined;
   private readonly logger: Logger;
@@ -35,6 +39,7 @@ export class ClusterStores {
       this.redis = undefined;
       this.revocations = new LocalRevocationStore({ maxTokenLifetimeSeconds });
       this.nodes = new InMemoryNodeRegistry();
+      this.roomNodes = undefined;
       return;
     }
     const redis = new RedisConnection(settings, this.logger, config.nodeId);
@@ -51,6 +56,11 @@ export class ClusterStores {
     this.nodes = new RedisNodeRegistry(redis.commands, {
       // Logged at debug: the connection itself already says once that Redis is gone.
       onError: (error) => this.logger.debug({ err: error }, 'Redis: node heartbeat failed'),
+    });
+    const nodes = this.nodes;
+    this.roomNodes = new RedisRoomNodes(redis.commands, {
+      nodeId: config.nodeId,
+      liveNodes: async () => (await nodes.list()).flatMap((node) => internalNodeRef(node) ?? []),
     });
   }
 
