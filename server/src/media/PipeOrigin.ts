@@ -129,6 +129,8 @@ export class PipeOrigin {
     info: ProducerInfo,
   ): Promise<PipeAnswer> {
     if (this.closed) throw conflict('The room has closed on this node.');
+    // A late request of a node that has left: a pipe opened for it would never be closed.
+    if (!this.watchers.has(node.id)) throw conflict('Watch the room on this node before asking for pipes.');
     let link = this.links.get(node.id);
     if (link && (link.remote.ip !== remote.ip || link.remote.port !== remote.port)) {
       // The receiving node opened a new transport: its old one is gone, and so is ours.
