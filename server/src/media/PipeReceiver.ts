@@ -70,11 +70,6 @@ export class PipeReceiver {
     }
   }
 
-  /** Whether an event sent by the peer's opening `instance` is about what this receiver follows. */
-  follows(instance: string): boolean {
-    return this.theirs === undefined || this.theirs === instance;
-  }
-
   offers(producerId: string): boolean {
     return this.offered.has(producerId);
   }

@@ -13,6 +13,7 @@ import type {
 } from '../signalling/catalog.js';
 import type { NodeRef, PipeAnswer, PipeEndpoint } from '../http/internalProtocol.js';
 import { MEDIA_CODECS } from './mediaCodecs.js';
+import { concerns, onWatched, stopsFollowing } from './meshFollow.js';
 import type { NodePipeOptions, PeerLink } from './nodePipeTypes.js';
 import { type Direction, PeerMedia, type PeerProducer, type PeerTransport } from './PeerMedia.js';
 import { PipeOrigin } from './PipeOrigin.js';
@@ -479,14 +480,12 @@ export class RoomMedia extends EventEmitter<Events> {
     for (;;) {
       if (this.closed) return;
       const current = this.receivers.get(link.nodeId);
-      if (!current) return this.followNode(link);
-      if (!current.settled) {
-        // What it follows is known once the node answers.
-        await current.started.catch(() => undefined);
-        continue;
-      }
-      if (current.theirs === instance) return;
-      this.dropReceiver(current, false);
+      const step = onWatched(current, instance);
+      if (step === 'keep') return;
+      if (step === 'follow' || !current) return this.followNode(link);
+      // What the receiver follows is known once the node answers.
+      if (step === 'wait') await current.started.catch(() => undefined);
+      else this.dropReceiver(current, false);
     }
   }
 
@@ -542,7 +541,7 @@ export class RoomMedia extends EventEmitter<Events> {
   private receiverFor(nodeId: string, instance: string): PipeReceiver | undefined {
     if (this.closed) return undefined;
     const receiver = this.receivers.get(nodeId);
-    return receiver?.follows(instance) ? receiver : undefined;
+    return receiver && concerns(receiver, instance) ? receiver : undefined;
   }
 
   /** The receiver whose node offers the producer. */
@@ -593,7 +592,7 @@ export class RoomMedia extends EventEmitter<Events> {
   unwatchedBy(nodeId: string, instance: string): void {
     this.pipeOrigin?.unwatch(nodeId, instance);
     const receiver = this.receivers.get(nodeId);
-    if (receiver?.settled && receiver.theirs === instance) this.dropReceiver(receiver, false);
+    if (receiver && stopsFollowing(receiver, instance)) this.dropReceiver(receiver, false);
   }
 
   /** Node-to-node pipes of this room: `out` to other nodes, `in` from them (summed over nodes). */
