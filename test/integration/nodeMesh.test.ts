@@ -265,6 +265,31 @@ describe('one room meshed over three nodes, found through Redis', function () {
     await openRoomsAtOnce([n2, n3], 'mesh-redis-race');
   });
 
+  it('a node that stops leaves the rooms it hosted, and the other nodes stop following it', async () => {
+    const [n1, n2] = nodes;
+    if (!n1 || !n2 || !inspector) throw new Error('not started');
+    const roomId = 'mesh-redis-stop';
+    const clients = await Promise.all(
+      [n1, n2].map(
+        async (node, n) =>
+          (await SignallingClient.join(node.url, node.token({ room: roomId, role: 'listener', sub: `member-${n}` })))
+            .client,
+      ),
+    );
+    try {
+      await eventually('the two nodes to be meshed', () => fullyMeshed([n1, n2], roomId));
+      await n1.stop();
+      assert.deepEqual(await inspector.sMembers(roomNodesKey(roomId)), [n2.server.nodeId]);
+      await eventually('node 2 to let node 1 go', () => {
+        const links = linksOf(n2, roomId);
+        return links?.follows.length === 0 && links.watchedBy.length === 0;
+      });
+    } finally {
+      for (const client of clients) client.close();
+    }
+    await eventually('the room to leave Redis', async () => (await inspector?.exists(roomNodesKey(roomId))) === 0);
+  });
+
   it('leaves no key of a room in Redis once everyone has left', async () => {
     assert.deepEqual(await inspector?.keys('relais:room:*'), []);
   });
