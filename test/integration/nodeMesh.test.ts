@@ -33,27 +33,42 @@ async function nodeEnv(extra: Record<string, string> = {}): Promise<Record<strin
   };
 }
 
-/** The nodes this node's copy of the room follows and is followed by (ids, sorted). */
-function linksOf(node: TestServer, roomId: string): { follows: string[]; watchedBy: string[] } | undefined {
+/** Node id → opening of the room there, as `node`'s copy of the room follows them and is watched by them. */
+function linksOf(
+  node: TestServer,
+  roomId: string,
+): { follows: Record<string, string | undefined>; watchedBy: Record<string, string> } | undefined {
   const media = node.server.signalling.room(roomId)?.media;
   if (!media) return undefined;
-  return { follows: media.followedNodes().sort(), watchedBy: media.watchingNodes().sort() };
+  return {
+    follows: Object.fromEntries(media.followedNodes().map((link) => [link.node, link.instance])),
+    watchedBy: Object.fromEntries(media.watchingNodes().map((link) => [link.node, link.instance])),
+  };
 }
 
-/** Every node follows, and is followed by, exactly every other node hosting the room. */
+/**
+ * Every node follows, and is watched by, exactly every other node hosting the room, each link
+ * naming the room's current opening on the other side (a link to an earlier opening, or made
+ * before the room opened there, carries nothing).
+ */
 function fullyMeshed(nodes: TestServer[], roomId: string): boolean {
+  const openings = new Map(
+    nodes.map((node) => [node.server.nodeId, node.server.signalling.room(roomId)?.media.instance]),
+  );
+  if ([...openings.values()].some((instance) => instance === undefined)) return false;
   return nodes.every((node) => {
-    const others = nodes
-      .filter((other) => other !== node)
-      .map((other) => other.server.nodeId)
-      .sort();
+    const others = Object.fromEntries([...openings].filter(([id]) => id !== node.server.nodeId));
     const links = linksOf(node, roomId);
     return (
       links !== undefined &&
-      JSON.stringify(links.follows) === JSON.stringify(others) &&
-      JSON.stringify(links.watchedBy) === JSON.stringify(others)
+      JSON.stringify(sorted(links.follows)) === JSON.stringify(sorted(others)) &&
+      JSON.stringify(sorted(links.watchedBy)) === JSON.stringify(sorted(others))
     );
   });
+}
+
+function sorted<T>(record: Record<string, T>): [string, T][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 }
 
 function noPipes(node: TestServer): boolean {
@@ -87,7 +102,7 @@ async function openRoomsAtOnce(pair: [TestServer, TestServer], prefix: string): 
     );
     try {
       await eventually(`${roomId} to be meshed`, () => fullyMeshed(pair, roomId), 10_000);
-      for (const node of pair) assert.equal(linksOf(node, roomId)?.follows.length, 1);
+      for (const node of pair) assert.equal(Object.keys(linksOf(node, roomId)?.follows ?? {}).length, 1);
     } finally {
       for (const client of clients) client.close();
     }
@@ -282,7 +297,7 @@ describe('one room meshed over three nodes, found through Redis', function () {
       assert.deepEqual(await inspector.sMembers(roomNodesKey(roomId)), [n2.server.nodeId]);
       await eventually('node 2 to let node 1 go', () => {
         const links = linksOf(n2, roomId);
-        return links?.follows.length === 0 && links.watchedBy.length === 0;
+        return links && Object.keys(links.follows).length === 0 && Object.keys(links.watchedBy).length === 0;
       });
     } finally {
       for (const client of clients) client.close();

@@ -62,9 +62,9 @@ export class PipeOrigin {
     return true;
   }
 
-  /** Ids of the nodes watching the room here. */
-  watching(): string[] {
-    return [...this.watchers.keys()];
+  /** The nodes watching the room here, and their opening of it. */
+  watching(): { node: string; instance: string }[] {
+    return [...this.watchers.values()].map((watcher) => ({ node: watcher.node.id, instance: watcher.instance }));
   }
 
   producerAdded(producer: ProducerInfo): void {

@@ -493,13 +493,13 @@ export class RoomMedia extends EventEmitter<Events> {
     return this.closed;
   }
 
-  /** Ids of the other nodes this room receives from. */
-  followedNodes(): string[] {
-    return [...this.receivers.keys()];
+  /** The other nodes this room receives from, and the opening of the room there each receiver follows. */
+  followedNodes(): { node: string; instance: string | undefined }[] {
+    return [...this.receivers.values()].map((receiver) => ({ node: receiver.nodeId, instance: receiver.theirs }));
   }
 
-  /** Ids of the other nodes that receive this room from here. */
-  watchingNodes(): string[] {
+  /** The other nodes that receive this room from here, and their opening of it. */
+  watchingNodes(): { node: string; instance: string }[] {
     return this.pipeOrigin?.watching() ?? [];
   }
 
