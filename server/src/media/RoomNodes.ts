@@ -14,7 +14,11 @@ export interface RoomNodes {
   peersOf(roomId: string): Promise<NodeRef[]>;
 }
 
-/** Peers set by hand (tests, or a fixed pair of nodes); rooms without any are served by this node alone. */
+/**
+ * Peers set by hand (tests, or a fixed set of nodes); rooms without any are served by this node
+ * alone. Tell each node about the others: a node only learns of a peer from the table or from
+ * the peer's watch, and a watch that came before the room opened here is not remembered.
+ */
 export class StaticRoomNodes implements RoomNodes {
   private readonly peers = new Map<string, Map<string, NodeRef>>();
   private readonly hosted = new Set<string>();
