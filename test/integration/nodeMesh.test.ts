@@ -280,6 +280,26 @@ describe('one room meshed over three nodes, found through Redis', function () {
     await openRoomsAtOnce([n2, n3], 'mesh-redis-race');
   });
 
+  it('ignores a node left in a room’s set that is no longer live', async () => {
+    const n2 = nodes[1];
+    if (!n2 || !inspector) throw new Error('not started');
+    const roomId = 'mesh-redis-ghost';
+    // What a node killed with the room open leaves behind.
+    await inspector.sAdd(roomNodesKey(roomId), 'ghost-node');
+    const { client } = await SignallingClient.join(
+      n2.url,
+      n2.token({ room: roomId, role: 'listener', sub: 'alone', name: 'Alone' }),
+    );
+    try {
+      assert.deepEqual(linksOf(n2, roomId)?.follows, {});
+    } finally {
+      client.close();
+    }
+    await eventually('the room to close', () => n2.server.signalling.room(roomId) === undefined);
+    assert.deepEqual(await inspector.sMembers(roomNodesKey(roomId)), ['ghost-node']);
+    await inspector.del(roomNodesKey(roomId));
+  });
+
   it('a node that stops leaves the rooms it hosted, and the other nodes stop following it', async () => {
     const [n1, n2] = nodes;
     if (!n1 || !n2 || !inspector) throw new Error('not started');
