@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { concerns, onWatched, stopsFollowing } from '../../server/src/media/meshFollow.js';
+import { concerns, newOpeningId, onWatched, openedBefore, stopsFollowing } from '../../server/src/media/meshFollow.js';
 
 const following = (theirs: string | undefined) => ({ settled: true, theirs });
 const asking = { settled: false, theirs: undefined };
@@ -15,6 +15,27 @@ describe('how a room on one node follows its copies on other nodes', () => {
   it('follows again a node whose room reopened, or had not opened when it asked', () => {
     assert.equal(onWatched(following('b1'), 'b2'), 'replace');
     assert.equal(onWatched(following(undefined), 'b1'), 'replace');
+  });
+
+  it('orders the openings of a room on one node', () => {
+    const first = newOpeningId(1_000);
+    const second = newOpeningId(1_000);
+    const later = newOpeningId(2_000);
+    assert.notEqual(first, second);
+    assert.equal(openedBefore(first, second), true);
+    assert.equal(openedBefore(second, first), false);
+    assert.equal(openedBefore(second, later), true);
+    assert.equal(openedBefore(first, first), false);
+    // Ids it did not make (another version's) are not ordered: treated as different, not older.
+    assert.equal(openedBefore('b1', first), false);
+    assert.equal(openedBefore(first, 'b1'), false);
+  });
+
+  it('ignores the watch of an earlier opening that arrives after the newer one’s', () => {
+    const earlier = newOpeningId(1_000);
+    const newer = newOpeningId(2_000);
+    assert.equal(onWatched(following(newer), earlier), 'keep');
+    assert.equal(onWatched(following(earlier), newer), 'replace');
   });
 
   it('stops following only the opening that closed', () => {

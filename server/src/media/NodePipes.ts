@@ -87,6 +87,7 @@ export class NodePipes {
     const media = this.media(roomId);
     if (!media) return { producers: [] };
     const producers = media.watchedBy(node, instance);
+    if (!producers) return { producers: [], instance: media.instance };
     media
       .followBack(this.options.linkTo(node), instance)
       .catch((error: unknown) =>

@@ -3,6 +3,7 @@ import { conflict, notFound } from '../domain/errors.js';
 import type { NodeRef, PipeAnswer, PipeEndpoint, PipeEvent } from '../http/internalProtocol.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProducerInfo } from '../signalling/catalog.js';
+import { openedBefore } from './meshFollow.js';
 import { endpointOf, type NodePipeOptions, pipeTransportOptions } from './nodePipeTypes.js';
 
 /** A node following this room: which opening of the room there watches it. */
@@ -46,12 +47,15 @@ export class PipeOrigin {
 
   /**
    * The room's opening `instance` on `node` watches it. A newer opening replaces an older one,
-   * whose pipe (if any) is dead with it.
+   * whose pipe (if any) is dead with it. False when a newer opening already watches.
    */
-  watch(node: NodeRef, instance: string): void {
+  watch(node: NodeRef, instance: string): boolean {
     const previous = this.watchers.get(node.id);
+    // A watch of an earlier opening, overtaken on the way by the newer one's: ignored.
+    if (previous && openedBefore(instance, previous.instance)) return false;
     if (previous && previous.instance !== instance) this.closeLink(node.id);
     this.watchers.set(node.id, { node, instance });
+    return true;
   }
 
   /** The room's opening `instance` closed on the node: forget it and close its pipes. False if a newer opening watches. */

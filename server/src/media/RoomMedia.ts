@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { conflict, forbidden, invalid, notFound } from '../domain/errors.js';
@@ -13,7 +12,7 @@ import type {
 } from '../signalling/catalog.js';
 import type { NodeRef, PipeAnswer, PipeEndpoint } from '../http/internalProtocol.js';
 import { MEDIA_CODECS } from './mediaCodecs.js';
-import { concerns, onWatched, stopsFollowing } from './meshFollow.js';
+import { concerns, newOpeningId, onWatched, stopsFollowing } from './meshFollow.js';
 import type { NodePipeOptions, PeerLink } from './nodePipeTypes.js';
 import { type Direction, PeerMedia, type PeerProducer, type PeerTransport } from './PeerMedia.js';
 import { PipeOrigin } from './PipeOrigin.js';
@@ -85,7 +84,7 @@ export class RoomMedia extends EventEmitter<Events> {
   private growing: Promise<RoomRouter> | undefined;
   private speaker: string | null = null;
   /** This opening of the room: other nodes name it, so a late message about an earlier opening is ignored. */
-  readonly instance = randomUUID();
+  readonly instance = newOpeningId();
   /** The sending side of pipes to other nodes (when pipes are configured). */
   private readonly pipeOrigin: PipeOrigin | undefined;
   /** The receiving side: one per other node on which the room is open, by node id. */
@@ -565,9 +564,12 @@ export class RoomMedia extends EventEmitter<Events> {
     this.logger.info({ node: receiver.nodeId }, 'room no longer follows a node');
   }
 
-  /** The room's opening `instance` on another node watches this room: its local producers, and their changes from now on. */
-  watchedBy(node: NodeRef, instance: string): ProducerInfo[] {
-    this.pipeOrigin?.watch(node, instance);
+  /**
+   * The room's opening `instance` on another node watches this room: its local producers, and
+   * their changes from now on; undefined when a newer opening there already watches.
+   */
+  watchedBy(node: NodeRef, instance: string): ProducerInfo[] | undefined {
+    if (this.pipeOrigin && !this.pipeOrigin.watch(node, instance)) return undefined;
     return this.localProducers();
   }
 

@@ -1,9 +1,38 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The rules by which a room's copy on one node follows its copies on other nodes. Each opening
  * of a room on a node has its own id (`instance`); a receiver follows one opening of the room on
  * one other node, known once that node answered the watch (`theirs`, undefined if the room was
  * not open there then).
  */
+
+let openings = 0;
+
+/**
+ * A new opening's id: its time and a sequence number (so that two openings of a room on the
+ * same node are ordered, and a message of the earlier one arriving late is recognised), then
+ * random bytes so that ids never collide across nodes.
+ */
+export function newOpeningId(now = Date.now()): string {
+  openings += 1;
+  return `${now.toString(36)}.${openings.toString(36)}.${randomBytes(6).toString('hex')}`;
+}
+
+function orderOf(id: string): [number, number] | undefined {
+  const [time, sequence] = id.split('.');
+  const t = Number.parseInt(time ?? '', 36);
+  const s = Number.parseInt(sequence ?? '', 36);
+  return Number.isFinite(t) && Number.isFinite(s) ? [t, s] : undefined;
+}
+
+/** Opening `a` of a room on a node came before opening `b` on the same node (false when unknown). */
+export function openedBefore(a: string, b: string): boolean {
+  const first = orderOf(a);
+  const second = orderOf(b);
+  if (!first || !second) return false;
+  return first[0] < second[0] || (first[0] === second[0] && first[1] < second[1]);
+}
 export interface FollowedOpening {
   /** The other node answered the watch (or could not be reached). */
   settled: boolean;
@@ -22,7 +51,10 @@ export function onWatched(
 ): 'follow' | 'wait' | 'keep' | 'replace' {
   if (!current) return 'follow';
   if (!current.settled) return 'wait';
-  return current.theirs === instance ? 'keep' : 'replace';
+  if (current.theirs === instance) return 'keep';
+  // A watch of an earlier opening, overtaken on the way by the newer one's: nothing to change.
+  if (current.theirs !== undefined && openedBefore(instance, current.theirs)) return 'keep';
+  return 'replace';
 }
 
 /** The opening `instance` closed on the other node: stop following only if it is the one followed (not a newer one). */
