@@ -19,7 +19,7 @@ import { createInternalApi } from './http/internalApi.js';
 import { InternalClient } from './http/internalClient.js';
 import { InternalRoomCommands, type RoomCommandSender } from './http/roomCommandClient.js';
 import { NodePipes } from './media/NodePipes.js';
-import { type RoomOrigins, StaticRoomOrigins } from './media/RoomOrigins.js';
+import { type RoomNodes, StaticRoomNodes } from './media/RoomNodes.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { audit, type Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
@@ -28,8 +28,8 @@ import { SignallingServer } from './signalling/SignallingServer.js';
 export interface RelaisServerOptions {
   config: RelaisConfig;
   logger: Logger;
-  /** Which node holds each room's speakers; by default a static table (`staticOrigins`). */
-  roomOrigins?: RoomOrigins;
+  /** Which other nodes host each room; by default Redis in a cluster, else a static table (`staticRoomNodes`). */
+  roomNodes?: RoomNodes;
 }
 
 /**
@@ -49,8 +49,8 @@ export class RelaisServer {
   readonly issuerKey: IssuerKey | undefined;
   /** True when no key was configured and a throw-away one was generated (development only). */
   readonly usesThrowawayKey: boolean;
-  /** The static origins table used when no `roomOrigins` was given (tests set rooms' origins here). */
-  readonly staticOrigins = new StaticRoomOrigins();
+  /** The static table of rooms' peers used without Redis when no `roomNodes` was given (tests add peers here). */
+  readonly staticRoomNodes = new StaticRoomNodes();
   /** Node-to-node pipes, when RELAIS_CLUSTER_SECRET is set. */
   readonly nodePipes: NodePipes | undefined;
   /** Moderation and closing across nodes, with Redis and RELAIS_CLUSTER_SECRET. */
@@ -138,10 +138,9 @@ export class RelaisServer {
           portMin: config.cluster.pipePorts.min,
           portMax: config.cluster.pipePorts.max,
         },
-        origins: options.roomOrigins ?? this.staticOrigins,
-        linkTo: (origin) => client.linkTo(origin),
-        send: (node, roomId, event) => client.notify(node, roomId, event),
-        media: (roomId) => this.signalling.room(roomId)?.media,
+        roomNodes: options.roomNodes ?? this.cluster.roomNodes ?? this.staticRoomNodes,
+        linkTo: (node) => client.linkTo(node),
+        send: (node, roomId, instance, event) => client.notify(node, roomId, instance, event),
         logger: logger.child({ component: 'pipes' }),
       });
     }
@@ -149,12 +148,12 @@ export class RelaisServer {
     const internal = createInternalApi(
       key,
       {
-        watch: (roomId, node) => this.requirePipes().watch(roomId, node),
-        unwatch: (roomId, nodeId) => this.requirePipes().unwatch(roomId, nodeId),
+        watch: (roomId, node, instance) => this.requirePipes().watch(roomId, node, instance),
+        unwatch: (roomId, nodeId, instance) => this.requirePipes().unwatch(roomId, nodeId, instance),
         pipe: (roomId, node, producerId, transport) => this.requirePipes().pipe(roomId, node, producerId, transport),
         closePipe: (roomId, nodeId, producerId, transport) =>
           this.requirePipes().closePipe(roomId, nodeId, producerId, transport),
-        event: (roomId, nodeId, event) => this.requirePipes().event(roomId, nodeId, event),
+        event: (roomId, nodeId, instance, event) => this.requirePipes().event(roomId, nodeId, instance, event),
         roomCommand: (command) => this.signalling.command(command),
       },
       logger.child({ component: 'internal' }),
@@ -311,7 +310,7 @@ export class RelaisServer {
 
   /**
    * Node-to-node pipes on this node, summed over its rooms (or of one room): `out` served to
-   * other nodes (transports, one consumer per piped producer), `in` received from origins.
+   * other nodes (transports, one consumer per piped producer), `in` received from other nodes.
    */
   pipeCounts(roomId?: string): {
     out: { transports: number; consumers: number };

@@ -57,8 +57,9 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     a = await startTestServer(await nodeEnv());
     // B spreads its listeners over two workers: the piped producer fans out there with pipeToRouter.
     b = await startTestServer(await nodeEnv({ RELAIS_WORKERS: '2', RELAIS_CONSUMERS_PER_ROUTER: '3' }));
-    // Without Redis yet: B is told that the room's speakers are on A.
-    b.server.staticOrigins.set(ROOM, a.server.node);
+    // Without Redis, each node is told by hand that the other may host the room too.
+    b.server.staticRoomNodes.addPeer(ROOM, a.server.node);
+    a.server.staticRoomNodes.addPeer(ROOM, b.server.node);
     speaker = await OpusSpeaker.start(
       a.url,
       a.token({ room: ROOM, role: 'speaker', sub: 'speaker', name: 'Speaker' }),
@@ -176,24 +177,21 @@ describe('media across nodes: a speaker on node A, listeners on node B', functio
     await eventually('the pipe to close on A', () => a.server.pipeCounts().out.transports === 0);
   });
 
-  it('refuses a join on B, and keeps no room open, when the room’s origin node cannot be reached', async () => {
-    // Nothing listens on the discard port on loopback: the origin is down.
-    b.server.staticOrigins.set('unreachable', { id: 'gone', url: 'http://127.0.0.1:9' });
-    const client = await SignallingClient.connect(
+  it('opens the room on B with its own media when another node hosting it cannot be reached', async () => {
+    // Nothing listens on the discard port on loopback: that node is down.
+    b.server.staticRoomNodes.addPeer('unreachable', { id: 'gone', url: 'http://127.0.0.1:9' });
+    const { client, joined } = await SignallingClient.join(
       b.url,
       b.token({ room: 'unreachable', role: 'listener', sub: 'stranded', name: 'Stranded' }),
     );
     try {
-      assert.equal((await client.requestRefused('getRouterRtpCapabilities', {})).code, 'INTERNAL');
-      // A router's own capabilities, from the room the observer keeps open on B.
-      const { rtpCapabilities } = (await observer?.request('getRouterRtpCapabilities', {})) ?? {};
-      assert.ok(rtpCapabilities);
-      const refusal = await client.requestRefused('join', { rtpCapabilities });
-      assert.equal(refusal.code, 'INTERNAL');
-      assert.equal(b.server.signalling.room('unreachable'), undefined);
+      assert.deepEqual(joined.producers, []);
+      const media = b.server.signalling.room('unreachable')?.media;
+      assert.deepEqual(media?.followedNodes(), []);
     } finally {
       client.close();
     }
+    await eventually('the room to close on B', () => b.server.signalling.room('unreachable') === undefined);
   });
 
   it('refuses an internal request without the cluster key (401) and creates nothing', async () => {

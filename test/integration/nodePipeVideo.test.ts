@@ -40,7 +40,8 @@ describe('media across nodes: a Chromium speaker on node A, seen and heard on no
   before(async () => {
     a = await startTestServer(await nodeEnv());
     b = await startTestServer(await nodeEnv());
-    b.server.staticOrigins.set(ROOM, a.server.node);
+    b.server.staticRoomNodes.addPeer(ROOM, a.server.node);
+    a.server.staticRoomNodes.addPeer(ROOM, b.server.node);
     chromium = await launchChromium();
     speaker = await chromium.open(a.url);
     listener = await chromium.open(b.url);

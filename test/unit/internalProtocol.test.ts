@@ -4,6 +4,8 @@ import {
   eventRequest,
   pipeAnswer,
   pipeRequest,
+  unwatchRequest,
+  watchAnswer,
   watchRequest,
 } from '../../server/src/http/internalProtocol.js';
 
@@ -17,7 +19,11 @@ const producer = { producerId: 'p1', participantId: 'alice', kind: 'audio', sour
 
 describe('internal API messages', () => {
   it('accepts well-formed requests and answers', () => {
-    assert.ok(watchRequest.safeParse({ roomId: 'crise', node }).success);
+    assert.ok(watchRequest.safeParse({ roomId: 'crise', node, instance: 'i-b' }).success);
+    assert.ok(watchAnswer.safeParse({ producers: [producer], instance: 'i-a' }).success);
+    // The room is not open on the node watched: no opening to name.
+    assert.ok(watchAnswer.safeParse({ producers: [] }).success);
+    assert.ok(unwatchRequest.safeParse({ roomId: 'crise', nodeId: 'node-b', instance: 'i-b' }).success);
     assert.ok(pipeRequest.safeParse({ roomId: 'crise', node, producerId: 'p1', transport: endpoint }).success);
     assert.ok(
       closePipeRequest.safeParse({
@@ -29,16 +35,26 @@ describe('internal API messages', () => {
     );
     assert.ok(pipeAnswer.safeParse({ transport: endpoint, producer: { ...producer, rtpParameters: {} } }).success);
     assert.ok(
-      eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', event: { type: 'producerAdded', producer } }).success,
-    );
-    assert.ok(
-      eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', event: { type: 'producerClosed', producerId: 'p1' } })
-        .success,
+      eventRequest.safeParse({
+        roomId: 'crise',
+        nodeId: 'a',
+        instance: 'i-a',
+        event: { type: 'producerAdded', producer },
+      }).success,
     );
     assert.ok(
       eventRequest.safeParse({
         roomId: 'crise',
         nodeId: 'a',
+        instance: 'i-a',
+        event: { type: 'producerClosed', producerId: 'p1' },
+      }).success,
+    );
+    assert.ok(
+      eventRequest.safeParse({
+        roomId: 'crise',
+        nodeId: 'a',
+        instance: 'i-a',
         event: { type: 'producerPaused', producerId: 'p1', paused: true },
       }).success,
     );
@@ -58,9 +74,18 @@ describe('internal API messages', () => {
     ];
     for (const request of refused) assert.equal(pipeRequest.safeParse(request).success, false, JSON.stringify(request));
     assert.equal(
-      eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', event: { type: 'roomDeleted' } }).success,
+      eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', instance: 'i-a', event: { type: 'roomDeleted' } }).success,
       false,
     );
+    // Every message about a room's opening names it: one without could undo a newer opening.
+    assert.equal(watchRequest.safeParse({ roomId: 'crise', node }).success, false);
+    assert.equal(unwatchRequest.safeParse({ roomId: 'crise', nodeId: 'node-b' }).success, false);
+    assert.equal(
+      eventRequest.safeParse({ roomId: 'crise', nodeId: 'a', event: { type: 'producerClosed', producerId: 'p1' } })
+        .success,
+      false,
+    );
+    assert.equal(watchRequest.safeParse({ roomId: 'crise', node, instance: '' }).success, false);
     assert.equal(pipeAnswer.safeParse({ transport: endpoint, producer: { ...producer, kind: 'data' } }).success, false);
   });
 });

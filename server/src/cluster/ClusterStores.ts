@@ -1,5 +1,6 @@
 import type { Revocation } from '../auth/revocations.js';
 import type { RelaisConfig } from '../config/config.js';
+import type { RoomNodes } from '../media/RoomNodes.js';
 import type { Logger } from '../observability/logger.js';
 import type { SharedRoomState } from '../domain/sharedRoomState.js';
 import { DeadNodeReaper } from './DeadNodeReaper.js';
@@ -15,6 +16,7 @@ import {
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
 import { RedisRevocationStore } from './RedisRevocationStore.js';
+import { internalNodeRef, RedisRoomNodes } from './RedisRoomNodes.js';
 import { LocalRevocationStore, type RevocationStore } from './RevocationStore.js';
 
 export interface ClusterStoresOptions {
@@ -38,6 +40,8 @@ export class ClusterStores {
   readonly nodes: NodeRegistry;
   /** Every room's members and producers, as all nodes see them. */
   readonly roomState: SharedRoomState;
+  /** Which nodes host each room (for node pipes); absent in the embedded default, where rooms have no peers. */
+  readonly roomNodes: RoomNodes | undefined;
   /** Absent in the embedded default. */
   readonly redis: RedisConnection | undefined;
   private readonly logger: Logger;
@@ -54,6 +58,7 @@ export class ClusterStores {
       this.revocations = new LocalRevocationStore({ maxTokenLifetimeSeconds });
       this.nodes = new InMemoryNodeRegistry();
       this.roomState = new InMemoryRoomState();
+      this.roomNodes = undefined;
       return;
     }
     const redis = new RedisConnection(settings, this.logger, config.nodeId);
@@ -87,6 +92,11 @@ export class ClusterStores {
       reaper.holdFor(NODE_TTL_MS + NODE_HEARTBEAT_MS);
       // Listed again at once, so that other nodes' commands find this one.
       void this.nodes.refresh().finally(options.onRedisBack);
+    });
+    const nodes = this.nodes;
+    this.roomNodes = new RedisRoomNodes(redis.commands, {
+      nodeId: config.nodeId,
+      liveNodes: async () => (await nodes.list()).map(internalNodeRef),
     });
   }
 

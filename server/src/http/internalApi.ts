@@ -2,7 +2,6 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { z } from 'zod';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import { audit, type Logger } from '../observability/logger.js';
-import type { ProducerInfo } from '../signalling/catalog.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from './internalAuth.js';
 import {
   closePipeRequest,
@@ -13,6 +12,7 @@ import {
   type PipeEvent,
   pipeRequest,
   unwatchRequest,
+  type WatchAnswer,
   watchRequest,
 } from './internalProtocol.js';
 import { HTTP_STATUS } from './httpStatus.js';
@@ -20,11 +20,11 @@ import { type RoomCommand, roomCommand } from './roomCommandProtocol.js';
 
 /** What the internal API does on this node; NodePipes provides it. */
 export interface InternalBackend {
-  watch(roomId: string, node: NodeRef): ProducerInfo[];
-  unwatch(roomId: string, nodeId: string): void;
+  watch(roomId: string, node: NodeRef, instance: string): WatchAnswer;
+  unwatch(roomId: string, nodeId: string, instance: string): void;
   pipe(roomId: string, node: NodeRef, producerId: string, transport: PipeEndpoint): Promise<PipeAnswer>;
   closePipe(roomId: string, nodeId: string, producerId: string, transport: { ip: string; port: number }): void;
-  event(roomId: string, nodeId: string, event: PipeEvent): void;
+  event(roomId: string, nodeId: string, instance: string, event: PipeEvent): void;
   /** A moderation or closing about members connected here; resolves with sessions ended. */
   roomCommand(command: RoomCommand): Promise<number>;
 }
@@ -34,9 +34,9 @@ function sendError(res: Response, code: ErrorCode, message: string): void {
 }
 
 /**
- * Node-to-node API under /internal: a receiving node asks a room's origin node for its
- * producers and for pipes, and the origin tells it when producers come and go. Chosen over
- * Redis pub/sub because a pipe is a request with an answer (the origin's transport end and the
+ * Node-to-node API under /internal: a node hosting a room asks each other node hosting it for
+ * its producers and for pipes, and is told when they come and go there. Chosen over
+ * Redis pub/sub because a pipe is a request with an answer (the other node's transport end and the
  * consumer's RTP parameters), which HTTP gives with a status and a timeout for free.
  *
  * Every request is signed (HMAC-SHA256 with a key derived from RELAIS_CLUSTER_SECRET over its
@@ -80,12 +80,12 @@ export function createInternalApi(key: Buffer | undefined, backend: InternalBack
   };
 
   router.post('/watch', (req, res) => {
-    const { roomId, node } = parse(watchRequest, req);
-    res.json({ producers: backend.watch(roomId, node) });
+    const { roomId, node, instance } = parse(watchRequest, req);
+    res.json(backend.watch(roomId, node, instance));
   });
   router.post('/unwatch', (req, res) => {
-    const { roomId, nodeId } = parse(unwatchRequest, req);
-    backend.unwatch(roomId, nodeId);
+    const { roomId, nodeId, instance } = parse(unwatchRequest, req);
+    backend.unwatch(roomId, nodeId, instance);
     res.json({});
   });
   router.post('/pipes', async (req, res) => {
@@ -98,8 +98,8 @@ export function createInternalApi(key: Buffer | undefined, backend: InternalBack
     res.json({});
   });
   router.post('/events', (req, res) => {
-    const { roomId, nodeId, event } = parse(eventRequest, req);
-    backend.event(roomId, nodeId, event);
+    const { roomId, nodeId, instance, event } = parse(eventRequest, req);
+    backend.event(roomId, nodeId, instance, event);
     res.json({});
   });
 

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { ERROR_CODES, type ErrorCode, RelaisError } from '../domain/errors.js';
-import type { OriginLink } from '../media/nodePipeTypes.js';
-import type { ProducerInfo } from '../signalling/catalog.js';
+import type { PeerLink } from '../media/nodePipeTypes.js';
 import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from './internalAuth.js';
 import {
   type NodeRef,
@@ -9,6 +8,7 @@ import {
   type PipeEndpoint,
   type PipeEvent,
   pipeAnswer,
+  type WatchAnswer,
   watchAnswer,
 } from './internalProtocol.js';
 
@@ -50,17 +50,17 @@ export class InternalClient {
     return answer ? answer.parse(raw) : undefined;
   }
 
-  /** The link to a room's origin node. */
-  linkTo(origin: NodeRef): OriginLink {
+  /** The link to another node hosting a room. */
+  linkTo(peer: NodeRef): PeerLink {
     return {
-      nodeId: origin.id,
-      watch: async (roomId): Promise<ProducerInfo[]> => {
-        const answer = await this.post(origin, '/internal/watch', { roomId, node: this.self() }, watchAnswer);
-        return answer?.producers ?? [];
+      nodeId: peer.id,
+      watch: async (roomId, instance): Promise<WatchAnswer> => {
+        const answer = await this.post(peer, '/internal/watch', { roomId, node: this.self(), instance }, watchAnswer);
+        return answer ?? { producers: [] };
       },
       pipe: async (roomId, producerId, transport: PipeEndpoint): Promise<PipeAnswer> => {
         const answer = await this.post(
-          origin,
+          peer,
           '/internal/pipes',
           { roomId, node: this.self(), producerId, transport },
           pipeAnswer,
@@ -69,17 +69,17 @@ export class InternalClient {
         return answer;
       },
       closePipe: async (roomId, producerId, transport) => {
-        await this.post(origin, '/internal/pipes/close', { roomId, nodeId: this.self().id, producerId, transport });
+        await this.post(peer, '/internal/pipes/close', { roomId, nodeId: this.self().id, producerId, transport });
       },
-      unwatch: async (roomId) => {
-        await this.post(origin, '/internal/unwatch', { roomId, nodeId: this.self().id });
+      unwatch: async (roomId, instance) => {
+        await this.post(peer, '/internal/unwatch', { roomId, nodeId: this.self().id, instance });
       },
     };
   }
 
-  /** Tells a watching node about a producer of a room it receives. */
-  async notify(node: NodeRef, roomId: string, event: PipeEvent): Promise<void> {
-    await this.post(node, '/internal/events', { roomId, nodeId: this.self().id, event });
+  /** Tells a watching node about a producer of this node's opening `instance` of a room. */
+  async notify(node: NodeRef, roomId: string, instance: string, event: PipeEvent): Promise<void> {
+    await this.post(node, '/internal/events', { roomId, nodeId: this.self().id, instance, event });
   }
 }
 

@@ -37,14 +37,25 @@ export const producerInfo = z
   })
   .strict();
 
-/** B → origin: "tell me the room's producers, and tell me when they change". */
-export const watchRequest = z.object({ roomId, node: nodeRef }).strict();
-export const watchAnswer = z.object({ producers: z.array(producerInfo).max(1000) }).strict();
+/**
+ * One opening of a room on a node (random, new each time the room opens there). Nodes name the
+ * opening they speak for, so a late message about a room that has since closed and reopened on
+ * a node is recognised and ignored rather than undoing the newer opening's links.
+ */
+const instance = id;
 
-/** B → origin: the room's last participant on B left; close every pipe of the room to B. */
-export const unwatchRequest = z.object({ roomId, nodeId: id }).strict();
+/** B → A: "tell me the room's producers on A, and tell me when they change". */
+export const watchRequest = z.object({ roomId, node: nodeRef, instance }).strict();
+/** `instance` is absent when the room is not open on A. */
+export const watchAnswer = z
+  .object({ producers: z.array(producerInfo).max(1000), instance: instance.optional() })
+  .strict();
+export type WatchAnswer = z.infer<typeof watchAnswer>;
 
-/** B → origin: "pipe producer P to my pipe transport at ip:port with these SRTP parameters". */
+/** B → A: the room (that opening of it) closed on B; close every pipe of it to B and stop following B. */
+export const unwatchRequest = z.object({ roomId, nodeId: id, instance }).strict();
+
+/** B → A: "pipe producer P to my pipe transport at ip:port with these SRTP parameters". */
 export const pipeRequest = z.object({ roomId, node: nodeRef, producerId: id, transport: pipeEndpoint }).strict();
 export const pipeAnswer = z
   .object({
@@ -54,14 +65,14 @@ export const pipeAnswer = z
   .strict();
 export type PipeAnswer = z.infer<typeof pipeAnswer>;
 
-/** B → origin: B has no consumer of P left. `transport` names B's end, so a late request cannot close a newer pipe. */
+/** B → A: B has no consumer of P left. `transport` names B's end, so a late request cannot close a newer pipe. */
 export const closePipeRequest = z.object({ roomId, nodeId: id, producerId: id, transport: pipeTuple }).strict();
 
-/** Origin → B: a producer of the room appeared, closed, or was paused or resumed (a mute). */
+/** A → B (B watches A): a producer of the room on A appeared, closed, or was paused or resumed (a mute). */
 export const pipeEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('producerAdded'), producer: producerInfo }).strict(),
   z.object({ type: z.literal('producerClosed'), producerId: id }).strict(),
   z.object({ type: z.literal('producerPaused'), producerId: id, paused: z.boolean() }).strict(),
 ]);
 export type PipeEvent = z.infer<typeof pipeEvent>;
-export const eventRequest = z.object({ roomId, nodeId: id, event: pipeEvent }).strict();
+export const eventRequest = z.object({ roomId, nodeId: id, instance, event: pipeEvent }).strict();

@@ -1,37 +1,34 @@
 import { notFound } from '../domain/errors.js';
-import type { NodeRef, PipeAnswer, PipeEndpoint, PipeEvent } from '../http/internalProtocol.js';
+import type { NodeRef, PipeAnswer, PipeEndpoint, PipeEvent, WatchAnswer } from '../http/internalProtocol.js';
 import type { Logger } from '../observability/logger.js';
-import type { ProducerInfo } from '../signalling/catalog.js';
-import type { NodePipeOptions, OriginLink, PipeListen } from './nodePipeTypes.js';
+import type { NodePipeOptions, PeerLink, PipeListen } from './nodePipeTypes.js';
 import type { RoomMedia } from './RoomMedia.js';
-import type { RoomOrigins } from './RoomOrigins.js';
+import type { RoomNodes } from './RoomNodes.js';
 
 export interface NodePipesOptions {
   /** This node (its URL is known once its HTTP server listens). */
   self: () => NodeRef;
   listen: PipeListen;
-  origins: RoomOrigins;
-  /** The internal API of a room's origin node. */
-  linkTo(origin: NodeRef): OriginLink;
+  /** Which other nodes host each room. */
+  roomNodes: RoomNodes;
+  /** The internal API of another node. */
+  linkTo(node: NodeRef): PeerLink;
   /** Sends a producer event to a watching node. */
-  send(node: NodeRef, roomId: string, event: PipeEvent): Promise<void>;
-  /** The media of a room live on this node. */
-  media(roomId: string): RoomMedia | undefined;
+  send(node: NodeRef, roomId: string, instance: string, event: PipeEvent): Promise<void>;
   logger: Logger;
 }
 
 /**
- * This node's part in carrying rooms across nodes: as a room's origin, which nodes watch the
- * room (told when producers come and go) and the pipes it serves them; as a receiving node,
- * following a room's origin when the room opens here. The internal API calls in here.
+ * This node's part in the mesh that carries a room across the nodes hosting it: every node on
+ * which a room is open receives the producers of every other one, and offers its own to them.
+ * When a room opens here it is registered (`RoomNodes.opened`) and follows each peer; a peer
+ * watching it is followed back; a peer whose room closed is let go. The internal API calls in here.
  */
 export class NodePipes {
-  /** Room → nodes receiving it from here. Kept while the room is not open here yet, too. */
-  private readonly watchers = new Map<string, Map<string, NodeRef>>();
+  /** Rooms open on this node with pipes, from the moment they start opening (peers may watch them before they are live). */
+  private readonly rooms = new Map<string, RoomMedia>();
   /** Events to one node are sent one after the other, so it sees a producer added before it is closed. */
   private readonly sending = new Map<string, Promise<void>>();
-  /** Rooms this node receives from an origin, from the moment they start opening (events may come before they are live). */
-  private readonly following = new Map<string, RoomMedia>();
 
   constructor(private readonly options: NodePipesOptions) {}
 
@@ -41,55 +38,88 @@ export class NodePipes {
 
   /** What each room's media needs to pipe. */
   get mediaOptions(): NodePipeOptions {
-    return { listen: this.options.listen, notify: (roomId, event) => this.notify(roomId, event) };
+    return {
+      listen: this.options.listen,
+      notify: (node, roomId, instance, event) => this.send(node, roomId, instance, event),
+      closed: (roomId, instance) => this.roomClosed(roomId, instance),
+    };
   }
 
-  /** A room opened here: if its origin is another node, receive it from there. */
+  /**
+   * A room opened here: registered first, so a peer opening at the same moment finds this node
+   * (Redis orders the two registrations: at least one of the two sees the other, and its watch
+   * makes the other follow back), then every peer is followed. A peer that cannot be reached
+   * is logged and skipped: it follows this node back itself when it comes to watch it.
+   */
   async roomOpened(media: RoomMedia): Promise<void> {
-    const origin = await this.options.origins.originOf(media.roomId);
-    if (!origin || origin.id === this.self.id) return;
-    for (const [roomId, followed] of this.following) if (followed.isClosed) this.following.delete(roomId);
-    this.following.set(media.roomId, media);
-    await media.followOrigin(this.options.linkTo(origin));
-    this.options.logger.info({ room: media.roomId, origin: origin.id }, 'room follows its origin node');
+    this.rooms.set(media.roomId, media);
+    await this.options.roomNodes.opened(media.roomId);
+    const peers = (await this.options.roomNodes.peersOf(media.roomId)).filter((node) => node.id !== this.self.id);
+    const results = await Promise.allSettled(peers.map((node) => media.followNode(this.options.linkTo(node))));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected')
+        this.options.logger.warn(
+          { err: result.reason, room: media.roomId, node: peers[i]?.id },
+          'could not follow a node hosting the room',
+        );
+    });
   }
 
-  watch(roomId: string, node: NodeRef): ProducerInfo[] {
-    let nodes = this.watchers.get(roomId);
-    if (!nodes) {
-      nodes = new Map();
-      this.watchers.set(roomId, nodes);
-    }
-    nodes.set(node.id, node);
-    return this.options.media(roomId)?.localProducerList() ?? [];
+  /** The room (this opening of it) closed here. */
+  private roomClosed(roomId: string, instance: string): void {
+    if (this.rooms.get(roomId)?.instance !== instance) return;
+    this.rooms.delete(roomId);
+    this.options.roomNodes
+      .closed(roomId)
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, room: roomId }, 'could not unregister a room this node closed'),
+      );
   }
 
-  unwatch(roomId: string, nodeId: string): void {
-    const nodes = this.watchers.get(roomId);
-    nodes?.delete(nodeId);
-    if (nodes?.size === 0) this.watchers.delete(roomId);
-    this.options.media(roomId)?.unwatchedBy(nodeId);
+  /** The room open here, if it is (or is opening). */
+  private media(roomId: string): RoomMedia | undefined {
+    const media = this.rooms.get(roomId);
+    return media && !media.isClosed ? media : undefined;
+  }
+
+  /** A peer's opening `instance` of the room watches it here: it gets the local producers, and is followed back. */
+  watch(roomId: string, node: NodeRef, instance: string): WatchAnswer {
+    const media = this.media(roomId);
+    if (!media) return { producers: [] };
+    const producers = media.watchedBy(node, instance);
+    if (!producers) return { producers: [], instance: media.instance };
+    media
+      .followBack(this.options.linkTo(node), instance)
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, room: roomId, node: node.id }, 'could not follow back a node'),
+      );
+    return { producers, instance: media.instance };
+  }
+
+  /** The room's opening `instance` closed on the node. */
+  unwatch(roomId: string, nodeId: string, instance: string): void {
+    this.media(roomId)?.unwatchedBy(nodeId, instance);
   }
 
   async pipe(roomId: string, node: NodeRef, producerId: string, transport: PipeEndpoint): Promise<PipeAnswer> {
-    const media = this.options.media(roomId);
+    const media = this.media(roomId);
     if (!media) throw notFound(`Room ${roomId} is not live on this node.`);
     return media.pipeTo(node, producerId, transport);
   }
 
   closePipe(roomId: string, nodeId: string, producerId: string, transport: { ip: string; port: number }): void {
-    this.options.media(roomId)?.closePipeTo(nodeId, producerId, transport);
+    this.media(roomId)?.closePipeTo(nodeId, producerId, transport);
   }
 
-  /** An origin node's news about a room this node receives from it. */
-  event(roomId: string, nodeId: string, event: PipeEvent): void {
-    const media = this.following.get(roomId);
-    if (!media || media.isClosed || media.originNode !== nodeId) return;
-    if (event.type === 'producerAdded') media.remoteProducerAdded(event.producer);
-    else if (event.type === 'producerClosed') media.remoteProducerClosed(event.producerId);
+  /** A peer's news about its producers of a room this node follows. */
+  event(roomId: string, nodeId: string, instance: string, event: PipeEvent): void {
+    const media = this.media(roomId);
+    if (!media) return;
+    if (event.type === 'producerAdded') media.remoteProducerAdded(nodeId, instance, event.producer);
+    else if (event.type === 'producerClosed') media.remoteProducerClosed(nodeId, instance, event.producerId);
     else
       media
-        .remoteProducerPaused(event.producerId, event.paused)
+        .remoteProducerPaused(nodeId, instance, event.producerId, event.paused)
         .catch((error: unknown) =>
           this.options.logger.warn({ err: error, room: roomId }, 'could not pause a piped producer'),
         );
@@ -111,21 +141,19 @@ export class NodePipes {
     return total;
   }
 
-  private notify(roomId: string, event: PipeEvent): void {
-    for (const node of this.watchers.get(roomId)?.values() ?? []) {
-      const previous = this.sending.get(node.id) ?? Promise.resolve();
-      const next = previous.then(() =>
-        this.options.send(node, roomId, event).catch((error: unknown) => {
-          this.options.logger.warn(
-            { err: error, room: roomId, node: node.id, event: event.type },
-            'could not tell a node',
-          );
-        }),
-      );
-      this.sending.set(node.id, next);
-      void next.then(() => {
-        if (this.sending.get(node.id) === next) this.sending.delete(node.id);
-      });
-    }
+  private send(node: NodeRef, roomId: string, instance: string, event: PipeEvent): void {
+    const previous = this.sending.get(node.id) ?? Promise.resolve();
+    const next = previous.then(() =>
+      this.options.send(node, roomId, instance, event).catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: error, room: roomId, node: node.id, event: event.type },
+          'could not tell a node',
+        );
+      }),
+    );
+    this.sending.set(node.id, next);
+    void next.then(() => {
+      if (this.sending.get(node.id) === next) this.sending.delete(node.id);
+    });
   }
 }

@@ -2,48 +2,70 @@ import type { types } from 'mediasoup';
 import { notFound } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProducerInfo } from '../signalling/catalog.js';
-import { endpointOf, type OriginLink, type PipeListen, pipeTransportOptions } from './nodePipeTypes.js';
+import { endpointOf, type PeerLink, type PipeListen, pipeTransportOptions } from './nodePipeTypes.js';
 import type { ProducerData } from './PeerMedia.js';
 
 export type PipedProducer = types.Producer<ProducerData>;
 
 /**
- * The receiving side of node-to-node pipes for one room whose speakers are on another node:
- * the producers the origin offers, one PipeTransport to the origin on this node's origin
- * router, and each producer piped in once (same id as on the origin). Owns the transport and
- * the piped producers; the origin is asked for one pipe per producer, one request at a time.
+ * The receiving side of node-to-node pipes for one room and one other node on which it is open
+ * (the "peer"): the producers the peer offers, one PipeTransport to the peer on this node's
+ * origin router, and each producer piped in once (same id as on the peer). Owns the transport
+ * and the piped producers; the peer is asked for one pipe per producer, one request at a time.
  */
 export class PipeReceiver {
+  /** The peer's opening of the room this receiver follows: undefined until it answers, or if the room is not open there. */
+  theirs: string | undefined;
+  /** Resolves with the producers first listed once the peer answered the watch. */
+  readonly started: Promise<ProducerInfo[]>;
+  /** The watch was answered (or failed). */
+  settled = false;
   private readonly offered = new Map<string, ProducerInfo>();
   private readonly piped = new Map<string, Promise<PipedProducer>>();
   private transport: types.PipeTransport | undefined;
-  /** The origin's end our transport is connected to. */
+  /** The peer's end our transport is connected to. */
   private connectedTo: { ip: string; port: number } | undefined;
-  /** The origin sees this node's requests in the order they were made. */
+  /** The peer sees this node's requests in the order they were made (an unwatch after the watch). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Producers the origin closed while its list was on its way here. */
+  /** Producers the peer closed while its list was on its way here. */
   private readonly closedWhileStarting = new Set<string>();
   private starting = false;
 
   constructor(
     private readonly roomId: string,
+    /** This node's opening of the room. */
+    private readonly instance: string,
     private readonly router: types.Router,
     private readonly listen: PipeListen,
-    readonly link: OriginLink,
+    readonly link: PeerLink,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.started = this.start();
+    this.started.catch(() => undefined);
+  }
 
-  async start(): Promise<ProducerInfo[]> {
+  get nodeId(): string {
+    return this.link.nodeId;
+  }
+
+  /** Watches the peer; resolves with the producers its list added (events may have announced others first). */
+  private async start(): Promise<ProducerInfo[]> {
     this.starting = true;
     try {
-      const producers = await this.serially(() => this.link.watch(this.roomId));
-      for (const producer of producers)
-        if (!this.closedWhileStarting.has(producer.producerId) && !this.offered.has(producer.producerId))
+      const answer = await this.serially(() => this.link.watch(this.roomId, this.instance));
+      if (this.closed) return [];
+      this.theirs = answer.instance;
+      const added: ProducerInfo[] = [];
+      for (const producer of answer.producers)
+        if (!this.closedWhileStarting.has(producer.producerId) && !this.offered.has(producer.producerId)) {
           this.offered.set(producer.producerId, producer);
-      return this.offeredProducers();
+          added.push(producer);
+        }
+      return added;
     } finally {
       this.starting = false;
+      this.settled = true;
       this.closedWhileStarting.clear();
     }
   }
@@ -56,14 +78,14 @@ export class PipeReceiver {
     return [...this.offered.values()];
   }
 
-  /** A producer the origin announced; false when it was already known. */
+  /** A producer the peer announced; false when it was already known. */
   offer(producer: ProducerInfo): boolean {
     if (this.offered.has(producer.producerId)) return false;
     this.offered.set(producer.producerId, producer);
     return true;
   }
 
-  /** The origin paused or resumed the producer; false when it is not offered here. */
+  /** The peer paused or resumed the producer; false when it is not offered here. */
   setPaused(producerId: string, paused: boolean): boolean {
     const producer = this.offered.get(producerId);
     if (!producer) return false;
@@ -71,7 +93,7 @@ export class PipeReceiver {
     return true;
   }
 
-  /** The origin closed the producer: forget it; the caller closes what was piped. */
+  /** The peer closed the producer: forget it; the caller closes what was piped. */
   withdraw(producerId: string): Promise<PipedProducer> | undefined {
     if (this.starting) this.closedWhileStarting.add(producerId);
     this.offered.delete(producerId);
@@ -80,7 +102,7 @@ export class PipeReceiver {
     return piped;
   }
 
-  /** The producer piped in from the origin, piped on first use. */
+  /** The producer piped in from the peer, piped on first use. */
   pipeIn(producerId: string): Promise<PipedProducer> {
     let piped = this.piped.get(producerId);
     if (!piped) {
@@ -100,8 +122,8 @@ export class PipeReceiver {
   }
 
   /**
-   * A piped producer closed (released, or closed on the origin): ask the origin to close its
-   * consumer, and close the transport when nothing is left on it (the origin does likewise).
+   * A piped producer closed (released, or closed on the peer): ask the peer to close its
+   * consumer, and close the transport when nothing is left on it (the peer does likewise).
    */
   pipeClosed(producerId: string): void {
     this.piped.delete(producerId);
@@ -109,7 +131,7 @@ export class PipeReceiver {
     if (this.closed || !transport) return;
     const remote = { ip: transport.tuple.localAddress, port: transport.tuple.localPort };
     void this.serially(() => this.link.closePipe(this.roomId, producerId, remote)).catch((error: unknown) =>
-      this.logger.warn({ err: error, producer: producerId }, 'could not tell the origin to close a pipe'),
+      this.logger.warn({ err: error, producer: producerId }, 'could not tell a node to close a pipe'),
     );
     if (this.piped.size === 0) this.closeTransport();
   }
@@ -119,14 +141,19 @@ export class PipeReceiver {
     this.transport.close();
     this.transport = undefined;
     this.connectedTo = undefined;
-    this.logger.info({ origin: this.link.nodeId }, 'pipe transport from the origin closed');
+    this.logger.info({ node: this.link.nodeId }, 'pipe transport from a node closed');
   }
 
   counts(): { transports: number; producers: number } {
     return { transports: this.transport ? 1 : 0, producers: this.piped.size };
   }
 
-  close(): void {
+  /**
+   * Closes the transport (and with it the piped producers). `tellPeer` when the room closed
+   * here: the peer then forgets this node; not when the peer's room closed or reopened, since
+   * what it would undo there is already gone (and a newer opening must not be undone).
+   */
+  close(tellPeer: boolean): void {
     if (this.closed) return;
     this.closed = true;
     this.transport?.close();
@@ -134,9 +161,11 @@ export class PipeReceiver {
     this.connectedTo = undefined;
     this.piped.clear();
     this.offered.clear();
-    void this.link
-      .unwatch(this.roomId)
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not tell the origin this node left the room'));
+    if (!tellPeer) return;
+    // After the watch, if it is still on its way: the peer must not see them the other way round.
+    void this.serially(() => this.link.unwatch(this.roomId, this.instance)).catch((error: unknown) =>
+      this.logger.warn({ err: error, node: this.link.nodeId }, 'could not tell a node this one left the room'),
+    );
   }
 
   private serially<T>(step: () => Promise<T>): Promise<T> {
@@ -154,17 +183,17 @@ export class PipeReceiver {
     if (!transport) {
       transport = await this.router.createPipeTransport(pipeTransportOptions(this.listen));
       this.transport = transport;
-      this.logger.info({ origin: this.link.nodeId, local: transport.tuple.localPort }, 'pipe transport opened');
+      this.logger.info({ node: this.link.nodeId, local: transport.tuple.localPort }, 'pipe transport opened');
     }
     try {
       const answer = await this.link.pipe(this.roomId, producerId, endpointOf(transport));
-      const origin = { ip: answer.transport.ip, port: answer.transport.port };
+      const peer = { ip: answer.transport.ip, port: answer.transport.port };
       if (fresh) {
-        await transport.connect({ ...origin, srtpParameters: answer.transport.srtpParameters });
-        this.connectedTo = origin;
-      } else if (this.connectedTo?.ip !== origin.ip || this.connectedTo.port !== origin.port) {
-        // The origin opened a new end (its room reopened): ours is connected to a dead one.
-        if (attempt > 1) throw new Error('the origin answered from a different pipe end twice');
+        await transport.connect({ ...peer, srtpParameters: answer.transport.srtpParameters });
+        this.connectedTo = peer;
+      } else if (this.connectedTo?.ip !== peer.ip || this.connectedTo.port !== peer.port) {
+        // The peer opened a new end (its room reopened): ours is connected to a dead one.
+        if (attempt > 1) throw new Error('the node answered from a different pipe end twice');
         this.closeTransport();
         return await this.pipeNow(producerId, attempt + 1);
       }

@@ -12,7 +12,8 @@ import type {
 } from '../signalling/catalog.js';
 import type { NodeRef, PipeAnswer, PipeEndpoint } from '../http/internalProtocol.js';
 import { MEDIA_CODECS } from './mediaCodecs.js';
-import type { NodePipeOptions, OriginLink } from './nodePipeTypes.js';
+import { concerns, newOpeningId, onWatched, stopsFollowing } from './meshFollow.js';
+import type { NodePipeOptions, PeerLink } from './nodePipeTypes.js';
 import { type Direction, PeerMedia, type PeerProducer, type PeerTransport } from './PeerMedia.js';
 import { PipeOrigin } from './PipeOrigin.js';
 import { PipeReceiver } from './PipeReceiver.js';
@@ -49,8 +50,8 @@ export interface ProducerRecord {
   producer: PeerProducer;
   peerId: string;
   source: MediaSource;
-  /** Piped in from the room's origin node (same id there). */
-  remote?: boolean;
+  /** Piped in from another node (same id there), through this receiver. */
+  remote?: PipeReceiver;
 }
 
 /** What happened in the room's media, for the signalling layer to tell the right people. */
@@ -62,9 +63,9 @@ type Events = {
   activeSpeaker: [peerId: string | null];
   /** A worker carrying the room died: its media is gone, participants must rejoin. */
   mediaLost: [];
-  /** The room's origin node (another node) has a new producer: offer it to everyone here. */
+  /** Another node on which the room is open has a new producer: offer it to everyone here. */
   remoteProducerAdded: [producer: ProducerInfo];
-  /** A producer of the origin node was paused or resumed there. */
+  /** A producer of another node was paused or resumed there. */
   remoteProducerPaused: [producerId: string, paused: boolean];
 };
 
@@ -82,10 +83,12 @@ export class RoomMedia extends EventEmitter<Events> {
   /** A router being opened on a further worker: concurrent placements wait for it. */
   private growing: Promise<RoomRouter> | undefined;
   private speaker: string | null = null;
-  /** The origin side of pipes to other nodes (when pipes are configured). */
+  /** This opening of the room: other nodes name it, so a late message about an earlier opening is ignored. */
+  readonly instance = newOpeningId();
+  /** The sending side of pipes to other nodes (when pipes are configured). */
   private readonly pipeOrigin: PipeOrigin | undefined;
-  /** The receiving side, when the room's origin is another node. */
-  private receiver: PipeReceiver | undefined;
+  /** The receiving side: one per other node on which the room is open, by node id. */
+  private readonly receivers = new Map<string, PipeReceiver>();
   /** Consumers (and consume requests in flight) per piped-in producer: at 0 the pipe closes. */
   private readonly remoteUse = new Map<string, number>();
   /** Piped-in producers closed because nobody here uses them: not a `producerClosed` for clients. */
@@ -102,7 +105,7 @@ export class RoomMedia extends EventEmitter<Events> {
     super();
     this.routers.set(origin.slot.index, origin);
     if (options.pipes)
-      this.pipeOrigin = new PipeOrigin(roomId, origin.router, options.pipes, logger, (amount) =>
+      this.pipeOrigin = new PipeOrigin(roomId, this.instance, origin.router, options.pipes, logger, (amount) =>
         pool.addLoad(origin.slot, amount),
       );
     observer.on('dominantspeaker', ({ producer }) => {
@@ -173,7 +176,10 @@ export class RoomMedia extends EventEmitter<Events> {
 
   /** Everything being sent in the room. */
   producers(): ProducerInfo[] {
-    return [...this.localProducers(), ...(this.receiver?.offeredProducers() ?? [])];
+    return [
+      ...this.localProducers(),
+      ...[...this.receivers.values()].flatMap((receiver) => receiver.offeredProducers()),
+    ];
   }
 
   private localProducers(): ProducerInfo[] {
@@ -318,8 +324,8 @@ export class RoomMedia extends EventEmitter<Events> {
   }
 
   async consume(peerId: string, producerId: string): Promise<ConsumerDescription> {
-    if (!this.receiver?.offers(producerId)) return this.consumeNow(peerId, producerId);
-    // A producer of the origin node: counted while in use here, so its pipe closes when unused.
+    if (!this.offeredBy(producerId)) return this.consumeNow(peerId, producerId);
+    // A producer of another node: counted while in use here, so its pipe closes when unused.
     this.useRemote(producerId, 1);
     try {
       return await this.consumeNow(peerId, producerId);
@@ -330,9 +336,9 @@ export class RoomMedia extends EventEmitter<Events> {
 
   private async consumeNow(peerId: string, producerId: string): Promise<ConsumerDescription> {
     const peer = this.peer(peerId);
+    const offeredBy = this.producerRecords.has(producerId) ? undefined : this.offeredBy(producerId);
     const record =
-      this.producerRecords.get(producerId) ??
-      (this.receiver?.offers(producerId) ? await this.pipeIn(producerId) : undefined);
+      this.producerRecords.get(producerId) ?? (offeredBy ? await this.pipeIn(offeredBy, producerId) : undefined);
     if (!record) throw notFound(`No producer ${producerId} in this room.`);
     if (record.peerId === peerId) throw invalid('You cannot consume your own media.');
     const recv = peer.transportFor('recv');
@@ -425,41 +431,87 @@ export class RoomMedia extends EventEmitter<Events> {
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.pipeOrigin?.close();
-    this.receiver?.close();
+    for (const receiver of this.receivers.values()) receiver.close(true);
+    this.receivers.clear();
     for (const entry of this.routers.values()) entry.router.close();
     this.routers.clear();
     this.pool.off('workerDied', this.onWorkerDied);
     this.removeAllListeners();
+    this.options.pipes?.closed(this.roomId, this.instance);
   }
 
   /**
-   * This node receives the room from its origin node: lists the origin's producers (offered
-   * to participants here like local ones) and subscribes to their changes.
+   * Receives the room from another node on which it is open: lists its producers (offered to
+   * participants here like local ones) and subscribes to their changes. Idempotent: one
+   * receiver per node, however many times it is asked.
    */
-  async followOrigin(link: OriginLink): Promise<void> {
-    if (!this.options.pipes) throw new Error('node pipes are not configured (RELAIS_CLUSTER_SECRET)');
-    if (this.receiver) throw new Error('this room already follows an origin node');
-    this.receiver = new PipeReceiver(this.roomId, this.origin.router, this.options.pipes.listen, link, this.logger);
-    await this.receiver.start();
+  async followNode(link: PeerLink): Promise<void> {
+    const listen = this.options.pipes?.listen;
+    if (!listen) throw new Error('node pipes are not configured (RELAIS_CLUSTER_SECRET)');
+    if (this.closed) return;
+    const existing = this.receivers.get(link.nodeId);
+    if (existing) {
+      await existing.started;
+      return;
+    }
+    const receiver = new PipeReceiver(this.roomId, this.instance, this.origin.router, listen, link, this.logger);
+    this.receivers.set(link.nodeId, receiver);
+    let added: ProducerInfo[];
+    try {
+      added = await receiver.started;
+    } catch (error) {
+      // Forgotten, so that the node's own watch (when it can be reached) makes this one follow it again.
+      this.dropReceiver(receiver, false);
+      throw error;
+    }
+    if (this.closed || this.receivers.get(link.nodeId) !== receiver) return;
+    for (const producer of added) this.emit('remoteProducerAdded', producer);
+    this.logger.info({ node: link.nodeId, producers: added.length }, 'room follows another node');
+  }
+
+  /**
+   * The room's opening `instance` on the link's node watches this one: follow it too, unless
+   * this room already follows that very opening (a receiver made before it opened, or of an
+   * earlier opening, is replaced). So two nodes opening at once, or one after the other, end up
+   * with exactly one receiver each way.
+   */
+  async followBack(link: PeerLink, instance: string): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const current = this.receivers.get(link.nodeId);
+      const step = onWatched(current, instance);
+      if (step === 'keep') return;
+      if (step === 'follow' || !current) return this.followNode(link);
+      // What the receiver follows is known once the node answers.
+      if (step === 'wait') await current.started.catch(() => undefined);
+      else this.dropReceiver(current, false);
+    }
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** The origin node this room is received from, if another node. */
-  get originNode(): string | undefined {
-    return this.receiver?.link.nodeId;
+  /** The other nodes this room receives from, and the opening of the room there each receiver follows. */
+  followedNodes(): { node: string; instance: string | undefined }[] {
+    return [...this.receivers.values()].map((receiver) => ({ node: receiver.nodeId, instance: receiver.theirs }));
   }
 
-  /** The origin node announced a producer. */
-  remoteProducerAdded(producer: ProducerInfo): void {
-    if (!this.closed && this.receiver?.offer(producer)) this.emit('remoteProducerAdded', producer);
+  /** The other nodes that receive this room from here, and their opening of it. */
+  watchingNodes(): { node: string; instance: string }[] {
+    return this.pipeOrigin?.watching() ?? [];
   }
 
-  /** The origin node paused or resumed a producer: the piped one follows, everyone here is told. */
-  async remoteProducerPaused(producerId: string, paused: boolean): Promise<void> {
-    if (this.closed || !this.receiver?.setPaused(producerId, paused)) return;
+  /** Another node announced a producer. */
+  remoteProducerAdded(nodeId: string, instance: string, producer: ProducerInfo): void {
+    const receiver = this.receiverFor(nodeId, instance);
+    if (receiver?.offer(producer)) this.emit('remoteProducerAdded', producer);
+  }
+
+  /** Another node paused or resumed a producer: the piped one follows, everyone here is told. */
+  async remoteProducerPaused(nodeId: string, instance: string, producerId: string, paused: boolean): Promise<void> {
+    const receiver = this.receiverFor(nodeId, instance);
+    if (!receiver?.setPaused(producerId, paused)) return;
     const record = this.producerRecords.get(producerId);
     if (record?.remote) {
       if (paused) await record.producer.pause();
@@ -468,11 +520,12 @@ export class RoomMedia extends EventEmitter<Events> {
     this.emit('remoteProducerPaused', producerId, paused);
   }
 
-  /** The origin node closed a producer: close its pipe here; everyone here is told. */
-  remoteProducerClosed(producerId: string): void {
-    if (this.closed || !this.receiver) return;
-    const offered = this.receiver.offers(producerId);
-    const piped = this.receiver.withdraw(producerId);
+  /** Another node closed a producer: close its pipe here; everyone here is told. */
+  remoteProducerClosed(nodeId: string, instance: string, producerId: string): void {
+    const receiver = this.receiverFor(nodeId, instance);
+    if (!receiver) return;
+    const offered = receiver.offers(producerId);
+    const piped = receiver.withdraw(producerId);
     if (!offered) return;
     const record = this.producerRecords.get(producerId);
     if (record?.remote) record.producer.close();
@@ -483,8 +536,40 @@ export class RoomMedia extends EventEmitter<Events> {
     }
   }
 
-  /** Another node watches this room: its local producers. */
-  localProducerList(): ProducerInfo[] {
+  /** The receiver following the node's opening `instance`, if this room follows it. */
+  private receiverFor(nodeId: string, instance: string): PipeReceiver | undefined {
+    if (this.closed) return undefined;
+    const receiver = this.receivers.get(nodeId);
+    return receiver && concerns(receiver, instance) ? receiver : undefined;
+  }
+
+  /** The receiver whose node offers the producer. */
+  private offeredBy(producerId: string): PipeReceiver | undefined {
+    for (const receiver of this.receivers.values()) if (receiver.offers(producerId)) return receiver;
+    return undefined;
+  }
+
+  /**
+   * Stops following a node: its producers are gone for everyone here. Those piped close with the
+   * receiver's transport (each says `producerClosed` as it closes); the others are said here.
+   */
+  private dropReceiver(receiver: PipeReceiver, tellPeer: boolean): void {
+    if (this.receivers.get(receiver.nodeId) === receiver) this.receivers.delete(receiver.nodeId);
+    const unpiped = receiver
+      .offeredProducers()
+      .filter((producer) => this.producerRecords.get(producer.producerId)?.remote !== receiver);
+    receiver.close(tellPeer);
+    if (this.closed) return;
+    for (const producer of unpiped) this.emit('producerClosed', producer.producerId);
+    this.logger.info({ node: receiver.nodeId }, 'room no longer follows a node');
+  }
+
+  /**
+   * The room's opening `instance` on another node watches this room: its local producers, and
+   * their changes from now on; undefined when a newer opening there already watches.
+   */
+  watchedBy(node: NodeRef, instance: string): ProducerInfo[] | undefined {
+    if (this.pipeOrigin && !this.pipeOrigin.watch(node, instance)) return undefined;
     return this.localProducers();
   }
 
@@ -502,22 +587,28 @@ export class RoomMedia extends EventEmitter<Events> {
     this.pipeOrigin?.closePipe(nodeId, producerId, remote);
   }
 
-  /** The node left the room: close its pipes. */
-  unwatchedBy(nodeId: string): void {
-    this.pipeOrigin?.unwatch(nodeId);
+  /**
+   * The room's opening `instance` closed on another node: close its pipes from here, and stop
+   * following it (unless this room follows a newer opening there).
+   */
+  unwatchedBy(nodeId: string, instance: string): void {
+    this.pipeOrigin?.unwatch(nodeId, instance);
+    const receiver = this.receivers.get(nodeId);
+    if (receiver && stopsFollowing(receiver, instance)) this.dropReceiver(receiver, false);
   }
 
-  /** Node-to-node pipes of this room: `out` to other nodes (origin side), `in` from the origin. */
+  /** Node-to-node pipes of this room: `out` to other nodes, `in` from them (summed over nodes). */
   pipeCounts(): { out: { transports: number; consumers: number }; in: { transports: number; producers: number } } {
-    return {
-      out: this.pipeOrigin?.counts() ?? { transports: 0, consumers: 0 },
-      in: this.receiver?.counts() ?? { transports: 0, producers: 0 },
-    };
+    const incoming = { transports: 0, producers: 0 };
+    for (const receiver of this.receivers.values()) {
+      const c = receiver.counts();
+      incoming.transports += c.transports;
+      incoming.producers += c.producers;
+    }
+    return { out: this.pipeOrigin?.counts() ?? { transports: 0, consumers: 0 }, in: incoming };
   }
 
-  private async pipeIn(producerId: string): Promise<ProducerRecord> {
-    const receiver = this.receiver;
-    if (!receiver) throw notFound(`No producer ${producerId} in this room.`);
+  private async pipeIn(receiver: PipeReceiver, producerId: string): Promise<ProducerRecord> {
     const producer = await receiver.pipeIn(producerId);
     const existing = this.producerRecords.get(producerId);
     if (existing) return existing;
@@ -526,7 +617,7 @@ export class RoomMedia extends EventEmitter<Events> {
       producer,
       peerId: producer.appData.peerId,
       source: producer.appData.source,
-      remote: true,
+      remote: receiver,
     };
     this.producerRecords.set(producerId, record);
     producer.observer.once('close', () => {
@@ -552,9 +643,9 @@ export class RoomMedia extends EventEmitter<Events> {
     }
     this.remoteUse.delete(producerId);
     const record = this.producerRecords.get(producerId);
-    if (!record?.remote || this.closed || !this.receiver) return;
+    if (!record?.remote || this.closed) return;
     this.released.add(producerId);
-    this.receiver.release(producerId, record.producer);
+    record.remote.release(producerId, record.producer);
   }
 
   private peer(peerId: string): PeerMedia {

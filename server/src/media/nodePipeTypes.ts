@@ -1,6 +1,5 @@
 import type { types } from 'mediasoup';
-import type { PipeAnswer, PipeEndpoint, PipeEvent } from '../http/internalProtocol.js';
-import type { ProducerInfo } from '../signalling/catalog.js';
+import type { NodeRef, PipeAnswer, PipeEndpoint, PipeEvent, WatchAnswer } from '../http/internalProtocol.js';
 
 /** Where and how this node's pipe transports listen (RELAIS_CLUSTER_ADDRESS, RELAIS_PIPE_PORT_MIN/MAX). */
 export interface PipeListen {
@@ -9,22 +8,25 @@ export interface PipeListen {
   portMax: number;
 }
 
-/** The room's origin node, as seen from a receiving node: the internal calls it answers. */
-export interface OriginLink {
+/** Another node on which a room is open, as seen from this one: the internal calls it answers. */
+export interface PeerLink {
   readonly nodeId: string;
-  /** Lists the room's producers and subscribes this node to their changes. */
-  watch(roomId: string): Promise<ProducerInfo[]>;
+  /** Lists the room's producers there and subscribes this opening (`instance`) of the room to their changes. */
+  watch(roomId: string, instance: string): Promise<WatchAnswer>;
   pipe(roomId: string, producerId: string, transport: PipeEndpoint): Promise<PipeAnswer>;
   closePipe(roomId: string, producerId: string, transport: { ip: string; port: number }): Promise<void>;
-  unwatch(roomId: string): Promise<void>;
+  /** This opening (`instance`) of the room closed here. */
+  unwatch(roomId: string, instance: string): Promise<void>;
 }
 
-/** How an origin tells the nodes receiving the room that a producer appeared or closed. */
-export type PipeNotifier = (roomId: string, event: PipeEvent) => void;
+/** How a node tells a node watching the room (its opening `instance` here) that a producer appeared, paused or closed. */
+export type PipeNotifier = (node: NodeRef, roomId: string, instance: string, event: PipeEvent) => void;
 
 export interface NodePipeOptions {
   listen: PipeListen;
   notify: PipeNotifier;
+  /** The room (this opening of it) closed on this node: other nodes must stop counting it. */
+  closed: (roomId: string, instance: string) => void;
 }
 
 /** A pipe transport's own end, to send to the other node. */

@@ -37,7 +37,7 @@ export class RelaisMetrics {
   });
   readonly pipes = new Gauge({
     name: 'relais_pipes',
-    help: 'Node-to-node pipes: producers piped out to other nodes (out) and in from origin nodes (in).',
+    help: 'Node-to-node pipes: producers piped out to other nodes (out) and in from other nodes (in).',
     labelNames: ['direction'] as const,
     registers: [this.registry],
   });

@@ -35,7 +35,7 @@ export interface SignallingOptions {
   metrics: RelaisMetrics;
   /** TURN servers handed to each participant with credentials of its own; none when absent. */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
-  /** Called when a room's media opens, before anyone joins (a node that receives the room from its origin follows it). */
+  /** Called when a room's media opens, before anyone joins (the node registers it and follows the other nodes hosting it). */
   roomMediaOpened?: (media: RoomMedia) => Promise<void>;
   /** The shared room state, this node's id and the way to reach other nodes. */
   cluster: Omit<RoomCluster, 'maxParticipants'>;
@@ -343,7 +343,7 @@ export class SignallingServer {
       await this.options.roomMediaOpened?.(media);
     } catch (error) {
       media.close();
-      logger.error({ err: error }, 'could not receive the room from its origin node');
+      logger.error({ err: error }, 'could not register the room or reach the nodes hosting it');
       throw new RelaisError('INTERNAL', 'This room is not reachable from this server right now.');
     }
     const members = new Room(roomId, { maxParticipants: this.options.maxParticipantsPerRoom });
