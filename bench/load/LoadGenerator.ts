@@ -6,7 +6,10 @@ import { OpusSpeaker, type ListenerReport } from './peers.js';
 import { percentile } from './procStat.js';
 
 export interface LoadOptions {
+  /** Where the speaker publishes (and the listeners join, unless `listenerUrls`). */
   url: string;
+  /** Nodes of a cluster the listeners join, listener i at `listenerUrls[i % length]`. */
+  listenerUrls?: string[];
   listeners: number;
   rampSeconds: number;
   concurrency: number;
@@ -146,6 +149,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       token: options.token('listener', `load-listener-${i}`),
       startAtMs: Math.round(i * interval),
       decode: decodeEvery > 0 && i % decodeEvery === 0,
+      ...(options.listenerUrls?.length ? { url: options.listenerUrls[i % options.listenerUrls.length] } : {}),
     }));
     // Listener i goes to group i mod shares: each group's share is spread over the whole ramp.
     const plans: GroupPlan[] = Array.from({ length: shares }, (_, group) => ({

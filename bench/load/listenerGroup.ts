@@ -2,8 +2,11 @@ import { RtcListener, type ListenerReport } from './peers.js';
 
 export interface GroupPlan {
   url: string;
-  /** One entry per listener of this group: its id, token and start offset from the ramp's start. */
-  listeners: { id: number; token: string; startAtMs: number; decode: boolean }[];
+  /**
+   * One entry per listener of this group: its id, token and start offset from the ramp's start,
+   * and the node it joins when not `url` (a briefing spread over a cluster).
+   */
+  listeners: { id: number; token: string; startAtMs: number; decode: boolean; url?: string }[];
   /** Joins in flight at once in this group. */
   concurrency: number;
   toneHz: number;
@@ -51,7 +54,7 @@ export class ListenerGroup {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await acquire();
       const listener = new RtcListener(entry.id, {
-        url: this.plan.url,
+        url: entry.url ?? this.plan.url,
         token: entry.token,
         decode: entry.decode,
         toneHz: this.plan.toneHz,

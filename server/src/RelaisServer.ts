@@ -176,6 +176,10 @@ export class RelaisServer {
         const pipes = this.pipeCounts();
         this.metrics.pipes.set({ direction: 'out' }, pipes.out.consumers);
         this.metrics.pipes.set({ direction: 'in' }, pipes.in.producers);
+        this.metrics.pipeTransports.set({ direction: 'out' }, pipes.out.transports);
+        this.metrics.pipeTransports.set({ direction: 'in' }, pipes.in.transports);
+        for (const [kind, count] of Object.entries(this.pool.objects.counts))
+          this.metrics.mediaObjects.set({ kind }, count);
         this.metrics.redisConnected?.set(this.cluster.redis?.ready ? 1 : 0);
       },
       admin,

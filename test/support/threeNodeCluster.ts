@@ -16,6 +16,10 @@ export interface TestCluster {
   addNode(id: string, env?: Record<string, string>): Promise<RelaisProcess>;
   token(request: TestTokenRequest): string;
   admin(node: RelaisProcess, method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A gauge's value on a node's /metrics (`labels` as written there, e.g. `direction="in"`). */
+  metric(node: RelaisProcess, name: string, labels?: string): Promise<number>;
+  /** What a node holds of the cluster's media: rooms, pipes, live mediasoup objects. */
+  mediaHeld(node: RelaisProcess): Promise<Record<string, number>>;
   /** Keys of rooms left in Redis. */
   roomKeys(): Promise<string[]>;
   stop(): Promise<void>;
@@ -53,6 +57,28 @@ export async function startTestCluster(
         headers: { authorization: `Bearer ${CLUSTER_ADMIN_KEY}` },
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    metric: async (node, name, labels) => {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      const series = labels ? `${name}{${labels}}` : name;
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      if (!line) throw new Error(`no ${series} on ${node.url}/metrics`);
+      return Number(line.slice(series.length + 1));
+    },
+    mediaHeld: async (node) => {
+      const held: Record<string, number> = {};
+      held.rooms = await cluster.metric(node, 'relais_rooms');
+      for (const direction of ['in', 'out']) {
+        held[`pipes_${direction}`] = await cluster.metric(node, 'relais_pipes', `direction="${direction}"`);
+        held[`pipe_transports_${direction}`] = await cluster.metric(
+          node,
+          'relais_pipe_transports',
+          `direction="${direction}"`,
+        );
+      }
+      for (const kind of ['routers', 'transports', 'producers', 'consumers'])
+        held[kind] = await cluster.metric(node, 'relais_media_objects', `kind="${kind}"`);
+      return held;
     },
     roomKeys: async () => {
       const client = createClient({ url: redis.url });

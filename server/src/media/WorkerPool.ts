@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../observability/logger.js';
+import { MediaObjectCounter } from './mediaObjectCounts.js';
 import { selectWorkerBinary } from './workerBinary.js';
 
 export interface WorkerPoolOptions {
@@ -32,6 +33,8 @@ type Mediasoup = typeof import('mediasoup');
  */
 export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; workerReplaced: [index: number] }> {
   private readonly slots: (Slot | undefined)[] = [];
+  /** Routers, transports, producers and consumers alive on this node's workers. */
+  readonly objects = new MediaObjectCounter();
   private mediasoup: Mediasoup | undefined;
   private closed = false;
 
@@ -93,6 +96,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
     if (!this.mediasoup) throw new Error('WorkerPool.start() first');
     const logger = this.options.logger.child({ worker: index });
     const worker = await this.mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
+    this.objects.watch(worker);
     const port = this.options.portBase + index;
     const listen = {
       ip: this.options.listenIp,

@@ -41,6 +41,18 @@ export class RelaisMetrics {
     labelNames: ['direction'] as const,
     registers: [this.registry],
   });
+  readonly pipeTransports = new Gauge({
+    name: 'relais_pipe_transports',
+    help: 'Node-to-node pipe transports: serving other nodes (out) and receiving from them (in).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly mediaObjects = new Gauge({
+    name: 'relais_media_objects',
+    help: 'Live mediasoup routers, transports, producers and consumers on this node (all back to 0 once rooms close).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly workers = new Gauge({
     name: 'relais_workers',
     help: 'Running mediasoup workers.',
