@@ -1,0 +1,257 @@
+/**
+ * npm run bench:cluster -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 20]
+ *   [--concurrency 20] [--processes 2] [--order cluster,single] [--label NAME]
+ *
+ * One briefing two ways in the same run: on a cluster (a private redis-server and three relais
+ * processes, one worker each; the commander on node 1, the listeners spread evenly over the
+ * three nodes) and on a single relais process (one worker, no Redis). For each: delivered %,
+ * failed joins, first audio p50/p95, CPU µs per delivered packet (every relais process and its
+ * worker, read at the two ends of the steady window), per node too, memory per listener, and
+ * for the cluster the Redis commands each join costs (counted on the wire by a relay, since
+ * Redis's own counters include what its scripts run). Writes bench/results/cluster-<date>.json.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePortRange } from '../../tools/freePorts.js';
+import { LOCAL_SECRET } from '../../tools/localRelais.js';
+import { startPrivateRedis } from '../../tools/redisServer.js';
+import { mintTestToken } from '../../tools/testTokens.js';
+import { type RelaisProcess, startRelaisProcess } from '../../test/support/relaisProcess.js';
+import { type LoadResult, runLoad } from '../load/LoadGenerator.js';
+import { cpuSeconds, rssBytes } from '../load/procStat.js';
+import { writeResults } from '../load/resultFiles.js';
+import { RedisCommandCounter } from './redisCommandCounter.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values } = parseArgs({
+  options: {
+    listeners: { type: 'string', default: '600' },
+    'ramp-seconds': { type: 'string', default: '60' },
+    'duration-seconds': { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '20' },
+    processes: { type: 'string', default: '2' },
+    order: { type: 'string', default: 'cluster,single' },
+    label: { type: 'string' },
+  },
+});
+const listeners = Number(values.listeners);
+const rampSeconds = Number(values['ramp-seconds']);
+const durationSeconds = Number(values['duration-seconds']);
+const concurrency = Number(values.concurrency);
+const processes = Number(values.processes);
+const order = (values.order ?? '').split(',').filter((s): s is Kind => s === 'cluster' || s === 'single');
+if (![listeners, rampSeconds, durationSeconds, concurrency, processes].every((n) => Number.isInteger(n) && n >= 0))
+  throw new Error('numeric options must be non-negative integers');
+if (listeners < 3 || listeners > 3000) throw new Error('--listeners must be within 3..3000');
+if (order.length === 0) throw new Error('--order lists cluster and/or single');
+
+type Kind = 'cluster' | 'single';
+const ROOM = 'briefing-cluster-bench';
+const CLUSTER_SECRET = 'relais-bench-cluster-secret-0123456789abcdef';
+const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** The relais process and its mediasoup worker(s): what the SFU costs. */
+function pidsOf(node: RelaisProcess): number[] {
+  const pid = node.child.pid ?? 0;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // Gone: counted as an error below.
+  }
+  return [pid, ...children];
+}
+
+interface NodeFigures {
+  node: string;
+  listeners: number;
+  cpuSeconds: number;
+  usPerDeliveredPacket: number;
+  rssMiB: number;
+}
+
+interface ScenarioResult {
+  kind: Kind;
+  nodes: number;
+  result: LoadResult;
+  windowSeconds: number;
+  deliveredInWindow: number;
+  cpuSeconds: number;
+  usPerDeliveredPacket: number;
+  perNode: NodeFigures[];
+  memoryPerListenerKiB: number;
+  redis?: { commandsPerJoin: number; backgroundPerSecond: number; rampCommands: number };
+}
+
+async function scenario(kind: Kind): Promise<ScenarioResult> {
+  const count = kind === 'cluster' ? 3 : 1;
+  const redis = kind === 'cluster' ? await startPrivateRedis() : undefined;
+  const counter = redis ? await RedisCommandCounter.start(redis.port) : undefined;
+  const nodes: RelaisProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const pipeBase = await freePortRange(20);
+      nodes.push(
+        await startRelaisProcess({
+          RELAIS_LOG_LEVEL: 'warn',
+          RELAIS_CONSUMERS_PER_ROUTER: '3000',
+          ...(counter
+            ? {
+                RELAIS_REDIS_URL: `redis://127.0.0.1:${counter.port}`,
+                RELAIS_NODE_ID: `node-${i + 1}`,
+                RELAIS_CLUSTER_ADDRESS: '127.0.0.1',
+                RELAIS_CLUSTER_SECRET: CLUSTER_SECRET,
+                RELAIS_PIPE_PORT_MIN: String(pipeBase),
+                RELAIS_PIPE_PORT_MAX: String(pipeBase + 19),
+              }
+            : {}),
+        }),
+      );
+    }
+    const pids = nodes.map(pidsOf);
+    // Start-up garbage (TypeScript compiled on the fly) is collected within seconds: measure idle after it.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
+    let cpuAtStart: number[] = [];
+    let cpuAtEnd: number[] = [];
+    let rssAtSteady = 0;
+    let commandsAtRampStart = counter?.commands ?? 0;
+    let commandsAtSteady = 0;
+    let commandsAtEnd = 0;
+    let steadyStartedAt = 0;
+    let windowSeconds = 0;
+    const cpuOf = (): number[] => pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+    commandsAtRampStart = counter?.commands ?? 0;
+    const result = await runLoad({
+      url: (nodes[0] as RelaisProcess).url,
+      listenerUrls: nodes.map((node) => node.url),
+      listeners,
+      rampSeconds,
+      concurrency,
+      durationSeconds,
+      processes,
+      decodeSample: 6,
+      token: (role, sub) =>
+        mintTestToken({ algorithm: 'HS256', key: LOCAL_SECRET }, { room: ROOM, role, sub, name: sub }),
+      log,
+      onSteady: () => {
+        commandsAtSteady = counter?.commands ?? 0;
+        rssAtSteady = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
+        cpuAtStart = cpuOf();
+        steadyStartedAt = performance.now();
+      },
+      onSteadyEnd: () => {
+        cpuAtEnd = cpuOf();
+        windowSeconds = (performance.now() - steadyStartedAt) / 1000;
+        commandsAtEnd = counter?.commands ?? 0;
+      },
+    });
+    for (const [i, node] of nodes.entries())
+      if (!node.alive || !pids[i]?.every((pid) => cpuSeconds(pid) > 0))
+        throw new Error(`${kind}: node ${i + 1} or its worker died during the run`);
+    // Packets delivered in the window: what the speaker sent then, times the listeners who got it.
+    const deliveredInWindow = result.speakerPacketsSent * result.joined * (result.deliveredPct / 100);
+    const cpu = cpuAtEnd.map((end, i) => end - (cpuAtStart[i] ?? 0));
+    const cpuTotal = cpu.reduce((a, b) => a + b, 0);
+    const okByNode = nodes.map((_, n) => result.perListener.filter((l) => l.ok && l.id % nodes.length === n).length);
+    const perNode = nodes.map((_node, n) => {
+      const share = (okByNode[n] ?? 0) / Math.max(1, result.joined);
+      return {
+        node: kind === 'cluster' ? `node-${n + 1}` : 'single',
+        listeners: okByNode[n] ?? 0,
+        cpuSeconds: Number((cpu[n] ?? 0).toFixed(2)),
+        usPerDeliveredPacket: Number((((cpu[n] ?? 0) * 1e6) / Math.max(1, deliveredInWindow * share)).toFixed(2)),
+        rssMiB: Number(((pids[n] ?? []).reduce((sum, pid) => sum + rssBytes(pid), 0) / 2 ** 20).toFixed(1)),
+      };
+    });
+    const rampSecondsActual = result.rampActualSeconds;
+    const backgroundPerSecond = windowSeconds > 0 ? (commandsAtEnd - commandsAtSteady) / windowSeconds : 0;
+    const rampCommands = commandsAtSteady - commandsAtRampStart;
+    return {
+      kind,
+      nodes: count,
+      result,
+      windowSeconds: Number(windowSeconds.toFixed(2)),
+      deliveredInWindow: Math.round(deliveredInWindow),
+      cpuSeconds: Number(cpuTotal.toFixed(2)),
+      usPerDeliveredPacket: Number(((cpuTotal * 1e6) / Math.max(1, deliveredInWindow)).toFixed(2)),
+      perNode,
+      memoryPerListenerKiB: Number(((rssAtSteady - idleRss) / 1024 / Math.max(1, result.joined)).toFixed(1)),
+      ...(counter
+        ? {
+            redis: {
+              // The joins' own commands: the ramp's, less what the nodes send anyway (heartbeats, the
+              // adapter's stream reads, the dead-node sweep) at the steady window's rate.
+              commandsPerJoin: Number(
+                ((rampCommands - backgroundPerSecond * rampSecondsActual) / Math.max(1, result.joined)).toFixed(2),
+              ),
+              backgroundPerSecond: Number(backgroundPerSecond.toFixed(1)),
+              rampCommands,
+            },
+          }
+        : {}),
+    };
+  } finally {
+    for (const node of nodes) await node.stop();
+    await counter?.close();
+    await redis?.stop();
+  }
+}
+
+const started = new Date();
+const runs: ScenarioResult[] = [];
+for (const kind of order) {
+  log(`${kind}: ${listeners} listeners, ramp ${rampSeconds} s, steady ${durationSeconds} s`);
+  runs.push(await scenario(kind));
+  const last = runs.at(-1) as ScenarioResult;
+  log(
+    `${kind}: delivered ${last.result.deliveredPct} %, failed ${last.result.failedJoins}, ` +
+      `first audio p95 ${last.result.joinToFirstAudioMs.p95} ms, ${last.usPerDeliveredPacket} µs/packet`,
+  );
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const of = (kind: Kind) => runs.filter((run) => run.kind === kind).map((run) => run.usPerDeliveredPacket);
+const ratio =
+  of('cluster').length && of('single').length
+    ? Number((median(of('cluster')) / median(of('single'))).toFixed(3))
+    : undefined;
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+};
+const summary = {
+  benchmark: 'cluster briefing',
+  date: started.toISOString(),
+  command: `npm run bench:cluster -- ${process.argv.slice(2).join(' ')}`.trim(),
+  machine,
+  listeners,
+  rampSeconds,
+  durationSeconds,
+  order,
+  clusterToSingleUsPerPacketRatio: ratio,
+  runs: runs.map(({ result, ...run }) => {
+    const { perListener: _perListener, generatorPids: _pids, ...load } = result;
+    return { ...run, load };
+  }),
+};
+const name = `cluster-${started.toISOString().slice(0, 10)}${values.label ? `-${values.label}` : ''}.json`;
+const files = writeResults(
+  path.join(root, 'bench/results', name),
+  summary,
+  runs.flatMap((run) => run.result.perListener.map((listener) => ({ ...listener, run: run.kind }))),
+);
+console.log(JSON.stringify({ ...summary, runs: summary.runs.map((r) => ({ ...r, load: undefined })) }, null, 2));
+log(`written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}`);
