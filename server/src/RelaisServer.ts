@@ -9,7 +9,7 @@ import { TokenVerifier } from './auth/tokenVerifier.js';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { ClusterStores } from './cluster/ClusterStores.js';
 import type { NodeInfo } from './cluster/NodeRegistry.js';
-import { type JoinPlacement, placeJoin } from './cluster/nodePlacement.js';
+import { type JoinPlacement, placeJoin, planMoves } from './cluster/nodePlacement.js';
 import type { RevocationStore } from './cluster/RevocationStore.js';
 import type { RelaisConfig } from './config/config.js';
 import { createAdminApi } from './http/adminApi.js';
@@ -21,6 +21,7 @@ import { InternalRoomCommands, type RoomCommandSender } from './http/roomCommand
 import { NodePipes } from './media/NodePipes.js';
 import { type RoomNodes, StaticRoomNodes } from './media/RoomNodes.js';
 import { WorkerPool } from './media/WorkerPool.js';
+import { RelaisError } from './domain/errors.js';
 import { audit, type Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
 import { SignallingServer } from './signalling/SignallingServer.js';
@@ -30,6 +31,8 @@ export interface RelaisServerOptions {
   logger: Logger;
   /** Which other nodes host each room; by default Redis in a cluster, else a static table (`staticRoomNodes`). */
   roomNodes?: RoomNodes;
+  /** Called once a drain has moved everyone it could (main.ts then stops the process). */
+  onDrained?: () => void;
 }
 
 /**
@@ -57,6 +60,7 @@ export class RelaisServer {
   private readonly roomCommands: RoomCommandSender | undefined;
   private started = false;
   private draining = false;
+  private drainRun: Promise<void> | undefined;
 
   constructor(private readonly options: RelaisServerOptions) {
     const { config, logger } = options;
@@ -74,6 +78,10 @@ export class RelaisServer {
         if (sessionsEnded > 0) audit(logger, 'token.revoked.elsewhere', { ...entry.target, sessionsEnded });
       },
       onMembersGone: (roomId, memberIds) => this.signalling.membersGone(roomId, memberIds),
+      onNodesGone: (nodeIds) => {
+        logger.warn({ nodes: nodeIds }, 'nodes gone from the registry: their pipes are dropped');
+        for (const nodeId of nodeIds) this.nodePipes?.nodeGone(nodeId);
+      },
       onRedisBack: () => {
         if (!this.started) return;
         this.signalling
@@ -122,6 +130,7 @@ export class RelaisServer {
         rooms: () => this.cluster.roomState.rooms(),
         closeRoom: (roomId) => this.closeRoom(roomId),
         nodes: () => this.cluster.nodes.list(),
+        drainNode: (nodeId) => this.drainNode(nodeId),
       },
       logger.child({ component: 'admin' }),
     );
@@ -155,6 +164,10 @@ export class RelaisServer {
           this.requirePipes().closePipe(roomId, nodeId, producerId, transport),
         event: (roomId, nodeId, instance, event) => this.requirePipes().event(roomId, nodeId, instance, event),
         roomCommand: (command) => this.signalling.command(command),
+        drain: () => {
+          void this.drain();
+          return this.signalling.connections().length;
+        },
       },
       logger.child({ component: 'internal' }),
     );
@@ -261,12 +274,68 @@ export class RelaisServer {
     };
   }
 
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Drains this node (SIGTERM, or POST /admin/nodes/<id>/drain): it takes no newcomer (joins are
+   * redirected), tells its participants to continue on another node — each to the node with most
+   * room, RELAIS_DRAIN_RATE a second so the others are not flooded — and resolves when nobody is
+   * left, when no other node can take them, or at RELAIS_DRAIN_TIMEOUT. Calling it again joins
+   * the drain under way.
+   */
+  drain(): Promise<void> {
+    this.drainRun ??= this.drainNow().finally(() => this.options.onDrained?.());
+    return this.drainRun;
+  }
+
+  private async drainNow(): Promise<void> {
+    const { logger, config } = this.options;
+    const { timeoutSeconds, ratePerSecond } = config.cluster.drain;
+    this.draining = true;
+    audit(logger, 'node.draining', { node: this.nodeId, sessions: this.signalling.connections().length });
+    // Listed as draining at once: other nodes stop sending newcomers here.
+    await this.cluster.nodes.refresh().catch(() => undefined);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let moved = 0;
+    while (Date.now() < deadline) {
+      const left = this.signalling.connections();
+      if (left.length === 0) break;
+      const nodes = this.cluster.redis ? await this.cluster.nodes.list().catch(() => []) : [];
+      const batch = left.slice(0, ratePerSecond);
+      const plan = planMoves(this.describe(), nodes, batch.length);
+      if (plan.every((target) => target === undefined)) {
+        logger.warn({ sessions: left.length }, 'drain: no other node can take the participants left');
+        break;
+      }
+      for (const [i, connection] of batch.entries()) {
+        const target = plan[i];
+        if (!target) continue;
+        this.signalling.end(connection, 'node-draining', { url: target.publicUrl, node: target.id });
+        moved += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    audit(logger, 'node.drained', { node: this.nodeId, moved, left: this.signalling.connections().length });
+  }
+
   /** A newcomer is taken here unless this node is full or draining; then the registry decides. */
   private async placeJoin(): Promise<JoinPlacement> {
     const self = this.describe();
     const here = placeJoin(self, []);
     if (here.decision === 'here' || !this.cluster.redis) return here;
     return placeJoin(self, await this.cluster.nodes.list());
+  }
+
+  /** Drains this node, or asks another to drain; resolves with the node's sessions then. */
+  private async drainNode(nodeId: string): Promise<{ node: string; sessions: number }> {
+    if (nodeId === this.nodeId) {
+      void this.drain();
+      return { node: nodeId, sessions: this.signalling.connections().length };
+    }
+    if (!this.roomCommands) throw new RelaisError('NOT_FOUND', `No node ${nodeId} in this cluster.`);
+    return { node: nodeId, sessions: await this.roomCommands.drain(nodeId) };
   }
 
   /** Ends a room on every node: here, then on each node where the shared state has members of it. */

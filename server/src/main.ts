@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // A bug in one request must not take every meeting down with it: log loudly, keep serving.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-  const server = new RelaisServer({ config, logger });
+  // A drained node stops (`stop` is defined below; a drain only starts once it is).
+  const server = new RelaisServer({ config, logger, onDrained: () => stop('drained') });
   await server.start();
 
   const issuerKey = server.issuerKey;
@@ -55,7 +56,14 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGTERM (an orchestrator, systemd): drain first — participants move to other nodes, or are
+  // told the service restarts when there is none — then stop. Ctrl-C stops at once.
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    logger.info({ signal: 'SIGTERM' }, 'draining before stopping');
+    setTimeout(() => stop('drain timeout'), (config.cluster.drain.timeoutSeconds + 5) * 1000).unref();
+    void server.drain();
+  });
   process.on('SIGINT', () => stop('SIGINT'));
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NodeInfo, RegisteredNode } from '../../server/src/cluster/NodeRegistry.js';
-import { placeJoin } from '../../server/src/cluster/nodePlacement.js';
+import { placeJoin, planMoves } from '../../server/src/cluster/nodePlacement.js';
 
 function node(
   id: string,
@@ -54,5 +54,24 @@ describe('placing a join in the cluster (pure)', () => {
       decision: 'refuse',
       why: 'draining',
     });
+  });
+});
+
+describe('spreading a draining node’s participants (pure)', () => {
+  it('sends each to the node with most room at that moment, counting those already sent', () => {
+    const plan = planMoves(node('d', 40, 100, 'draining'), [node('a', 10, 100), node('b', 20, 100)], 30);
+    const counts = { a: 0, b: 0 } as Record<string, number>;
+    for (const target of plan) if (target) counts[target.id] = (counts[target.id] ?? 0) + 1;
+    // a takes the first ten alone (10→20), then a and b take turns: 10 + 10 each.
+    assert.deepEqual(counts, { a: 20, b: 10 });
+  });
+
+  it('leaves without a target those no node can take (full, draining, or no other node)', () => {
+    const plan = planMoves(node('d', 5, 0, 'draining'), [node('a', 9, 10), node('c', 0, 10, 'draining')], 3);
+    assert.deepEqual(
+      plan.map((target) => target?.id),
+      ['a', undefined, undefined],
+    );
+    assert.deepEqual(planMoves(node('solo', 5, 0), [], 2), [undefined, undefined]);
   });
 });

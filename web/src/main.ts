@@ -82,7 +82,7 @@ class Visit {
     this.view = new MeetingView(root, client, roster, joined, this.claims.room, announcer, {
       leave: () => void this.leave(),
       retry: () => void this.recapture().then((again) => this.enter(again)),
-      ended: (reason) => this.ended(reason),
+      ended: (reason, redirect) => (redirect ? this.moveTo(redirect, reason) : this.ended(reason)),
     });
     await this.view.publishLocal(local);
   }
@@ -101,15 +101,18 @@ class Visit {
   }
 
   /** This node is full or draining: the same visit continues on the node it names. */
-  private moveTo(target: RedirectTarget): void {
+  private moveTo(target: RedirectTarget, reason?: SessionEndReason): void {
     const next = redirectedUrl(target, this.token);
     if (!next) {
-      this.failedBeforeJoin();
+      if (reason) this.ended(reason);
+      else this.failedBeforeJoin();
       return;
     }
+    this.view?.dispose();
+    this.view = undefined;
     this.client = undefined;
     this.stopLocal();
-    showMessage(root, 'connecting', t('requestError_REDIRECT'), []);
+    showMessage(root, 'connecting', t(reason ? `ended_${reason}` : 'requestError_REDIRECT'), []);
     location.assign(next);
   }
 

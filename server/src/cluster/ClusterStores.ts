@@ -28,6 +28,8 @@ export interface ClusterStoresOptions {
   onMembersGone: (roomId: string, memberIds: string[]) => void;
   /** Redis is reachable again after an outage: write this node's live sessions back. */
   onRedisBack: () => void;
+  /** Nodes gone from the registry (dead): drop the links to them. */
+  onNodesGone?: (nodeIds: string[]) => void;
 }
 
 /**
@@ -84,6 +86,7 @@ export class ClusterStores {
       nodes: this.nodes,
       keys: (roomId) => roomState.keys(roomId),
       gone: options.onMembersGone,
+      ...(options.onNodesGone ? { nodesGone: options.onNodesGone } : {}),
       logger: this.logger,
       holdAfterStartMs: NODE_TTL_MS + NODE_HEARTBEAT_MS,
     });

@@ -43,6 +43,8 @@ export interface DeadNodeReaperOptions {
   keyPrefix?: string;
   /** Members removed because their node died: the room's members are told. */
   gone: (roomId: string, memberIds: string[]) => void;
+  /** Nodes that left the registry since the last look (every node hears it, for its own links). */
+  nodesGone?: (nodeIds: string[]) => void;
   logger: Logger;
   periodMs?: number;
   /** Nodes that start together see each other only after a heartbeat or two. */
@@ -93,7 +95,9 @@ export class DeadNodeReaper {
       // Rooms are scanned when a node has gone from the registry, and now and then in case the
       // node that should have swept died too.
       const changed = live.join(',') !== this.lastLive;
+      const departed = this.lastLive ? this.lastLive.split(',').filter((id) => !live.includes(id)) : [];
       this.lastLive = live.join(',');
+      if (departed.length > 0) this.options.nodesGone?.(departed);
       this.ticks += 1;
       if (live[0] !== this.options.nodeId || (!changed && this.ticks % SLOW_SWEEP_TICKS !== 0)) return 0;
       let removed = 0;

@@ -29,3 +29,28 @@ export function placeJoin(self: NodeInfo, nodes: readonly RegisteredNode[]): Joi
   if (best) return { decision: 'redirect', node: best };
   return { decision: 'refuse', why: self.state === 'draining' ? 'draining' : 'full' };
 }
+
+/**
+ * Where a draining node sends `count` participants: each to the node with most room at that
+ * moment, counting the ones already sent there, so a drain spreads over the cluster instead of
+ * landing on one node. Undefined entries: no node can take them.
+ */
+export function planMoves(
+  self: NodeInfo,
+  nodes: readonly RegisteredNode[],
+  count: number,
+): (RegisteredNode | undefined)[] {
+  const estimate = nodes.map((node) => ({ ...node, load: { ...node.load } }));
+  const leaving: NodeInfo = { ...self, state: 'draining' };
+  const plan: (RegisteredNode | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    const placed = placeJoin(leaving, estimate);
+    if (placed.decision !== 'redirect') {
+      plan.push(undefined);
+      continue;
+    }
+    placed.node.load.participants += 1;
+    plan.push(nodes.find((node) => node.id === placed.node.id));
+  }
+  return plan;
+}

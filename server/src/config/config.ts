@@ -148,6 +148,10 @@ const schema = z.object({
   RELAIS_CLUSTER_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
   RELAIS_PIPE_PORT_MIN: port.default(41000),
   RELAIS_PIPE_PORT_MAX: port.default(41999),
+  /** How long a draining node (SIGTERM, or the admin API) moves its participants before it exits anyway. */
+  RELAIS_DRAIN_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Participants a draining node moves per second (they rejoin elsewhere: a bounded rate spares the others). */
+  RELAIS_DRAIN_RATE: z.coerce.number().int().min(1).max(1000).default(50),
   /** Participants this node takes before sending newcomers to another node; 0 = no limit. */
   RELAIS_NODE_MAX_PARTICIPANTS: z.coerce.number().int().min(0).max(100_000).default(0),
   /** Shared state of a cluster; unset = one process, state in memory. Never echoed: it may hold a password. */
@@ -188,7 +192,14 @@ export interface RelaisConfig {
   /** TURN servers given to browsers with short-lived credentials; absent = none (direct ICE only). */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
   /** Node-to-node: RELAIS_CLUSTER_SECRET signs internal calls; RELAIS_CLUSTER_ADDRESS is the IP other nodes reach this one at. */
-  cluster: { secret?: string; address: string; pipePorts: { min: number; max: number }; capacity: number };
+  cluster: {
+    secret?: string;
+    address: string;
+    pipePorts: { min: number; max: number };
+    capacity: number;
+    /** RELAIS_DRAIN_TIMEOUT in seconds, RELAIS_DRAIN_RATE per second. */
+    drain: { timeoutSeconds: number; ratePerSecond: number };
+  };
   log: { level: Raw['RELAIS_LOG_LEVEL']; pretty: boolean };
   /** RELAIS_NODE_ID, or the host name and a random suffix: this node's name in the cluster. */
   nodeId: string;
@@ -309,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       address: raw.RELAIS_CLUSTER_ADDRESS,
       pipePorts: { min: raw.RELAIS_PIPE_PORT_MIN, max: raw.RELAIS_PIPE_PORT_MAX },
       capacity: raw.RELAIS_NODE_MAX_PARTICIPANTS,
+      drain: { timeoutSeconds: raw.RELAIS_DRAIN_TIMEOUT, ratePerSecond: raw.RELAIS_DRAIN_RATE },
     },
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
     nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),

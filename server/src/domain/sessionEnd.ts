@@ -11,6 +11,8 @@ export const SESSION_END_REASONS = [
   'server-shutdown',
   'media-lost',
   'rate-limited',
+  /** The node is draining: the session continues on the node named beside it. */
+  'node-draining',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

@@ -24,6 +24,8 @@ export interface AdminBackend {
   closeRoom(roomId: string): Promise<number>;
   /** The live nodes of the cluster (this one alone without Redis). */
   nodes(): Promise<RegisteredNode[]>;
+  /** Drains a node (this one or another): resolves at once with its sessions then. */
+  drainNode(nodeId: string): Promise<{ node: string; sessions: number }>;
 }
 
 const idText = z.string().trim().min(1).max(200);
@@ -103,6 +105,19 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     res.json({
       nodes: nodes.map((node) => ({ ...node, seenAt: new Date(node.seenAt).toISOString() })),
     });
+  });
+
+  // Takes a node out of service gently: no newcomers, its participants moved to other nodes at a
+  // bounded rate, then it stops (RELAIS_DRAIN_TIMEOUT at most).
+  router.post('/nodes/:node/drain', async (req, res) => {
+    const nodeId = req.params.node ?? '';
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(nodeId)) {
+      sendError(res, 'INVALID_REQUEST', 'A node id is 1-64 characters of A-Z a-z 0-9 _ . -');
+      return;
+    }
+    const answer = await backend.drainNode(nodeId);
+    audit(logger, 'node.drain.requested', { node: nodeId, sessions: answer.sessions, address: req.ip });
+    res.status(202).json({ ...answer, state: 'draining' });
   });
 
   router.get('/revocations', (_req, res) => {

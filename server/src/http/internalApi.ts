@@ -27,6 +27,8 @@ export interface InternalBackend {
   event(roomId: string, nodeId: string, instance: string, event: PipeEvent): void;
   /** A moderation or closing about members connected here; resolves with sessions ended. */
   roomCommand(command: RoomCommand): Promise<number>;
+  /** An operator asked, through another node, that this node drain; returns its sessions. */
+  drain(): number;
 }
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
@@ -105,6 +107,10 @@ export function createInternalApi(key: Buffer | undefined, backend: InternalBack
 
   router.post('/rooms/command', async (req, res) => {
     res.json({ ended: await backend.roomCommand(parse(roomCommand, req)) });
+  });
+
+  router.post('/drain', (_req, res) => {
+    res.json({ sessions: backend.drain() });
   });
 
   router.use((_req, res) => sendError(res, 'NOT_FOUND', 'No such internal resource.'));

@@ -25,3 +25,6 @@ export type RoomCommand = z.infer<typeof roomCommand>;
 /** How many sessions a command ended on the node (for the admin API's count). */
 export const roomCommandAnswer = z.object({ ended: z.number().int().min(0) }).strict();
 export type RoomCommandAnswer = z.infer<typeof roomCommandAnswer>;
+
+/** A node asked to drain answers with its sessions at that moment. */
+export const drainAnswer = z.object({ sessions: z.number().int().min(0) }).strict();

@@ -125,6 +125,11 @@ export class NodePipes {
         );
   }
 
+  /** A node died: every room open here stops following it and closes its pipes to it. */
+  nodeGone(nodeId: string): void {
+    for (const media of this.rooms.values()) if (!media.isClosed) media.nodeGone(nodeId);
+  }
+
   /** Node-to-node pipes on this node, summed over rooms. */
   counts(rooms: RoomMedia[]): {
     out: { transports: number; consumers: number };

@@ -66,6 +66,12 @@ export class PipeOrigin {
     return true;
   }
 
+  /** The node died: whatever it watched, its pipes close. */
+  forget(nodeId: string): void {
+    this.watchers.delete(nodeId);
+    this.closeLink(nodeId);
+  }
+
   /** The nodes watching the room here, and their opening of it. */
   watching(): { node: string; instance: string }[] {
     return [...this.watchers.values()].map((watcher) => ({ node: watcher.node.id, instance: watcher.instance }));

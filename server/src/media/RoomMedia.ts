@@ -597,6 +597,16 @@ export class RoomMedia extends EventEmitter<Events> {
     if (receiver && stopsFollowing(receiver, instance)) this.dropReceiver(receiver, false);
   }
 
+  /**
+   * The node died (its registry entry expired): it will say nothing more. Its pipes from here
+   * close, and its producers are gone for everyone here (a speaker there rejoins elsewhere).
+   */
+  nodeGone(nodeId: string): void {
+    this.pipeOrigin?.forget(nodeId);
+    const receiver = this.receivers.get(nodeId);
+    if (receiver) this.dropReceiver(receiver, false);
+  }
+
   /** Node-to-node pipes of this room: `out` to other nodes, `in` from them (summed over nodes). */
   pipeCounts(): { out: { transports: number; consumers: number }; in: { transports: number; producers: number } } {
     const incoming = { transports: 0, producers: 0 };

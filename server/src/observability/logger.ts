@@ -62,7 +62,10 @@ export type AuditEvent =
   | 'internal.refused'
   | 'token.revoked'
   | 'token.revoked.elsewhere'
-  | 'room.closed';
+  | 'room.closed'
+  | 'node.draining'
+  | 'node.drained'
+  | 'node.drain.requested';
 
 /**
  * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value

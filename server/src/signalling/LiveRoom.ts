@@ -1,5 +1,5 @@
 import type { Server } from 'socket.io';
-import { conflict, notFound, RelaisError } from '../domain/errors.js';
+import { conflict, notFound, type RedirectTarget, RelaisError } from '../domain/errors.js';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
@@ -147,9 +147,9 @@ export class LiveRoom {
     if (this.members.isEmpty) this.close();
   }
 
-  /** Ends a connection from the server side: tells the client why, then disconnects it. */
-  end(connection: ClientConnection, reason: SessionEndReason): void {
-    connection.notify('sessionEnded', { reason });
+  /** Ends a connection from the server side: tells the client why (and where to go on), then disconnects it. */
+  end(connection: ClientConnection, reason: SessionEndReason, redirect?: RedirectTarget): void {
+    connection.notify('sessionEnded', { reason, ...(redirect ? { redirect } : {}) });
     this.leave(connection, reason);
     connection.dispose();
     connection.socket.disconnect(true);

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server, type ServerOptions } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokenVerifier.js';
-import { conflict, RedirectError, RelaisError } from '../domain/errors.js';
+import { conflict, RedirectError, type RedirectTarget, RelaisError } from '../domain/errors.js';
 import type { JoinPlacement } from '../cluster/nodePlacement.js';
 import type { RoomCommand } from '../http/roomCommandProtocol.js';
 import { Room, type RoomOverview } from '../domain/Room.js';
@@ -148,14 +148,19 @@ export class SignallingServer {
     return ended;
   }
 
+  /** Every authenticated connection, joined or not, oldest first. */
+  connections(): ClientConnection[] {
+    return [...this.connected].filter((connection) => !connection.ended);
+  }
+
   /** Joined or not: the room's `end` also covers a connection that never joined (its leave is a no-op). */
-  private end(connection: ClientConnection, reason: SessionEndReason): void {
+  end(connection: ClientConnection, reason: SessionEndReason, redirect?: RedirectTarget): void {
     const room = this.rooms.get(connection.roomId);
     if (room) {
-      room.end(connection, reason);
+      room.end(connection, reason, redirect);
       return;
     }
-    connection.notify('sessionEnded', { reason });
+    connection.notify('sessionEnded', { reason, ...(redirect ? { redirect } : {}) });
     connection.dispose();
     connection.socket.disconnect(true);
   }

@@ -188,7 +188,8 @@ export interface Notifications {
   activeSpeaker: { participantId: string | null };
   chatMessage: ChatMessage;
   /** You have been removed, or your session ended (token expired, replaced by a newer tab). */
-  sessionEnded: { reason: SessionEndReason };
+  /** `redirect`: where the session continues (a draining node sends its participants elsewhere). */
+  sessionEnded: { reason: SessionEndReason; redirect?: RedirectTarget };
   /** Listeners' view of the room, throttled: counts, who speaks, hands raised. */
   roomSummary: RoomSummary;
   /** A moderator muted your microphone. */

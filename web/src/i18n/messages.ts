@@ -71,6 +71,8 @@ export const fr = {
   'ended_server-shutdown': 'Le serveur redémarre. Réessayez dans un instant.',
   'ended_media-lost': 'Le serveur média a été interrompu. Réessayez.',
   'ended_rate-limited': 'Trop de demandes envoyées : le serveur a coupé la connexion. Réessayez dans un instant.',
+  'ended_node-draining':
+    'Ce serveur est mis hors service : la réunion continue sur un autre serveur, vous y êtes conduit.',
   // Meeting
   meetingTitle: 'Réunion « {room} »',
   participantsHeading: 'Participants',
@@ -221,6 +223,8 @@ export const en: Record<MessageKey, string> = {
   'ended_server-shutdown': 'The server is restarting. Try again in a moment.',
   'ended_media-lost': 'The media server was interrupted. Try again.',
   'ended_rate-limited': 'Too many requests sent: the server closed the connection. Try again in a moment.',
+  'ended_node-draining':
+    'This server is being taken out of service: the meeting continues on another server, taking you there.',
   meetingTitle: 'Meeting “{room}”',
   participantsHeading: 'Participants',
   you: '{name} (you)',

@@ -71,7 +71,7 @@ type Events = {
   roomSummary: [summary: Notifications['roomSummary']];
   permissionsChanged: [permissions: Notifications['permissionsChanged']['permissions']];
   mutedByModerator: [source: MediaSource];
-  sessionEnded: [reason: Notifications['sessionEnded']['reason']];
+  sessionEnded: [reason: Notifications['sessionEnded']['reason'], redirect?: Notifications['sessionEnded']['redirect']];
   /** The media path of the transport that connected last (undefined: no media connected). */
   mediaPath: [path: MediaPath | undefined];
   lowBandwidth: [on: boolean];
@@ -408,7 +408,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
       for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
       this.emit('permissionsChanged', permissions);
     });
-    s.on('sessionEnded', ({ reason }) => {
+    s.on('sessionEnded', ({ reason, redirect }) => {
       if (reason === 'media-lost') {
         // The server lost the media worker of this room and replaces it: join again.
         this.rejoining = true;
@@ -416,7 +416,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
         return;
       }
       this.ended = true;
-      this.emit('sessionEnded', reason);
+      this.emit('sessionEnded', reason, redirect);
       this.setState('ended');
     });
   }

@@ -1,3 +1,4 @@
+import type { RedirectTarget } from '../../../server/src/domain/errors.js';
 /**
  * The meeting: a grid of participants (or, for a listener, an audio-first list of the
  * speakers), a shared screen shown large, chat, hands, and the controls. It renders what
@@ -32,7 +33,8 @@ export type { LocalMedia } from './LocalControls.js';
 export interface MeetingCallbacks {
   leave: () => void;
   retry: () => void;
-  ended: (reason: SessionEndReason) => void;
+  /** `redirect`: the session continues on that node (this one is draining). */
+  ended: (reason: SessionEndReason, redirect?: RedirectTarget) => void;
 }
 
 export class MeetingView {
@@ -215,7 +217,7 @@ export class MeetingView {
     on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
     on.push(c.on('mutedByModerator', () => this.local.mutedByModerator()));
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
-    on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
+    on.push(c.on('sessionEnded', (reason, redirect) => this.callbacks.ended(reason, redirect)));
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
     on.push(c.on('trackRemoved', () => this.refreshOffers()));
