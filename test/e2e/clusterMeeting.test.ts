@@ -129,4 +129,30 @@ describe('e2e: one meeting over three nodes (separate processes, real Redis, rea
       assert.equal(await cluster.metric(node, 'relais_media_objects', 'kind="producers"'), 0, 'no producer left');
     }
   });
+
+  it('a draining node sends its page to another node: the page goes there by itself, token and all, one click to enter', async () => {
+    const [n1, n2, n3] = nodes;
+    const page = await (browsers[1] as TestBrowser).page();
+    pages.push(page);
+    await openLink(
+      page,
+      n3.url,
+      cluster.token({ room: 'moving', role: 'listener', sub: 'mobile-post', name: 'Poste mobile' }),
+    );
+    await press(page, '[data-action="join"]');
+    await waitConnected(page);
+    const answer = await cluster.admin(n1, 'POST', '/nodes/node-3/drain');
+    assert.equal(answer.status, 202);
+    await eventually('the page to move to node 1 or 2', async () => {
+      const url = page.url();
+      return url.startsWith(n1.url) || url.startsWith(n2.url);
+    });
+    // The token travelled in the fragment and leaves the address bar again; one click to enter
+    // (the browser lets a page play sound only after a gesture on it).
+    await page.waitForSelector('main[data-view="join"] .join-view[data-ready="true"]');
+    assert.ok(!page.url().includes('token='), 'the token left the address bar again');
+    await press(page, '[data-action="join"]');
+    await waitConnected(page);
+    await eventually('node 3 to stop by itself', async () => !n3.alive, 60_000);
+  });
 });
