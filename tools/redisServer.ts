@@ -16,8 +16,13 @@ export interface PrivateRedis {
   url: string;
   /** Stops the server (SIGKILL, waits for the exit) and removes its directory; the port is kept for `restart`. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty (nothing is saved): what a restarted Redis without persistence holds. */
+  /**
+   * Starts it again on the same port: empty (what a restarted Redis without persistence holds),
+   * or, with `appendOnly`, with everything it had written to its append-only file.
+   */
   restart(): Promise<void>;
+  /** Kills it (SIGKILL, a crash), keeping its files for `restart`. */
+  kill(): Promise<void>;
   readonly running: boolean;
 }
 
@@ -43,7 +48,13 @@ function ping(port: number): Promise<boolean> {
  * kills it, waits for the exit and removes the directory.
  */
 export async function startPrivateRedis(
-  options: { port?: number /** more redis-server arguments, e.g. `['--requirepass', '…']` */; args?: string[] } = {},
+  options: {
+    port?: number;
+    /** More redis-server arguments, e.g. `['--requirepass', '…']`. */
+    args?: string[];
+    /** Persist every write to an append-only file (fsync always), kept across `kill`/`restart`. */
+    appendOnly?: boolean;
+  } = {},
 ): Promise<PrivateRedis> {
   const port = options.port ?? (await freePortRange(1));
   let child: ChildProcess | undefined;
@@ -51,7 +62,7 @@ export async function startPrivateRedis(
   let output = '';
 
   const launch = async (): Promise<void> => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'relais-redis-'));
+    dir ??= mkdtempSync(path.join(os.tmpdir(), 'relais-redis-'));
     output = '';
     const spawned = spawn(
       REDIS_SERVER_BIN,
@@ -63,7 +74,8 @@ export async function startPrivateRedis(
         '--save',
         '',
         '--appendonly',
-        'no',
+        options.appendOnly ? 'yes' : 'no',
+        ...(options.appendOnly ? ['--appendfsync', 'always'] : []),
         '--dir',
         dir,
         ...(options.args ?? []),
@@ -90,7 +102,7 @@ export async function startPrivateRedis(
     }
   };
 
-  const halt = async (): Promise<void> => {
+  const halt = async (keepFiles = false): Promise<void> => {
     const running = child;
     child = undefined;
     if (running && running.exitCode === null && running.signalCode === null) {
@@ -98,6 +110,7 @@ export async function startPrivateRedis(
       running.kill('SIGKILL');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
     }
+    if (keepFiles) return;
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   };
@@ -106,9 +119,10 @@ export async function startPrivateRedis(
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: halt,
+    stop: () => halt(),
+    kill: () => halt(true),
     restart: async () => {
-      await halt();
+      await halt(options.appendOnly === true && dir !== undefined);
       await launch();
     },
     get running() {

@@ -28,8 +28,9 @@ export interface TestCluster {
 export async function startTestCluster(
   count: number,
   envOf: (index: number) => Record<string, string> = () => ({}),
+  options: { redisAppendOnly?: boolean } = {},
 ): Promise<TestCluster> {
-  const redis = await startPrivateRedis();
+  const redis = await startPrivateRedis({ appendOnly: options.redisAppendOnly ?? false });
   const nodes: RelaisProcess[] = [];
   const addNode = async (id: string, env: Record<string, string> = {}): Promise<RelaisProcess> => {
     const pipeBase = await freePortRange(20);
