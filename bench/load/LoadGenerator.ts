@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ListenerGroup, type GroupPlan, type GroupReport } from './listenerGroup.js';
+import { ListenerGroup, type GroupCounts, type GroupPlan, type GroupReport } from './listenerGroup.js';
 import { encodeTone } from './opusTone.js';
-import { OpusSpeaker, type ListenerReport } from './peers.js';
+import { OpusSpeaker, type Fidelity, type ListenerReport } from './peers.js';
 import { percentile } from './procStat.js';
 
 export interface LoadOptions {
@@ -20,10 +20,15 @@ export interface LoadOptions {
   decodeSample: number;
   toneHz?: number;
   joinTimeoutMs?: number;
-  /** Called once the ramp is over and every listener joined or failed (steady state begins). */
-  onSteady?: () => void | Promise<void>;
-  /** Called just before the speaker stops (steady state ends). */
-  onSteadyEnd?: () => void | Promise<void>;
+  /** Chrome's capabilities and RTCP (default), or the lean listener of the first benchmarks. */
+  fidelity?: Fidelity;
+  /**
+   * Called once the ramp is over and every listener joined or failed, and just before the
+   * speaker stops: `counts()` reads what the listeners have received so far, so the caller can
+   * read its CPU counters and the listeners' packet counters at the same two instants.
+   */
+  onSteady?: (counts: () => Promise<GroupCounts>) => void | Promise<void>;
+  onSteadyEnd?: (counts: () => Promise<GroupCounts>) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -52,6 +57,17 @@ export interface LoadResult {
   generatorCpuPctPerListener: number;
   generatorRssBytes: number;
   generatorPids: number[];
+  /** Audio packets lost before a listener's first packet and after its last (included in packetsLost). */
+  lostBeforeFirst: number;
+  lostAtEnd: number;
+  /** What the listeners offered, and the SRTP profile libdatachannel says they negotiated. */
+  fidelity: Fidelity;
+  srtpProfiles: string[];
+  /** What the first listener's consumers negotiated (extensions, rtcp-fb), as the SFU answered its capabilities. */
+  negotiated: string[];
+  /** RTCP the listeners sent (mean per listener) and what the speaker got back from the SFU. */
+  listenerRtcpSent: { receiverReports: number; transportCc: number };
+  speakerRtcpReceived: OpusSpeaker['rtcpReceived'];
   perListener: ListenerReport[];
 }
 
@@ -59,6 +75,7 @@ const CHILD = fileURLToPath(new URL('./listenerProcess.ts', import.meta.url));
 
 interface Group {
   run(): Promise<void>;
+  counts(): Promise<GroupCounts>;
   speakerStopped(): void;
   report(): Promise<GroupReport>;
   close(): void;
@@ -69,6 +86,7 @@ function localGroup(plan: GroupPlan): Group {
   const group = new ListenerGroup(plan);
   return {
     run: () => group.run(),
+    counts: async () => group.counts(),
     speakerStopped: () => group.speakerStopped(),
     report: async () => group.report(),
     close: () => group.close(),
@@ -81,13 +99,14 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const next = (type: string, timeoutMs: number): Promise<{ type: string; report?: GroupReport }> =>
+  type Reply = { type: string; report?: GroupReport; counts?: GroupCounts };
+  const next = (type: string, timeoutMs: number): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      const onMessage = (message: { type: string; report?: GroupReport }): void => {
+      const onMessage = (message: Reply): void => {
         if (message.type !== type) return;
         clearTimeout(timer);
         child.off('message', onMessage);
@@ -105,6 +124,10 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
       child.send({ type: 'plan', plan });
       const lastStart = plan.listeners.at(-1)?.startAtMs ?? 0;
       await next('joined', lastStart + plan.joinTimeoutMs + 60_000);
+    },
+    counts: async () => {
+      child.send({ type: 'counts' });
+      return (await next('counts', 30_000)).counts ?? { audio: 0, video: 0 };
     },
     speakerStopped: () => child.send({ type: 'speakerStopped' }),
     report: async () => {
@@ -154,6 +177,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       concurrency: Math.max(1, Math.ceil(options.concurrency / shares)),
       toneHz,
       joinTimeoutMs,
+      fidelity: options.fidelity ?? 'chrome',
     }));
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
@@ -163,12 +187,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await Promise.all(groups.map((g) => g.run()));
     const rampActualSeconds = (performance.now() - rampStart) / 1000;
     log(`ramp done in ${rampActualSeconds.toFixed(1)} s; steady for ${options.durationSeconds} s`);
-    await options.onSteady?.();
+    const counts = async (): Promise<GroupCounts> => {
+      const all = await Promise.all(groups.map((g) => g.counts()));
+      return all.reduce((a, b) => ({ audio: a.audio + b.audio, video: a.video + b.video }), { audio: 0, video: 0 });
+    };
+    await options.onSteady?.(counts);
     const steadyStart = performance.now();
     const sentAtSteady = speaker.sent;
     const steadyEnd = steadyStart + options.durationSeconds * 1000;
     while (performance.now() < steadyEnd) await sleep(Math.min(1000, steadyEnd - performance.now()));
-    await options.onSteadyEnd?.();
+    await options.onSteadyEnd?.(counts);
     const steadySeconds = (performance.now() - steadyStart) / 1000;
     const steadyPackets = speaker.sent - sentAtSteady;
     speaker.stop();
@@ -217,6 +245,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       generatorCpuPctPerListener: Number(((100 * generatorCpuSeconds) / elapsed / Math.max(1, ok.length)).toFixed(4)),
       generatorRssBytes: reports.reduce((s, r) => s + r.rssBytes, 0),
       generatorPids: groups.map((g) => g.pid),
+      lostBeforeFirst: perListener.reduce((s, l) => s + l.lostBeforeFirst, 0),
+      lostAtEnd: perListener.reduce((s, l) => s + l.lostAtEnd, 0),
+      fidelity: options.fidelity ?? 'chrome',
+      negotiated: ok[0]?.negotiated ?? [],
+      srtpProfiles: [...new Set(reports.flatMap((r) => (r.srtpProfile ? [r.srtpProfile] : [])))],
+      listenerRtcpSent: {
+        receiverReports: Number(
+          (perListener.reduce((s, l) => s + l.rtcpSent.receiverReports, 0) / Math.max(1, perListener.length)).toFixed(
+            2,
+          ),
+        ),
+        transportCc: Number(
+          (perListener.reduce((s, l) => s + l.rtcpSent.transportCc, 0) / Math.max(1, perListener.length)).toFixed(2),
+        ),
+      },
+      speakerRtcpReceived: { ...speaker.rtcpReceived },
       perListener,
     };
   } finally {
