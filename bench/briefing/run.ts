@@ -40,6 +40,7 @@ const { values } = parseArgs({
     'no-lean': { type: 'boolean', default: false },
     repetitions: { type: 'string', default: '2' },
     name: { type: 'string', default: 'briefing' },
+    video: { type: 'boolean', default: false },
     'no-row': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -211,6 +212,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
       processes,
       decodeSample: 10,
       fidelity,
+      video: values.video,
       token: (role, sub) => mintTestToken(key, { room: ROOM, role, sub, name: sub }),
       log: (line) => log(`${label}: ${line}`),
       // The CPU counters and the listeners' packet counters at the same two instants: the
@@ -237,6 +239,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
     const steadyCpuSeconds = cpuSteadyEnd - cpuSteadyStart;
     const deliveredPackets = countsEnd.audio - countsStart.audio + (countsEnd.video - countsStart.video);
     const sentTimesListeners = load.speakerPacketsSent * load.joined;
+    const received = load.packetsReceived + (load.video?.packetsReceived ?? 0);
     // Every process must still be there once the run is over: a replaced worker is an error.
     totalCpuSeconds(pids);
     const result: Measured = {
@@ -258,7 +261,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
       listenIp: target.listenIp,
       workerSrtp: workerIoOf(target.workerPids[0]),
       speakerToSfuLost,
-      ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
+      ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: received } : {}),
       iceDisconnects: {
         send: iceEvents.filter((e) => e.direction === 'send').length,
         recv: iceEvents.filter((e) => e.direction === 'recv').length,
@@ -268,8 +271,8 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
         : {}),
     };
     log(
-      `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
-        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${load.packetsReceived}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/delivered packet (${deliveredPackets} delivered in the window), ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
+      `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered${load.video ? ` (video ${load.video.deliveredPct} %, ${load.video.fps.p50} fps, ${load.video.keyframeRequests} keyframe requests)` : ''}, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
+        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${received}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/delivered packet (${deliveredPackets} delivered in the window), ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
     );
     return result;
   } finally {
@@ -351,6 +354,9 @@ const result = {
         deliveredPct: leanRelais.load.deliveredPct,
       }
     : null,
+  /** Video briefing: the first relais repetition's video figures (each repetition's are under `runs`). */
+  video: relais.load.video ?? null,
+  videoDeliveredPctWorst: values.video ? Math.min(...relaisRuns.map((m) => m.load.video?.deliveredPct ?? 0)) : null,
   capabilitiesOffered: relais.load.negotiated,
   srtpProfiles: relais.load.srtpProfiles,
   serverBytesPerListener: relais.bytesPerListener,
@@ -379,7 +385,11 @@ if (!values['no-row']) {
     `| ${date} | \`${result.command}\` | ${result.machine}, SRTP: ${result.workerSrtp}, ${result.srtpProfiles.join('/') || '?'}; load ${result.loadAverageAtStart} at start | ${listeners} | ${rampSeconds} | ${result.failedJoins} | ${j.p50}/${j.p95}/${j.max} | ${result.deliveredPct} | ` +
     `${result.sfuCpuPctSteady} % | ${result.sfuUsPerDeliveredPacket} | ${result.baselineUsPerDeliveredPacket ?? '–'} | ${result.relaisOverBaselineMedian ?? '–'} (${result.relaisOverBaselineRatios.join(', ')}) | ` +
     `${lean ? `${lean.sfuUsPerDeliveredPacket} / ${lean.baselineUsPerDeliveredPacket ?? '–'} / ${lean.relaisOverBaseline ?? '–'}` : '–'} | ` +
-    `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |`;
+    `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |` +
+    (result.video
+      ? ` ${result.videoDeliveredPctWorst} | ${result.video.fps.p50}/${result.video.fps.min} | ${result.video.joinToFirstVideoMs.p95} | ` +
+        `${result.video.keyframeRequestsPerMinuteRamp} / ${result.video.keyframeRequestsPerMinuteSteady} |`
+      : '');
   insertRow(path.join(root, 'BENCHMARKS.md'), values.name, row);
 }
 console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));

@@ -22,6 +22,8 @@ export interface LoadOptions {
   joinTimeoutMs?: number;
   /** Chrome's capabilities and RTCP (default), or the lean listener of the first benchmarks. */
   fidelity?: Fidelity;
+  /** A video briefing: the speaker also publishes a camera; listeners take its lowest layer. */
+  video?: boolean;
   /**
    * Called once the ramp is over and every listener joined or failed, and just before the
    * speaker stops: `counts()` reads what the listeners have received so far, so the caller can
@@ -68,6 +70,20 @@ export interface LoadResult {
   /** RTCP the listeners sent (mean per listener) and what the speaker got back from the SFU. */
   listenerRtcpSent: { receiverReports: number; transportCc: number };
   speakerRtcpReceived: OpusSpeaker['rtcpReceived'];
+  /** Video briefing: the listeners' video, and the keyframe requests that reached the commander. */
+  video?: {
+    packetsExpected: number;
+    packetsReceived: number;
+    deliveredPct: number;
+    fps: { p50: number; min: number };
+    joinToFirstVideoMs: { p50: number; p95: number; max: number };
+    packetsSent: number;
+    keyframesSent: number;
+    keyframeRequests: number;
+    keyframeRequestsPerMinuteSteady: number;
+    keyframeRequestsPerMinuteRamp: number;
+    probationPacketsPerListener: number;
+  };
   perListener: ListenerReport[];
 }
 
@@ -146,6 +162,39 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Stats = (values: number[]) => { p50: number; p95: number; max: number };
+
+/** The video briefing's figures: delivery and frame rate at the listeners, keyframe requests at the commander. */
+function videoSummary(
+  perListener: ListenerReport[],
+  speaker: OpusSpeaker,
+  at: { rampStart: number; steadyStart: number; steadyEnd: number },
+  stats: Stats,
+): NonNullable<LoadResult['video']> {
+  const videos = perListener.flatMap((l) => (l.video ? [l.video] : []));
+  const expected = videos.reduce((s, v) => s + v.expected, 0);
+  const received = videos.reduce((s, v) => s + v.received, 0);
+  const fps = videos.map((v) => v.fps ?? 0);
+  const requests = speaker.keyframeRequestTimes;
+  const within = (from: number, to: number): number => requests.filter((t) => t >= from && t < to).length;
+  const perMinute = (count: number, ms: number): number => Number(((count * 60_000) / Math.max(1, ms)).toFixed(1));
+  return {
+    packetsExpected: expected,
+    packetsReceived: received,
+    deliveredPct: expected > 0 ? Number(((100 * received) / expected).toFixed(3)) : 0,
+    fps: { p50: stats(fps).p50, min: fps.length ? Math.min(...fps) : Number.NaN },
+    joinToFirstVideoMs: stats(perListener.flatMap((l) => (l.firstVideoMs !== undefined ? [l.firstVideoMs] : []))),
+    packetsSent: speaker.video?.sender.sent ?? 0,
+    keyframesSent: speaker.video?.sender.keyframesSent ?? 0,
+    keyframeRequests: requests.length,
+    keyframeRequestsPerMinuteSteady: perMinute(within(at.steadyStart, at.steadyEnd), at.steadyEnd - at.steadyStart),
+    keyframeRequestsPerMinuteRamp: perMinute(within(at.rampStart, at.steadyStart), at.steadyStart - at.rampStart),
+    probationPacketsPerListener: Number(
+      (perListener.reduce((s, l) => s + l.probationPackets, 0) / Math.max(1, perListener.length)).toFixed(1),
+    ),
+  };
+}
+
 /**
  * One speaker publishes a known Opus tone; N listeners join over the ramp (bounded
  * concurrency, spread over child processes), listen for the duration, and report.
@@ -155,7 +204,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const toneHz = options.toneHz ?? 440;
   const joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
   if (options.listeners < 1 || options.listeners > 5000) throw new Error('listeners must be within 1..5000');
-  const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz));
+  const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz), {
+    video: options.video === true,
+  });
   log(`speaker publishing ${speaker.producerId}`);
   const groups: Group[] = [];
   try {
@@ -178,6 +229,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       toneHz,
       joinTimeoutMs,
       fidelity: options.fidelity ?? 'chrome',
+      video: options.video === true,
     }));
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
@@ -197,7 +249,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const steadyEnd = steadyStart + options.durationSeconds * 1000;
     while (performance.now() < steadyEnd) await sleep(Math.min(1000, steadyEnd - performance.now()));
     await options.onSteadyEnd?.(counts);
-    const steadySeconds = (performance.now() - steadyStart) / 1000;
+    const steadyEndAt = performance.now();
+    const steadySeconds = (steadyEndAt - steadyStart) / 1000;
     const steadyPackets = speaker.sent - sentAtSteady;
     speaker.stop();
     for (const g of groups) g.speakerStopped();
@@ -211,7 +264,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const failed = options.listeners - ok.length;
     const expected = perListener.reduce((s, l) => s + l.expected, 0);
     const received = perListener.reduce((s, l) => s + l.received, 0);
-    const stats = (values: number[]): { p50: number; p95: number; max: number } => ({
+    const stats: Stats = (values) => ({
       p50: percentile(values, 50),
       p95: percentile(values, 95),
       max: values.length ? Math.max(...values) : Number.NaN,
@@ -261,6 +314,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         ),
       },
       speakerRtcpReceived: { ...speaker.rtcpReceived },
+      ...(speaker.video
+        ? { video: videoSummary(perListener, speaker, { rampStart, steadyStart, steadyEnd: steadyEndAt }, stats) }
+        : {}),
       perListener,
     };
   } finally {

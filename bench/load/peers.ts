@@ -7,6 +7,8 @@ import { ToneDetector } from './opusTone.js';
 import { CHROME_AUDIO, chromeRtpCapabilities, EXT, leanRtpCapabilities } from './chromeCapabilities.js';
 import { consumerSection, extensionId, type ConsumerRtpParameters } from './consumerSection.js';
 import { ReceivedStream, type StreamReport } from './receivedStream.js';
+import { CHROME_VIDEO } from './chromeCapabilities.js';
+import { Vp8SimulcastSender, webClientLayers } from './vp8Simulcast.js';
 import {
   isKeyframeRequest,
   RTCP,
@@ -17,7 +19,7 @@ import {
   TransportCcFeedback,
 } from './rtcp.js';
 
-const { PeerConnection, Audio } = nodeDataChannel;
+const { PeerConnection, Audio, Video } = nodeDataChannel;
 type PeerConnectionT = InstanceType<typeof PeerConnection>;
 type TrackT = ReturnType<PeerConnectionT['addTrack']>;
 
@@ -43,11 +45,12 @@ function nextEvent<T>(register: (done: (value: T) => void) => void, timeoutMs: n
   });
 }
 
-/** The speaker's header extensions: Chrome's audio set, at the ids the router prefers. */
-function speakerExtensions(routerCaps: Dictionary): { uri: string; id: number }[] {
+/** The speaker's header extensions: Chrome's set for the kind, at the ids the router prefers. */
+function speakerExtensions(routerCaps: Dictionary, kind: 'audio' | 'video'): { uri: string; id: number }[] {
   const extensions = (routerCaps.headerExtensions ?? []) as RouterExtension[];
+  const chrome: readonly string[] = kind === 'audio' ? CHROME_AUDIO.headerExtensions : CHROME_VIDEO.headerExtensions;
   return extensions
-    .filter((e) => e.kind === 'audio' && CHROME_AUDIO.headerExtensions.includes(e.uri as never))
+    .filter((e) => e.kind === kind && chrome.includes(e.uri))
     .map((e) => ({ uri: e.uri, id: e.preferredId }));
 }
 
@@ -78,6 +81,10 @@ export class OpusSpeaker {
   private transportSeq = 0;
   private octets = 0;
   private startedAt = 0;
+  /** The camera, when the speaker is a video commander. */
+  video: { sender: Vp8SimulcastSender; producerId: string } | undefined;
+  /** Keyframe requests (PLI, FIR) that reached the speaker, with when (performance.now()). */
+  readonly keyframeRequestTimes: number[] = [];
 
   private constructor(
     private readonly signalling: LoadSignalling,
@@ -88,13 +95,21 @@ export class OpusSpeaker {
     readonly producerId: string,
   ) {}
 
-  static async start(url: string, token: string, frames: Buffer[]): Promise<OpusSpeaker> {
+  /** `video`: also publish a camera (synthetic VP8, three simulcast layers) on the same transport. */
+  static async start(
+    url: string,
+    token: string,
+    frames: Buffer[],
+    options: { video?: boolean } = {},
+  ): Promise<OpusSpeaker> {
     if (frames.length === 0) throw new Error('the speaker needs at least one Opus frame');
     const signalling = await LoadSignalling.connect(url, token);
     const pc = loopbackPeer('speaker');
     try {
       const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
-      await signalling.request('join', { rtpCapabilities: chromeRtpCapabilities(rtpCapabilities, ['audio']) });
+      await signalling.request('join', {
+        rtpCapabilities: chromeRtpCapabilities(rtpCapabilities, options.video ? ['audio', 'video'] : ['audio']),
+      });
       const transport = await signalling.request('createTransport', { direction: 'send' });
       const payloadType = 111;
       const audio = new Audio('0', 'SendOnly');
@@ -104,10 +119,29 @@ export class OpusSpeaker {
       audio.addSSRC(ssrc, cname, 'speaker', 'mic');
       const track = pc.addTrack(audio);
       const opened = nextEvent<void>((done) => track.onOpen(() => done()), 15_000, 'the speaker track to open');
+      const layers = webClientLayers();
+      const vp8 = 96;
+      let videoTrack: TrackT | undefined;
+      if (options.video) {
+        const video = new Video('1', 'SendOnly');
+        video.addVP8Codec(vp8);
+        for (const layer of layers) video.addSSRC(layer.ssrc, cname, 'speaker', 'camera');
+        videoTrack = pc.addTrack(video);
+      }
       pc.setLocalDescription();
       const offer = pc.localDescription();
       if (!offer) throw new Error('no local offer');
-      const headerExtensions = speakerExtensions(rtpCapabilities);
+      const headerExtensions = speakerExtensions(rtpCapabilities, 'audio');
+      const videoExtensions = speakerExtensions(rtpCapabilities, 'video');
+      const videoSection: MediaSection = {
+        kind: 'video',
+        mid: '1',
+        codecs: [
+          { payloadType: vp8, rtpmap: 'VP8/90000', rtcpFeedback: CHROME_VIDEO.vp8Feedback },
+          { payloadType: vp8 + 1, rtpmap: 'rtx/90000', parameters: { apt: vp8 } },
+        ],
+        headerExtensions: videoExtensions,
+      };
       const section: MediaSection = {
         kind: 'audio',
         mid: '0',
@@ -121,7 +155,10 @@ export class OpusSpeaker {
         ],
         headerExtensions,
       };
-      pc.setRemoteDescription(remoteSdp(transport, section, 'answer'), 'answer');
+      pc.setRemoteDescription(
+        remoteSdp(transport, options.video ? [section, videoSection] : section, 'answer'),
+        'answer',
+      );
       await signalling.request('connectTransport', {
         transportId: transport.id,
         dtlsParameters: {
@@ -153,6 +190,52 @@ export class OpusSpeaker {
       await opened;
       const self = new OpusSpeaker(signalling, pc, track, ssrc, headerExtensions, producerId);
       track.onMessage((packet) => self.onRtcp(packet));
+      if (videoTrack) {
+        const camera = videoTrack;
+        const { producerId: videoProducerId } = await signalling.request('produce', {
+          transportId: transport.id,
+          kind: 'video',
+          source: 'camera',
+          rtpParameters: {
+            mid: '1',
+            codecs: [
+              {
+                mimeType: 'video/VP8',
+                payloadType: vp8,
+                clockRate: 90000,
+                parameters: {},
+                rtcpFeedback: CHROME_VIDEO.vp8Feedback,
+              },
+              {
+                mimeType: 'video/rtx',
+                payloadType: vp8 + 1,
+                clockRate: 90000,
+                parameters: { apt: vp8 },
+                rtcpFeedback: [],
+              },
+            ],
+            headerExtensions: videoExtensions,
+            encodings: layers.map((l, i) => ({
+              rid: l.rid,
+              scalabilityMode: 'L1T3',
+              maxBitrate: l.bitrate,
+              scaleResolutionDownBy: 2 ** (layers.length - 1 - i),
+            })),
+            rtcp: { cname, reducedSize: true },
+          },
+        });
+        const sender = new Vp8SimulcastSender(
+          layers,
+          vp8,
+          videoExtensions,
+          (packet) => camera.isOpen() && camera.sendMessageBinary(packet),
+          () => self.nextTransportSeq(),
+          absSendTime,
+        );
+        self.video = { sender, producerId: videoProducerId };
+        camera.onMessage((packet) => self.onRtcp(packet));
+        sender.start();
+      }
       self.send(frames, payloadType);
       return self;
     } catch (error) {
@@ -168,9 +251,21 @@ export class OpusSpeaker {
     for (const p of rtcpPackets(packet)) {
       if (p.pt === RTCP.RTPFB && p.fmt === 15) this.rtcpReceived.transportCc += 1;
       else if (p.pt === RTCP.RR || p.pt === RTCP.SR) this.rtcpReceived.receiverReports += 1;
-      else if (isKeyframeRequest(p)) this.rtcpReceived.keyframeRequests += 1;
-      else this.rtcpReceived.other += 1;
+      else if (isKeyframeRequest(p)) {
+        this.rtcpReceived.keyframeRequests += 1;
+        if (this.keyframeRequestTimes.length < 100_000) this.keyframeRequestTimes.push(performance.now());
+        // PLI names the stream in its media SSRC; FIR in its first FCI entry.
+        const target = p.fmt === 1 ? p.packet.readUInt32BE(8) : p.packet.length >= 16 ? p.packet.readUInt32BE(12) : 0;
+        this.video?.sender.keyframeRequested(target);
+      } else this.rtcpReceived.other += 1;
     }
+  }
+
+  /** One transport-wide sequence for every packet on the transport, audio and video. */
+  private nextTransportSeq(): number {
+    const seq = this.transportSeq;
+    this.transportSeq = (this.transportSeq + 1) & 0xffff;
+    return seq;
   }
 
   private extensions(now: number): HeaderExtension[] {
@@ -179,8 +274,7 @@ export class OpusSpeaker {
       if (uri === EXT.absSendTime) return { id, value: absSendTime(now) };
       if (uri === EXT.transportCc) {
         const value = Buffer.alloc(2);
-        value.writeUInt16BE(this.transportSeq);
-        this.transportSeq = (this.transportSeq + 1) & 0xffff;
+        value.writeUInt16BE(this.nextTransportSeq());
         return { id, value };
       }
       // ssrc-audio-level: voice activity, and the tone's level (−12 dBov).
@@ -215,6 +309,7 @@ export class OpusSpeaker {
   }
 
   stop(): void {
+    this.video?.sender.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.reportTimer) clearInterval(this.reportTimer);
     this.timer = undefined;
