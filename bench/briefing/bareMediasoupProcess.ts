@@ -152,6 +152,15 @@ io.on('connection', (socket) => {
     await entry.consumer.resume();
     return {};
   });
+  handle('setConsumerLayers', async (p) => {
+    const entry = consumers.get(p.consumerId);
+    if (!entry) throw new Error(`unknown consumer ${p.consumerId}`);
+    await entry.consumer.setPreferredLayers({
+      spatialLayer: p.spatialLayer,
+      ...(p.temporalLayer !== undefined ? { temporalLayer: p.temporalLayer } : {}),
+    });
+    return {};
+  });
   socket.on('disconnect', () => {
     for (const { slot } of consumers.values()) slot.consumers -= 1;
     for (const { transport } of transports.values()) transport.close();

@@ -12,19 +12,17 @@
  * bench/results/<name>-<date>.json (every figure, every repetition, the machine), the first
  * relais repetition's listeners gzip-compressed beside it, and appends a row to BENCHMARKS.md.
  */
-import { fork } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePortRange } from '../../tools/freePorts.js';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
 import type { GroupCounts } from '../load/listenerGroup.js';
 import type { Fidelity } from '../load/peers.js';
 import { totalCpuSeconds, totalRssBytes } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
+import { machine, messagesSent, startTarget, workerIoOf } from './target.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -65,72 +63,6 @@ const ROOM = 'briefing-bench';
 const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Target {
-  url: string;
-  pid: number;
-  workerPids: number[];
-  listenIp: string;
-  routers(): Promise<Record<string, number>>;
-  /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
-  producerStats(): Promise<{
-    stats: { packetCount?: number; packetsLost?: number }[];
-    iceEvents?: { state: string; direction: unknown; at: number }[];
-    sfuSentPackets?: number;
-  }>;
-  stop(): Promise<void>;
-}
-
-async function startTarget(script: string): Promise<Target> {
-  const portBase = await freePortRange(workers);
-  const child = fork(path.join(root, 'bench/briefing', script), [], {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      RELAIS_WORKERS: String(workers),
-      RELAIS_RTC_PORT_BASE: String(portBase),
-      RELAIS_JWT_SECRET: SECRET,
-      RELAIS_CONSUMERS_PER_ROUTER: perRouter,
-      BARE_CONSUMERS_PER_ROUTER: perRouter,
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = <T>(type: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${script}: no ${type}`)), 90_000);
-      const on = (message: { type: string }): void => {
-        if (message.type !== type) return;
-        clearTimeout(timer);
-        child.off('message', on);
-        resolve(message as T);
-      };
-      child.on('message', on);
-    });
-  const ready = await next<{ url: string; pid: number; workerPids: number[]; listenIp: string }>('ready');
-  return {
-    ...ready,
-    routers: async () => {
-      child.send({ type: 'routers', room: ROOM });
-      return (await next<{ loads: Record<string, number> }>('routers')).loads;
-    },
-    producerStats: async () => {
-      child.send({ type: 'producerStats', room: ROOM });
-      return next('producerStats');
-    },
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'stop' });
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-async function messagesSent(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = /^relais_signalling_messages_sent_total (\d+(?:\.\d+)?)/m.exec(text);
-  return match?.[1] ? Number(match[1]) : Number.NaN;
-}
-
 interface Measured {
   label: string;
   fidelity: Fidelity;
@@ -163,28 +95,9 @@ interface Measured {
   workerSrtp: string;
 }
 
-/**
- * How the running worker encrypts and sends: Debian's shared libsrtp2 does its crypto through
- * NSS (the build script's default links libsrtp statically against OpenSSL), and a worker
- * built with liburing holds an io_uring descriptor.
- */
-function workerIoOf(workerPid: number | undefined): string {
-  if (workerPid === undefined) return 'unknown';
-  const maps = readFileSync(`/proc/${workerPid}/maps`, 'utf8');
-  const srtp = /libsrtp2\.so/.test(maps) ? 'libsrtp2 shared (Debian, NSS)' : 'libsrtp static (OpenSSL)';
-  const fds = readdirSync(`/proc/${workerPid}/fd`).map((fd) => {
-    try {
-      return readlinkSync(`/proc/${workerPid}/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  });
-  return `${srtp}, ${fds.includes('anon_inode:[io_uring]') ? 'io_uring sends' : 'sendmsg per packet'}`;
-}
-
 async function measure(script: string, label: string, fidelity: Fidelity): Promise<Measured> {
   log(`${label}: starting`);
-  const target = await startTarget(script);
+  const target = await startTarget(script, { workers, perRouter, secret: SECRET, room: ROOM });
   const pids = [target.pid, ...target.workerPids];
   try {
     await sleep(2000);
@@ -278,14 +191,6 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
   } finally {
     await target.stop();
   }
-}
-
-function machine(): string {
-  const release = existsSync('/etc/os-release')
-    ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]
-    : undefined;
-  const cpus = os.cpus();
-  return `${cpus[0]?.model.trim() ?? 'cpu'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${release ?? os.platform()}, Node ${process.version}`;
 }
 
 // Whatever happens, the benchmark ends.

@@ -30,12 +30,16 @@ type RouterExtension = { kind: string; uri: string; preferredId: number };
 export type Fidelity = 'chrome' | 'lean';
 
 /** A libdatachannel peer bound to loopback: no STUN server, no other interface. */
-function loopbackPeer(name: string): PeerConnectionT {
+export function loopbackPeer(name: string): PeerConnectionT {
   return new PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1', enableIceTcp: false });
 }
 
 /** Resolves with the first value `register`'s callback is given: a one-shot event, bounded in time. */
-function nextEvent<T>(register: (done: (value: T) => void) => void, timeoutMs: number, what: string): Promise<T> {
+export function nextEvent<T>(
+  register: (done: (value: T) => void) => void,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
     register((value) => {
@@ -87,7 +91,8 @@ export class OpusSpeaker {
   readonly keyframeRequestTimes: number[] = [];
 
   private constructor(
-    private readonly signalling: LoadSignalling,
+    /** The speaker's participant: a meeting member also receives through it. */
+    readonly signalling: LoadSignalling,
     private readonly pc: PeerConnectionT,
     private readonly track: TrackT,
     private readonly ssrc: number,

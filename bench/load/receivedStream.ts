@@ -21,7 +21,11 @@ export interface StreamReport {
 export class ReceivedStream {
   readonly counter = new SequenceCounter();
   firstAt: number | undefined;
+  /** When the first complete frame (marker bit) arrived: video's time to first frame. */
+  firstFrameAt: number | undefined;
   lastAt = 0;
+  /** SRTP-decrypted RTP bytes received (headers included). */
+  bytes = 0;
   private jitter = 0;
   private lastTransit: number | undefined;
   private frames = 0;
@@ -42,6 +46,7 @@ export class ReceivedStream {
   push(packet: Buffer, now: number): void {
     if (this.firstAt === undefined) this.firstAt = now;
     this.lastAt = now;
+    this.bytes += packet.length;
     this.counter.push(packet.readUInt16BE(2));
     const ts = packet.readUInt32BE(4);
     // RFC 3550 A.8 interarrival jitter, in timestamp units.
@@ -49,6 +54,7 @@ export class ReceivedStream {
     if (this.lastTransit !== undefined) this.jitter += (Math.abs(transit - this.lastTransit) - this.jitter) / 16;
     this.lastTransit = transit;
     if ((packet[1] ?? 0) & 0x80) {
+      if (this.firstFrameAt === undefined) this.firstFrameAt = now;
       this.frames += 1;
       if (this.firstTs === undefined) this.firstTs = ts;
       this.lastFrameTs = ts;

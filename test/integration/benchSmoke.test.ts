@@ -20,8 +20,13 @@ interface Summary {
   runs: { fidelity: string; deliveredPackets: number; load: { joined: number; packetsReceived: number } }[];
 }
 
+interface MeetingSummary {
+  sizes: { runs: { joined: number; deliveredPackets: number; camerasWithoutFrame: number }[] }[];
+}
+
 /** Runs a workload script to its end (bounded) and returns its summary file. */
 async function runWorkload(script: string, args: string[], out: string): Promise<Summary> {
+  // Each workload in its own process, as `npm run bench:*` starts it.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args, '--out', out], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -72,6 +77,19 @@ describe('benchmark workloads, small (smoke)', function () {
     assert.ok((summary.runs[0]?.load.packetsReceived ?? 0) > 0, 'audio flows');
     assert.ok((summary.video?.packetsReceived ?? 0) > 0, 'video flows');
     assert.ok((summary.video?.fps.p50 ?? 0) > 0, 'frames complete');
+  });
+
+  it('crisis meeting: every member receives the others’ audio and cameras', async () => {
+    const out = path.join(dir, 'meeting.json');
+    await runWorkload(
+      'bench/meeting/run.ts',
+      ['--members', '4', '--duration-seconds', '3', '--repetitions', '1', '--no-baseline', '--no-row'],
+      out,
+    );
+    const summary = JSON.parse(readFileSync(out, 'utf8')) as unknown as MeetingSummary;
+    const run = summary.sizes[0]?.runs[0];
+    assert.equal(run?.joined, 4);
+    assert.ok((run?.deliveredPackets ?? 0) > 0 && run?.camerasWithoutFrame === 0, JSON.stringify(run));
   });
 
   it('join storm: every listener of a fast ramp gets audio', async () => {
