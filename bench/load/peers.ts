@@ -233,7 +233,13 @@ export class OpusSpeaker {
           layers,
           vp8,
           videoExtensions,
-          (packet) => camera.isOpen() && camera.sendMessageBinary(packet),
+          (packet) => {
+            try {
+              return camera.isOpen() && camera.sendMessageBinary(packet);
+            } catch {
+              return false; // closed under the sender, as the audio above
+            }
+          },
           () => self.nextTransportSeq(),
           absSendTime,
         );
@@ -263,6 +269,18 @@ export class OpusSpeaker {
         const target = p.fmt === 1 ? p.packet.readUInt32BE(8) : p.packet.length >= 16 ? p.packet.readUInt32BE(12) : 0;
         this.video?.sender.keyframeRequested(target);
       } else this.rtcpReceived.other += 1;
+    }
+  }
+
+  /**
+   * A packet out, or false: a track that closed under the speaker (its transport failed on a
+   * saturated machine) makes libdatachannel throw, which in a timer would end the process.
+   */
+  private sendPacket(packet: Buffer): boolean {
+    try {
+      return this.track.isOpen() && this.track.sendMessageBinary(packet);
+    } catch {
+      return false;
     }
   }
 
@@ -300,7 +318,7 @@ export class OpusSpeaker {
         const packet = rtpPacket(payloadType, this.seq, this.timestamp, this.ssrc, frame, {
           extensions: this.extensions(now),
         });
-        if (!this.track.sendMessageBinary(packet)) this.refused += 1;
+        if (!this.sendPacket(packet)) this.refused += 1;
         this.octets += frame.length;
         this.seq = (this.seq + 1) & 0xffff;
         this.timestamp = (this.timestamp + 960) >>> 0;
@@ -309,7 +327,7 @@ export class OpusSpeaker {
     };
     this.timer = setInterval(tick, 10);
     this.reportTimer = setInterval(() => {
-      this.track.sendMessageBinary(senderReport(this.ssrc, this.timestamp, this.sent, this.octets));
+      this.sendPacket(senderReport(this.ssrc, this.timestamp, this.sent, this.octets));
     }, 5000);
   }
 
