@@ -34,19 +34,25 @@ export function loopbackPeer(name: string): PeerConnectionT {
   return new PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1', enableIceTcp: false });
 }
 
-/** Resolves with the first value `register`'s callback is given: a one-shot event, bounded in time. */
+/**
+ * Resolves with the first value `register`'s callback is given: a one-shot event, bounded in time.
+ * Marked handled: a join that fails at an earlier step never awaits it, and its timeout must not
+ * then end the process as an unhandled rejection (a caller that awaits it still sees the rejection).
+ */
 export function nextEvent<T>(
   register: (done: (value: T) => void) => void,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
+  const event = new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
     register((value) => {
       clearTimeout(timer);
       resolve(value);
     });
   });
+  event.catch(() => undefined);
+  return event;
 }
 
 /** The speaker's header extensions: Chrome's set for the kind, at the ids the router prefers. */

@@ -78,6 +78,7 @@ interface MeetingRun {
   camerasWithoutFrame: number;
   fpsLowP50: number;
   fpsHighP50: number;
+  /** This process's CPU (members' JS and libdatachannel's threads) from the first join to the report, % of a core. */
   generatorCpuPct: number;
   steadySeconds: number;
   workerSrtp: string;
@@ -103,6 +104,7 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     const key = { algorithm: 'HS256' as const, key: SECRET };
     const tone = encodeTone(440);
     const cpuAtStart = process.cpuUsage();
+    const startedAt = performance.now();
     await bounded(
       Array.from({ length: size }, (_, i) => i),
       5,
@@ -193,7 +195,7 @@ async function measure(script: string, label: string, size: number): Promise<Mee
         50,
       ),
       generatorCpuPct: Number(
-        ((100 * (generatorCpu.user + generatorCpu.system)) / 1e6 / ((performance.now() - start.at) / 1000)).toFixed(1),
+        ((100 * (generatorCpu.user + generatorCpu.system)) / 1e6 / ((performance.now() - startedAt) / 1000)).toFixed(1),
       ),
       steadySeconds: Number(seconds.toFixed(2)),
       workerSrtp: workerIoOf(target.workerPids[0]),
@@ -210,6 +212,25 @@ async function measure(script: string, label: string, size: number): Promise<Mee
   }
 }
 
+interface SizeSummary {
+  members: number;
+  sfuCpuPctSteady: number;
+  usPerDeliveredPacket: number;
+  baselineUsPerDeliveredPacket: number | null;
+  relaisOverBaselineRatios: number[];
+  relaisOverBaselineMedian: number | null;
+  egressKbpsPerMember: number;
+  audioDeliveredPctWorst: number;
+  videoDeliveredPctWorst: number;
+  firstFrameP95Ms: number;
+  failedMembers: number;
+  camerasWithoutFrame: number;
+  fpsLowP50: number;
+  fpsHighP50: number;
+  generatorCpuPct: number;
+  runs: MeetingRun[];
+}
+
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
@@ -217,7 +238,20 @@ const median = (xs: number[]): number => {
 };
 const date = new Date().toISOString().slice(0, 10);
 const loadAverage = Number((await import('node:os')).loadavg()[0]?.toFixed(2));
-const bySize = [];
+const command = `npm run bench:crisis-meeting -- ${process.argv.slice(2).join(' ')}`.trim();
+const out = values.out ?? path.join(root, 'bench/results', `crisis-meeting-${date}.json`);
+const bySize: SizeSummary[] = [];
+const summary = () => ({
+  name: 'crisis-meeting',
+  date,
+  command,
+  machine: machine(),
+  loadAverageAtStart: loadAverage,
+  durationSeconds,
+  repetitions,
+  workers,
+  sizes: bySize,
+});
 for (const size of sizes) {
   const relais: MeetingRun[] = [];
   const bare: MeetingRun[] = [];
@@ -246,22 +280,11 @@ for (const size of sizes) {
     generatorCpuPct: median(relais.map((m) => m.generatorCpuPct)),
     runs: [...relais, ...bare],
   });
+  // After each size: a run interrupted at the larger size keeps the smaller one's results.
+  writeResults(out, summary(), []);
+  log(`wrote ${path.relative(root, out)} (${bySize.length}/${sizes.length} sizes)`);
 }
-const command = `npm run bench:crisis-meeting -- ${process.argv.slice(2).join(' ')}`.trim();
-const result = {
-  name: 'crisis-meeting',
-  date,
-  command,
-  machine: machine(),
-  loadAverageAtStart: loadAverage,
-  durationSeconds,
-  repetitions,
-  workers,
-  sizes: bySize,
-};
-const out = values.out ?? path.join(root, 'bench/results', `crisis-meeting-${date}.json`);
-writeResults(out, result, []);
-log(`wrote ${path.relative(root, out)}`);
+const result = summary();
 if (!values['no-row']) {
   for (const s of bySize) {
     insertRow(
