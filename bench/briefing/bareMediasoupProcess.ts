@@ -85,7 +85,9 @@ io.on('connection', (socket) => {
   handle('getRouterRtpCapabilities', async () => ({ rtpCapabilities: originRouter.rtpCapabilities }));
   handle('join', async (p) => {
     caps = p.rtpCapabilities as types.RtpCapabilities;
-    return { producers: [...producers.values()].map((pr) => ({ producerId: pr.id, kind: pr.kind, source: 'mic' })) };
+    return {
+      producers: [...producers.values()].map((pr) => ({ producerId: pr.id, kind: pr.kind, source: pr.appData.source })),
+    };
   });
   handle('createTransport', async (p) => {
     const slot = p.direction === 'send' ? origin : await routerForReceiver();
@@ -109,8 +111,9 @@ io.on('connection', (socket) => {
   });
   handle('produce', async (p) => {
     const producer = await transportOf(p.transportId).produce({
-      kind: 'audio',
+      kind: p.kind,
       rtpParameters: p.rtpParameters as types.RtpParameters,
+      appData: { source: p.source },
     });
     producers.set(producer.id, producer);
     return { producerId: producer.id };
@@ -130,7 +133,15 @@ io.on('connection', (socket) => {
       await pipe;
     }
     if (!caps) throw new Error('consume before join');
-    const consumer = await transport.consume({ producerId, rtpCapabilities: caps, paused: true });
+    // As relais: video starts at the lowest simulcast layer.
+    const consumer = await transport.consume({
+      producerId,
+      rtpCapabilities: caps,
+      paused: true,
+      ...(producers.get(producerId)?.kind === 'video'
+        ? { preferredLayers: { spatialLayer: 0, temporalLayer: 2 } }
+        : {}),
+    });
     consumers.set(consumer.id, { consumer, slot });
     slot.consumers += 1;
     return { consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
@@ -139,6 +150,15 @@ io.on('connection', (socket) => {
     const entry = consumers.get(p.consumerId);
     if (!entry) throw new Error(`unknown consumer ${p.consumerId}`);
     await entry.consumer.resume();
+    return {};
+  });
+  handle('setConsumerLayers', async (p) => {
+    const entry = consumers.get(p.consumerId);
+    if (!entry) throw new Error(`unknown consumer ${p.consumerId}`);
+    await entry.consumer.setPreferredLayers({
+      spatialLayer: p.spatialLayer,
+      ...(p.temporalLayer !== undefined ? { temporalLayer: p.temporalLayer } : {}),
+    });
     return {};
   });
   socket.on('disconnect', () => {

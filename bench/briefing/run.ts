@@ -1,25 +1,28 @@
 /**
  * npm run bench:briefing -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 30]
- *   [--concurrency 20] [--processes 2] [--workers 2] [--no-baseline] [--out FILE] [--no-row]
+ *   [--concurrency 20] [--processes 2] [--workers 2] [--repetitions 2] [--no-lean] [--no-baseline]
+ *   [--name briefing] [--out FILE] [--no-row]
  *
  * One briefing: relais in its own process (RELAIS_WORKERS workers), one speaker looping an
- * Opus tone, N real WebRTC listeners from the load generator. Then, in the same run, the same
- * load against bare mediasoup (bareMediasoupProcess.ts). Writes the summary
- * bench/results/briefing-<date>.json (every figure, the baseline, the machine), each listener's
- * report gzip-compressed beside it (briefing-<date>.listeners.json.gz), and appends a row to
- * BENCHMARKS.md.
+ * Opus tone, N real WebRTC listeners from the load generator offering what Chrome offers.
+ * The same load runs against bare mediasoup (bareMediasoupProcess.ts), alternately with relais
+ * (relais, bare, relais, bare … `--repetitions` pairs) so that machine drift favours neither; the
+ * median of the pairs' ratios is reported. Then one pair with the lean listeners of the first
+ * benchmarks (Opus only, no extensions, no RTCP), for comparison. Writes the summary
+ * bench/results/<name>-<date>.json (every figure, every repetition, the machine), the first
+ * relais repetition's listeners gzip-compressed beside it, and appends a row to BENCHMARKS.md.
  */
-import { fork } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePortRange } from '../../tools/freePorts.js';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
+import type { GroupCounts } from '../load/listenerGroup.js';
+import type { Fidelity } from '../load/peers.js';
 import { totalCpuSeconds, totalRssBytes } from '../load/procStat.js';
-import { writeResults } from '../load/resultFiles.js';
+import { insertRow, writeResults } from '../load/resultFiles.js';
+import { machine, messagesSent, startTarget, workerIoOf } from './target.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -32,6 +35,10 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'consumers-per-router': { type: 'string', default: '250' },
     'no-baseline': { type: 'boolean', default: false },
+    'no-lean': { type: 'boolean', default: false },
+    repetitions: { type: 'string', default: '2' },
+    name: { type: 'string', default: 'briefing' },
+    video: { type: 'boolean', default: false },
     'no-row': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -43,8 +50,9 @@ const concurrency = Number(values.concurrency);
 const workers = Number(values.workers);
 const processes = Number(values.processes ?? Math.max(1, Math.ceil(listeners / 300)));
 const perRouter = values['consumers-per-router'];
+const repetitions = Number(values.repetitions);
 if (
-  ![listeners, rampSeconds, durationSeconds, concurrency, workers, processes].every(
+  ![listeners, rampSeconds, durationSeconds, concurrency, workers, processes, repetitions].every(
     (n) => Number.isInteger(n) && n >= 0,
   )
 ) {
@@ -55,81 +63,22 @@ const ROOM = 'briefing-bench';
 const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Target {
-  url: string;
-  pid: number;
-  workerPids: number[];
-  listenIp: string;
-  routers(): Promise<Record<string, number>>;
-  /** What the SFU saw arrive from the speaker: packetCount, packetsLost (ingress loss). */
-  producerStats(): Promise<{
-    stats: { packetCount?: number; packetsLost?: number }[];
-    iceEvents?: { state: string; direction: unknown; at: number }[];
-    sfuSentPackets?: number;
-  }>;
-  stop(): Promise<void>;
-}
-
-async function startTarget(script: string): Promise<Target> {
-  const portBase = await freePortRange(workers);
-  const child = fork(path.join(root, 'bench/briefing', script), [], {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      RELAIS_WORKERS: String(workers),
-      RELAIS_RTC_PORT_BASE: String(portBase),
-      RELAIS_JWT_SECRET: SECRET,
-      RELAIS_CONSUMERS_PER_ROUTER: perRouter,
-      BARE_CONSUMERS_PER_ROUTER: perRouter,
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = <T>(type: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${script}: no ${type}`)), 90_000);
-      const on = (message: { type: string }): void => {
-        if (message.type !== type) return;
-        clearTimeout(timer);
-        child.off('message', on);
-        resolve(message as T);
-      };
-      child.on('message', on);
-    });
-  const ready = await next<{ url: string; pid: number; workerPids: number[]; listenIp: string }>('ready');
-  return {
-    ...ready,
-    routers: async () => {
-      child.send({ type: 'routers', room: ROOM });
-      return (await next<{ loads: Record<string, number> }>('routers')).loads;
-    },
-    producerStats: async () => {
-      child.send({ type: 'producerStats', room: ROOM });
-      return next('producerStats');
-    },
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'stop' });
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-async function messagesSent(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = /^relais_signalling_messages_sent_total (\d+(?:\.\d+)?)/m.exec(text);
-  return match?.[1] ? Number(match[1]) : Number.NaN;
-}
-
 interface Measured {
+  label: string;
+  fidelity: Fidelity;
   load: LoadResult;
   sfuPids: number[];
   routers: Record<string, number>;
   rampCpuSeconds: number;
   steadyCpuSeconds: number;
   steadyCpuPct: number;
-  forwardedPackets: number;
+  /** Packets the listeners counted between the two instants the CPU was read. */
+  deliveredPackets: number;
+  /** CPU ÷ delivered packets: the headline. */
   usPerPacket: number;
+  /** The first benchmarks' divisor (packets the speaker sent in the window × listeners), for comparison. */
+  sentTimesListeners: number;
+  usPerSentTimesListeners: number;
   rssIdleBytes: number;
   rssSteadyBytes: number;
   bytesPerListener: number;
@@ -146,28 +95,9 @@ interface Measured {
   workerSrtp: string;
 }
 
-/**
- * How the running worker encrypts and sends: Debian's shared libsrtp2 does its crypto through
- * NSS (the build script's default links libsrtp statically against OpenSSL), and a worker
- * built with liburing holds an io_uring descriptor.
- */
-function workerIoOf(workerPid: number | undefined): string {
-  if (workerPid === undefined) return 'unknown';
-  const maps = readFileSync(`/proc/${workerPid}/maps`, 'utf8');
-  const srtp = /libsrtp2\.so/.test(maps) ? 'libsrtp2 shared (Debian, NSS)' : 'libsrtp static (OpenSSL)';
-  const fds = readdirSync(`/proc/${workerPid}/fd`).map((fd) => {
-    try {
-      return readlinkSync(`/proc/${workerPid}/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  });
-  return `${srtp}, ${fds.includes('anon_inode:[io_uring]') ? 'io_uring sends' : 'sendmsg per packet'}`;
-}
-
-async function measure(script: string, label: string): Promise<Measured> {
+async function measure(script: string, label: string, fidelity: Fidelity): Promise<Measured> {
   log(`${label}: starting`);
-  const target = await startTarget(script);
+  const target = await startTarget(script, { workers, perRouter, secret: SECRET, room: ROOM });
   const pids = [target.pid, ...target.workerPids];
   try {
     await sleep(2000);
@@ -177,6 +107,8 @@ async function measure(script: string, label: string): Promise<Measured> {
     const cpuStart = totalCpuSeconds(pids);
     let cpuSteadyStart = 0;
     let cpuSteadyEnd = 0;
+    let countsStart: GroupCounts = { audio: 0, video: 0 };
+    let countsEnd: GroupCounts = { audio: 0, video: 0 };
     let rssSteadyBytes = 0;
     let messagesAfter = Number.NaN;
     let routers: Record<string, number> = {};
@@ -192,17 +124,25 @@ async function measure(script: string, label: string): Promise<Measured> {
       durationSeconds,
       processes,
       decodeSample: 10,
+      fidelity,
+      video: values.video,
       token: (role, sub) => mintTestToken(key, { room: ROOM, role, sub, name: sub }),
       log: (line) => log(`${label}: ${line}`),
-      onSteady: async () => {
+      // The CPU counters and the listeners' packet counters at the same two instants: the
+      // counts request leaves first, the CPU is read while it travels (a few ms of IPC).
+      onSteady: async (counts) => {
         if (relais) messagesAfter = await messagesSent(target.url);
         routers = await target.routers();
         await sleep(2000); // let the last joins' DTLS and first RTCP settle
         rssSteadyBytes = totalRssBytes(pids);
+        const counted = counts();
         cpuSteadyStart = totalCpuSeconds(pids);
+        countsStart = await counted;
       },
-      onSteadyEnd: async () => {
+      onSteadyEnd: async (counts) => {
+        const counted = counts();
         cpuSteadyEnd = totalCpuSeconds(pids);
+        countsEnd = await counted;
         const { stats, iceEvents: events, sfuSentPackets: sent } = await target.producerStats();
         sfuSentPackets = sent;
         iceEvents = events ?? [];
@@ -210,23 +150,31 @@ async function measure(script: string, label: string): Promise<Measured> {
       },
     });
     const steadyCpuSeconds = cpuSteadyEnd - cpuSteadyStart;
-    const forwardedPackets = load.speakerPacketsSent * load.joined;
+    const deliveredPackets = countsEnd.audio - countsStart.audio + (countsEnd.video - countsStart.video);
+    const sentTimesListeners = load.speakerPacketsSent * load.joined;
+    const received = load.packetsReceived + (load.video?.packetsReceived ?? 0);
+    // Every process must still be there once the run is over: a replaced worker is an error.
+    totalCpuSeconds(pids);
     const result: Measured = {
+      label,
+      fidelity,
       load,
       sfuPids: pids,
       routers,
       rampCpuSeconds: Number((cpuSteadyStart - cpuStart).toFixed(2)),
       steadyCpuSeconds: Number(steadyCpuSeconds.toFixed(2)),
       steadyCpuPct: Number(((100 * steadyCpuSeconds) / load.steadySeconds).toFixed(1)),
-      forwardedPackets,
-      usPerPacket: Number(((steadyCpuSeconds * 1e6) / Math.max(1, forwardedPackets)).toFixed(2)),
+      deliveredPackets,
+      usPerPacket: Number(((steadyCpuSeconds * 1e6) / Math.max(1, deliveredPackets)).toFixed(2)),
+      sentTimesListeners,
+      usPerSentTimesListeners: Number(((steadyCpuSeconds * 1e6) / Math.max(1, sentTimesListeners)).toFixed(2)),
       rssIdleBytes,
       rssSteadyBytes,
       bytesPerListener: Math.round((rssSteadyBytes - rssIdleBytes) / Math.max(1, load.joined)),
       listenIp: target.listenIp,
       workerSrtp: workerIoOf(target.workerPids[0]),
       speakerToSfuLost,
-      ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: load.packetsReceived } : {}),
+      ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: received } : {}),
       iceDisconnects: {
         send: iceEvents.filter((e) => e.direction === 'send').length,
         recv: iceEvents.filter((e) => e.direction === 'recv').length,
@@ -236,8 +184,8 @@ async function measure(script: string, label: string): Promise<Measured> {
         : {}),
     };
     log(
-      `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
-        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${load.packetsReceived}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/packet, ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
+      `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered${load.video ? ` (video ${load.video.deliveredPct} %, ${load.video.fps.p50} fps, ${load.video.keyframeRequests} keyframe requests)` : ''}, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
+        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${received}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/delivered packet (${deliveredPackets} delivered in the window), ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
     );
     return result;
   } finally {
@@ -245,47 +193,79 @@ async function measure(script: string, label: string): Promise<Measured> {
   }
 }
 
-function machine(): string {
-  const release = existsSync('/etc/os-release')
-    ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]
-    : undefined;
-  const cpus = os.cpus();
-  return `${cpus[0]?.model.trim() ?? 'cpu'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${release ?? os.platform()}, Node ${process.version}`;
-}
-
 // Whatever happens, the benchmark ends.
-const budget = ((rampSeconds + durationSeconds) * 2 + 600) * 1000;
+const runs = repetitions * (values['no-baseline'] ? 1 : 2) + (values['no-lean'] ? 0 : values['no-baseline'] ? 1 : 2);
+const budget = (runs * (rampSeconds + durationSeconds + 60) + 600) * 1000;
 setTimeout(() => {
   console.error('benchmark: hard deadline reached, exiting');
   process.exit(2);
 }, budget).unref();
 
-const relais = await measure('relaisProcess.ts', 'relais');
-const bare = values['no-baseline'] ? undefined : await measure('bareMediasoupProcess.ts', 'bare mediasoup');
+const loadAverage = os.loadavg()[0] ?? 0;
+const relaisRuns: Measured[] = [];
+const bareRuns: Measured[] = [];
+// Alternating, relais first then bare, so that drift over the run favours neither.
+for (let r = 1; r <= Math.max(1, repetitions); r++) {
+  relaisRuns.push(await measure('relaisProcess.ts', `relais #${r}`, 'chrome'));
+  if (!values['no-baseline']) bareRuns.push(await measure('bareMediasoupProcess.ts', `bare mediasoup #${r}`, 'chrome'));
+}
+const leanRelais = values['no-lean'] ? undefined : await measure('relaisProcess.ts', 'relais, lean listeners', 'lean');
+const leanBare =
+  values['no-lean'] || values['no-baseline']
+    ? undefined
+    : await measure('bareMediasoupProcess.ts', 'bare mediasoup, lean listeners', 'lean');
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+const ratios = bareRuns.map((b, i) => (relaisRuns[i]?.usPerPacket ?? Number.NaN) / b.usPerPacket);
+const relais = relaisRuns[0] as Measured;
 const date = new Date().toISOString().slice(0, 10);
 const strip = (m: Measured): Omit<Measured, 'load'> & { load: Omit<LoadResult, 'perListener'> } => {
   const { perListener: _perListener, ...load } = m.load;
   return { ...m, load };
 };
+const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+const worstDelivered = Math.min(...relaisRuns.map((m) => m.load.deliveredPct));
 const result = {
+  name: values.name,
   listeners,
   rampSeconds,
   durationSeconds,
   concurrency,
   workers,
+  repetitions,
   consumersPerRouter: Number(perRouter),
-  failedJoins: relais.load.failedJoins,
-  deliveredPct: relais.load.deliveredPct,
+  loadAverageAtStart: round(loadAverage),
+  failedJoins: Math.max(...relaisRuns.map((m) => m.load.failedJoins)),
+  /** The worst of relais's repetitions. */
+  deliveredPct: worstDelivered,
   joinToFirstAudioMs: relais.load.joinToFirstAudioMs,
   transportConnectedMs: relais.load.connectedMs,
   audioChecked: relais.load.audioChecked,
   audioCheckPassed: relais.load.audioCheckPassed,
-  sfuCpuPctSteady: relais.steadyCpuPct,
-  sfuUsPerPacket: relais.usPerPacket,
-  baselineUsPerPacket: bare?.usPerPacket ?? null,
-  relaisOverBaseline: bare ? Number((relais.usPerPacket / bare.usPerPacket).toFixed(3)) : null,
+  sfuCpuPctSteady: round(median(relaisRuns.map((m) => m.steadyCpuPct)), 1),
+  /** Medians over the repetitions, µs of SFU CPU per packet the listeners counted in the window. */
+  sfuUsPerDeliveredPacket: round(median(relaisRuns.map((m) => m.usPerPacket))),
+  baselineUsPerDeliveredPacket: bareRuns.length ? round(median(bareRuns.map((m) => m.usPerPacket))) : null,
+  relaisOverBaselineRatios: ratios.map((x) => round(x, 3)),
+  relaisOverBaselineMedian: ratios.length ? round(median(ratios), 3) : null,
+  lean: leanRelais
+    ? {
+        sfuUsPerDeliveredPacket: leanRelais.usPerPacket,
+        baselineUsPerDeliveredPacket: leanBare?.usPerPacket ?? null,
+        relaisOverBaseline: leanBare ? round(leanRelais.usPerPacket / leanBare.usPerPacket, 3) : null,
+        deliveredPct: leanRelais.load.deliveredPct,
+      }
+    : null,
+  /** Video briefing: the first relais repetition's video figures (each repetition's are under `runs`). */
+  video: relais.load.video ?? null,
+  videoDeliveredPctWorst: values.video ? Math.min(...relaisRuns.map((m) => m.load.video?.deliveredPct ?? 0)) : null,
+  capabilitiesOffered: relais.load.negotiated,
+  srtpProfiles: relais.load.srtpProfiles,
   serverBytesPerListener: relais.bytesPerListener,
-  baselineBytesPerListener: bare?.bytesPerListener ?? null,
+  baselineBytesPerListener: bareRuns[0]?.bytesPerListener ?? null,
   messagesPerJoin: relais.messagesPerJoin,
   loadGeneratorCpuPctPerListener: relais.load.generatorCpuPctPerListener,
   loadGeneratorCpuSeconds: relais.load.generatorCpuSeconds,
@@ -294,33 +274,28 @@ const result = {
   machine: machine(),
   workerSrtp: relais.workerSrtp,
   date,
-  command: `npm run bench:briefing -- ${process.argv.slice(2).join(' ')}`.trim(),
-  relais: strip(relais),
-  baseline: bare ? strip(bare) : null,
+  command: `npm run bench:${values.name} -- ${process.argv.slice(2).join(' ')}`.trim(),
+  runs: [...relaisRuns, ...bareRuns, ...(leanRelais ? [leanRelais] : []), ...(leanBare ? [leanBare] : [])].map(strip),
 };
 const out =
-  values.out ?? path.join(root, 'bench/results', `briefing-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
+  values.out ??
+  path.join(root, 'bench/results', `${values.name}-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
 const written = writeResults(out, result, relais.load.perListener);
 log(`wrote ${path.relative(root, written.summaryFile)} and ${path.relative(root, written.detailFile)}`);
 
 if (!values['no-row']) {
-  const file = path.join(root, 'BENCHMARKS.md');
-  if (!existsSync(file)) {
-    writeFileSync(
-      file,
-      '# Benchmarks\n\nRows are appended by `npm run bench:briefing`; its summary JSON in bench/results/ has every figure, ' +
-        'and the `.listeners.json.gz` beside it each listener.\n\n' +
-        '| date | command | machine | listeners | ramp s | failed joins | first audio p50/p95/max ms | delivered % | SFU CPU (steady) | µs/packet relais | µs/packet bare | relais/bare | KB/listener | generator CPU/listener | msgs/join |\n' +
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
-    );
-  }
   const j = result.joinToFirstAudioMs;
-  appendFileSync(
-    file,
-    `| ${date} | \`${result.command}\` | ${result.machine}, SRTP: ${result.workerSrtp} | ${listeners} | ${rampSeconds} | ${result.failedJoins} | ${j.p50}/${j.p95}/${j.max} | ${result.deliveredPct} | ` +
-      `${result.sfuCpuPctSteady} % | ${result.sfuUsPerPacket} | ${result.baselineUsPerPacket ?? '–'} | ${result.relaisOverBaseline ?? '–'} | ` +
-      `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |\n`,
-  );
+  const lean = result.lean;
+  const row =
+    `| ${date} | \`${result.command}\` | ${result.machine}, SRTP: ${result.workerSrtp}, ${result.srtpProfiles.join('/') || '?'}; load ${result.loadAverageAtStart} at start | ${listeners} | ${rampSeconds} | ${result.failedJoins} | ${j.p50}/${j.p95}/${j.max} | ${result.deliveredPct} | ` +
+    `${result.sfuCpuPctSteady} % | ${result.sfuUsPerDeliveredPacket} | ${result.baselineUsPerDeliveredPacket ?? '–'} | ${result.relaisOverBaselineMedian ?? '–'} (${result.relaisOverBaselineRatios.join(', ')}) | ` +
+    `${lean ? `${lean.sfuUsPerDeliveredPacket} / ${lean.baselineUsPerDeliveredPacket ?? '–'} / ${lean.relaisOverBaseline ?? '–'}` : '–'} | ` +
+    `${Math.round(result.serverBytesPerListener / 1024)} | ${result.loadGeneratorCpuPctPerListener} % | ${result.messagesPerJoin} |` +
+    (result.video
+      ? ` ${result.videoDeliveredPctWorst} | ${result.video.fps.p50}/${result.video.fps.min} | ${result.video.joinToFirstVideoMs.p95} | ` +
+        `${result.video.keyframeRequestsPerMinuteRamp} / ${result.video.keyframeRequestsPerMinuteSteady} |`
+      : '');
+  insertRow(path.join(root, 'BENCHMARKS.md'), values.name, row);
 }
-console.log(JSON.stringify({ ...result, relais: undefined, baseline: undefined }, null, 2));
+console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));
 process.exit(0);

@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ListenerGroup, type GroupPlan, type GroupReport } from './listenerGroup.js';
+import { ListenerGroup, type GroupCounts, type GroupPlan, type GroupReport } from './listenerGroup.js';
 import { encodeTone } from './opusTone.js';
-import { OpusSpeaker, type ListenerReport } from './peers.js';
+import { OpusSpeaker, type Fidelity, type ListenerReport } from './peers.js';
 import { percentile } from './procStat.js';
 
 export interface LoadOptions {
@@ -23,10 +23,17 @@ export interface LoadOptions {
   decodeSample: number;
   toneHz?: number;
   joinTimeoutMs?: number;
-  /** Called once the ramp is over and every listener joined or failed (steady state begins). */
-  onSteady?: () => void | Promise<void>;
-  /** Called just before the speaker stops (steady state ends). */
-  onSteadyEnd?: () => void | Promise<void>;
+  /** Chrome's capabilities and RTCP (default), or the lean listener of the first benchmarks. */
+  fidelity?: Fidelity;
+  /** A video briefing: the speaker also publishes a camera; listeners take its lowest layer. */
+  video?: boolean;
+  /**
+   * Called once the ramp is over and every listener joined or failed, and just before the
+   * speaker stops: `counts()` reads what the listeners have received so far, so the caller can
+   * read its CPU counters and the listeners' packet counters at the same two instants.
+   */
+  onSteady?: (counts: () => Promise<GroupCounts>) => void | Promise<void>;
+  onSteadyEnd?: (counts: () => Promise<GroupCounts>) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -55,6 +62,31 @@ export interface LoadResult {
   generatorCpuPctPerListener: number;
   generatorRssBytes: number;
   generatorPids: number[];
+  /** Audio packets lost before a listener's first packet and after its last (included in packetsLost). */
+  lostBeforeFirst: number;
+  lostAtEnd: number;
+  /** What the listeners offered, and the SRTP profile libdatachannel says they negotiated. */
+  fidelity: Fidelity;
+  srtpProfiles: string[];
+  /** What the first listener's consumers negotiated (extensions, rtcp-fb), as the SFU answered its capabilities. */
+  negotiated: string[];
+  /** RTCP the listeners sent (mean per listener) and what the speaker got back from the SFU. */
+  listenerRtcpSent: { receiverReports: number; transportCc: number };
+  speakerRtcpReceived: OpusSpeaker['rtcpReceived'];
+  /** Video briefing: the listeners' video, and the keyframe requests that reached the commander. */
+  video?: {
+    packetsExpected: number;
+    packetsReceived: number;
+    deliveredPct: number;
+    fps: { p50: number; min: number };
+    joinToFirstVideoMs: { p50: number; p95: number; max: number };
+    packetsSent: number;
+    keyframesSent: number;
+    keyframeRequests: number;
+    keyframeRequestsPerMinuteSteady: number;
+    keyframeRequestsPerMinuteRamp: number;
+    probationPacketsPerListener: number;
+  };
   perListener: ListenerReport[];
 }
 
@@ -62,6 +94,7 @@ const CHILD = fileURLToPath(new URL('./listenerProcess.ts', import.meta.url));
 
 interface Group {
   run(): Promise<void>;
+  counts(): Promise<GroupCounts>;
   speakerStopped(): void;
   report(): Promise<GroupReport>;
   close(): void;
@@ -72,6 +105,7 @@ function localGroup(plan: GroupPlan): Group {
   const group = new ListenerGroup(plan);
   return {
     run: () => group.run(),
+    counts: async () => group.counts(),
     speakerStopped: () => group.speakerStopped(),
     report: async () => group.report(),
     close: () => group.close(),
@@ -84,13 +118,14 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const next = (type: string, timeoutMs: number): Promise<{ type: string; report?: GroupReport }> =>
+  type Reply = { type: string; report?: GroupReport; counts?: GroupCounts };
+  const next = (type: string, timeoutMs: number): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      const onMessage = (message: { type: string; report?: GroupReport }): void => {
+      const onMessage = (message: Reply): void => {
         if (message.type !== type) return;
         clearTimeout(timer);
         child.off('message', onMessage);
@@ -109,6 +144,10 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
       const lastStart = plan.listeners.at(-1)?.startAtMs ?? 0;
       await next('joined', lastStart + plan.joinTimeoutMs + 60_000);
     },
+    counts: async () => {
+      child.send({ type: 'counts' });
+      return (await next('counts', 30_000)).counts ?? { audio: 0, video: 0 };
+    },
     speakerStopped: () => child.send({ type: 'speakerStopped' }),
     report: async () => {
       child.send({ type: 'report' });
@@ -126,6 +165,39 @@ async function childGroup(plan: GroupPlan): Promise<Group> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Stats = (values: number[]) => { p50: number; p95: number; max: number };
+
+/** The video briefing's figures: delivery and frame rate at the listeners, keyframe requests at the commander. */
+function videoSummary(
+  perListener: ListenerReport[],
+  speaker: OpusSpeaker,
+  at: { rampStart: number; steadyStart: number; steadyEnd: number },
+  stats: Stats,
+): NonNullable<LoadResult['video']> {
+  const videos = perListener.flatMap((l) => (l.video ? [l.video] : []));
+  const expected = videos.reduce((s, v) => s + v.expected, 0);
+  const received = videos.reduce((s, v) => s + v.received, 0);
+  const fps = videos.map((v) => v.fps ?? 0);
+  const requests = speaker.keyframeRequestTimes;
+  const within = (from: number, to: number): number => requests.filter((t) => t >= from && t < to).length;
+  const perMinute = (count: number, ms: number): number => Number(((count * 60_000) / Math.max(1, ms)).toFixed(1));
+  return {
+    packetsExpected: expected,
+    packetsReceived: received,
+    deliveredPct: expected > 0 ? Number(((100 * received) / expected).toFixed(3)) : 0,
+    fps: { p50: stats(fps).p50, min: fps.length ? Math.min(...fps) : Number.NaN },
+    joinToFirstVideoMs: stats(perListener.flatMap((l) => (l.firstVideoMs !== undefined ? [l.firstVideoMs] : []))),
+    packetsSent: speaker.video?.sender.sent ?? 0,
+    keyframesSent: speaker.video?.sender.keyframesSent ?? 0,
+    keyframeRequests: requests.length,
+    keyframeRequestsPerMinuteSteady: perMinute(within(at.steadyStart, at.steadyEnd), at.steadyEnd - at.steadyStart),
+    keyframeRequestsPerMinuteRamp: perMinute(within(at.rampStart, at.steadyStart), at.steadyStart - at.rampStart),
+    probationPacketsPerListener: Number(
+      (perListener.reduce((s, l) => s + l.probationPackets, 0) / Math.max(1, perListener.length)).toFixed(1),
+    ),
+  };
+}
+
 /**
  * One speaker publishes a known Opus tone; N listeners join over the ramp (bounded
  * concurrency, spread over child processes), listen for the duration, and report.
@@ -135,7 +207,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const toneHz = options.toneHz ?? 440;
   const joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
   if (options.listeners < 1 || options.listeners > 5000) throw new Error('listeners must be within 1..5000');
-  const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz));
+  const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz), {
+    video: options.video === true,
+  });
   log(`speaker publishing ${speaker.producerId}`);
   const groups: Group[] = [];
   try {
@@ -158,6 +232,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       concurrency: Math.max(1, Math.ceil(options.concurrency / shares)),
       toneHz,
       joinTimeoutMs,
+      fidelity: options.fidelity ?? 'chrome',
+      video: options.video === true,
     }));
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
@@ -167,13 +243,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await Promise.all(groups.map((g) => g.run()));
     const rampActualSeconds = (performance.now() - rampStart) / 1000;
     log(`ramp done in ${rampActualSeconds.toFixed(1)} s; steady for ${options.durationSeconds} s`);
-    await options.onSteady?.();
+    const counts = async (): Promise<GroupCounts> => {
+      const all = await Promise.all(groups.map((g) => g.counts()));
+      return all.reduce((a, b) => ({ audio: a.audio + b.audio, video: a.video + b.video }), { audio: 0, video: 0 });
+    };
+    await options.onSteady?.(counts);
     const steadyStart = performance.now();
     const sentAtSteady = speaker.sent;
     const steadyEnd = steadyStart + options.durationSeconds * 1000;
     while (performance.now() < steadyEnd) await sleep(Math.min(1000, steadyEnd - performance.now()));
-    await options.onSteadyEnd?.();
-    const steadySeconds = (performance.now() - steadyStart) / 1000;
+    await options.onSteadyEnd?.(counts);
+    const steadyEndAt = performance.now();
+    const steadySeconds = (steadyEndAt - steadyStart) / 1000;
     const steadyPackets = speaker.sent - sentAtSteady;
     speaker.stop();
     for (const g of groups) g.speakerStopped();
@@ -187,7 +268,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const failed = options.listeners - ok.length;
     const expected = perListener.reduce((s, l) => s + l.expected, 0);
     const received = perListener.reduce((s, l) => s + l.received, 0);
-    const stats = (values: number[]): { p50: number; p95: number; max: number } => ({
+    const stats: Stats = (values) => ({
       p50: percentile(values, 50),
       p95: percentile(values, 95),
       max: values.length ? Math.max(...values) : Number.NaN,
@@ -221,6 +302,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       generatorCpuPctPerListener: Number(((100 * generatorCpuSeconds) / elapsed / Math.max(1, ok.length)).toFixed(4)),
       generatorRssBytes: reports.reduce((s, r) => s + r.rssBytes, 0),
       generatorPids: groups.map((g) => g.pid),
+      lostBeforeFirst: perListener.reduce((s, l) => s + l.lostBeforeFirst, 0),
+      lostAtEnd: perListener.reduce((s, l) => s + l.lostAtEnd, 0),
+      fidelity: options.fidelity ?? 'chrome',
+      negotiated: ok[0]?.negotiated ?? [],
+      srtpProfiles: [...new Set(reports.flatMap((r) => (r.srtpProfile ? [r.srtpProfile] : [])))],
+      listenerRtcpSent: {
+        receiverReports: Number(
+          (perListener.reduce((s, l) => s + l.rtcpSent.receiverReports, 0) / Math.max(1, perListener.length)).toFixed(
+            2,
+          ),
+        ),
+        transportCc: Number(
+          (perListener.reduce((s, l) => s + l.rtcpSent.transportCc, 0) / Math.max(1, perListener.length)).toFixed(2),
+        ),
+      },
+      speakerRtcpReceived: { ...speaker.rtcpReceived },
+      ...(speaker.video
+        ? { video: videoSummary(perListener, speaker, { rampStart, steadyStart, steadyEnd: steadyEndAt }, stats) }
+        : {}),
       perListener,
     };
   } finally {

@@ -1,9 +1,12 @@
 /**
  * npm run load -- --listeners N --ramp-seconds S --concurrency C --duration-seconds D
  *                 [--url http://127.0.0.1:PORT --room R --secret S] [--processes P] [--decode-sample K] [--json FILE]
+ *                 [--video] [--lean]
  *
  * Without --url it starts relais in this process (RELAIS_WORKERS workers, default 2) on free
- * loopback ports. It targets loopback only, and stops by itself. --json writes the summary to
+ * loopback ports. --video makes the speaker a video commander (camera in three simulcast layers)
+ * whose lowest layer each listener takes too; --lean gives the listeners the first benchmarks'
+ * capabilities (Opus only, no RTCP). It targets loopback only, and stops by itself. --json writes the summary to
  * FILE and each listener's report gzip-compressed beside it (FILE's name + .listeners.json.gz).
  */
 import { parseArgs } from 'node:util';
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     processes: { type: 'string' },
     'decode-sample': { type: 'string', default: '5' },
     json: { type: 'string' },
+    video: { type: 'boolean', default: false },
+    lean: { type: 'boolean', default: false },
   },
 });
 
@@ -75,6 +80,8 @@ try {
     durationSeconds,
     processes: int('processes', values.processes ?? String(Math.ceil(listeners / 300)), 0, 16),
     decodeSample: int('decode-sample', values['decode-sample'], 0, 100),
+    video: values.video,
+    fidelity: values.lean ? 'lean' : 'chrome',
     token,
     log: (line) => console.error(line),
   });

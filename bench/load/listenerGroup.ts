@@ -1,4 +1,5 @@
-import { RtcListener, type ListenerReport } from './peers.js';
+import nodeDataChannel from 'node-datachannel';
+import { RtcListener, type Fidelity, type ListenerReport } from './peers.js';
 
 export interface GroupPlan {
   url: string;
@@ -11,6 +12,15 @@ export interface GroupPlan {
   concurrency: number;
   toneHz: number;
   joinTimeoutMs: number;
+  fidelity?: Fidelity;
+  /** Listeners also take the camera's lowest layer. */
+  video?: boolean;
+}
+
+/** Packets the group's listeners have received so far, by kind. */
+export interface GroupCounts {
+  audio: number;
+  video: number;
 }
 
 export interface GroupReport {
@@ -19,6 +29,25 @@ export interface GroupReport {
   cpuSeconds: number;
   rssBytes: number;
   pid: number;
+  /** The SRTP profile libdatachannel logged for this group's first DTLS handshake. */
+  srtpProfile?: string;
+}
+
+/**
+ * libdatachannel names the SRTP profile it negotiated in a debug-level log line; the group
+ * listens to its log for the first handshake only, then goes back to warnings.
+ */
+let srtpProfile: string | undefined;
+function watchSrtpProfile(): void {
+  nodeDataChannel.initLogger('Debug', (_level, message) => {
+    const match = /SRTP profile is: (\S+)/.exec(message);
+    if (match?.[1] && !srtpProfile) {
+      srtpProfile = match[1];
+      setImmediate(() =>
+        nodeDataChannel.initLogger('Warning', (level, line) => console.error(`libdatachannel ${level}: ${line}`)),
+      );
+    }
+  });
 }
 
 /**
@@ -37,6 +66,7 @@ export class ListenerGroup {
   /** Starts the ramp; resolves when every listener has joined or failed. */
   async run(): Promise<void> {
     this.cpuAtStart = process.cpuUsage();
+    watchSrtpProfile();
     const start = performance.now();
     let inFlight = 0;
     const waiters: (() => void)[] = [];
@@ -58,6 +88,8 @@ export class ListenerGroup {
         token: entry.token,
         decode: entry.decode,
         toneHz: this.plan.toneHz,
+        ...(this.plan.fidelity ? { fidelity: this.plan.fidelity } : {}),
+        ...(this.plan.video ? { video: true } : {}),
       });
       this.listeners.push(listener);
       this.pending.push(
@@ -79,6 +111,17 @@ export class ListenerGroup {
     this.stoppedAt = performance.now();
   }
 
+  /** What the listeners received so far: read at the two edges of the benchmark's window. */
+  counts(): GroupCounts {
+    const counts = { audio: 0, video: 0 };
+    for (const listener of this.listeners) {
+      const r = listener.receivedSoFar();
+      counts.audio += r.audio;
+      counts.video += r.video;
+    }
+    return counts;
+  }
+
   report(): GroupReport {
     const cpu = process.cpuUsage(this.cpuAtStart);
     return {
@@ -86,6 +129,7 @@ export class ListenerGroup {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBytes: process.memoryUsage().rss,
       pid: process.pid,
+      ...(srtpProfile ? { srtpProfile } : {}),
     };
   }
 

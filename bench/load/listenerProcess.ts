@@ -1,12 +1,17 @@
 /**
  * A child of the load generator holding a share of the listeners, so that the generator can
  * use more than one core. Talks to its parent over the fork IPC channel:
- *   parent → { type: 'plan', plan } | { type: 'speakerStopped' } | { type: 'report' } | { type: 'close' }
- *   child  → { type: 'joined' } | { type: 'report', report }
+ *   parent → { type: 'plan', plan } | { type: 'speakerStopped' } | { type: 'counts' } | { type: 'report' } | { type: 'close' }
+ *   child  → { type: 'joined' } | { type: 'counts', counts } | { type: 'report', report }
  */
 import { ListenerGroup, type GroupPlan } from './listenerGroup.js';
 
-type Message = { type: 'plan'; plan: GroupPlan } | { type: 'speakerStopped' } | { type: 'report' } | { type: 'close' };
+type Message =
+  | { type: 'plan'; plan: GroupPlan }
+  | { type: 'speakerStopped' }
+  | { type: 'counts' }
+  | { type: 'report' }
+  | { type: 'close' };
 
 let group: ListenerGroup | undefined;
 const send = (message: unknown): void => {
@@ -27,6 +32,9 @@ process.on('message', (message: Message) => {
       break;
     case 'speakerStopped':
       group?.speakerStopped();
+      break;
+    case 'counts':
+      send({ type: 'counts', counts: group?.counts() ?? { audio: 0, video: 0 } });
       break;
     case 'report':
       if (group) send({ type: 'report', report: group.report() });

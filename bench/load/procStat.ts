@@ -2,26 +2,34 @@ import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 once it is gone. */
+/**
+ * CPU seconds (user + system) a process has used, from /proc/<pid>/stat. A process that is gone
+ * (a worker replaced mid-run) throws: its CPU is unknown, and counting it as 0 would flatter the run.
+ */
 export function cpuSeconds(pid: number): number {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return 0;
+    throw new Error(`process ${pid} disappeared during the run: its CPU cannot be measured`);
   }
+  // Fields after the command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // A zombie (state Z) has exited too.
+  if (fields[0] === 'Z') throw new Error(`process ${pid} exited during the run: its CPU cannot be measured`);
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** Resident memory of a process in bytes, from /proc/<pid>/status. */
+/** Resident memory of a process in bytes, from /proc/<pid>/status; a process that is gone throws. */
 export function rssBytes(pid: number): number {
+  let status: string;
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match?.[1] ? Number(match[1]) * 1024 : 0;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    throw new Error(`process ${pid} disappeared during the run: its memory cannot be measured`);
   }
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match?.[1] ? Number(match[1]) * 1024 : 0;
 }
 
 export function totalCpuSeconds(pids: number[]): number {

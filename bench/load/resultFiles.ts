@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ListenerReport } from './peers.js';
@@ -26,4 +26,15 @@ export function writeResults(
   );
   writeFileSync(detailFile, gzipSync(`${JSON.stringify(perListener)}\n`, { level: 9 }));
   return { summaryFile, detailFile };
+}
+
+/**
+ * Adds a row to a results table of BENCHMARKS.md: before the `<!-- rows:<table> -->` marker that
+ * ends it, so that the tables stay where the text around them explains them.
+ */
+export function insertRow(file: string, table: string, row: string): void {
+  const marker = `<!-- rows:${table} -->`;
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(marker)) throw new Error(`${file} has no ${marker} marker: row not written:\n${row}`);
+  writeFileSync(file, text.replace(marker, `${row}\n${marker}`));
 }

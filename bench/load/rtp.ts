@@ -5,15 +5,72 @@ export function isRtcp(packet: Buffer): boolean {
   return type >= 192 && type <= 223;
 }
 
-export function rtpPacket(payloadType: number, seq: number, timestamp: number, ssrc: number, payload: Buffer): Buffer {
-  const packet = Buffer.allocUnsafe(12 + payload.length);
-  packet[0] = 0x80;
-  packet[1] = payloadType & 0x7f;
+/** One RTP header extension element: its negotiated id (1..14) and value (1..16 bytes). */
+export interface HeaderExtension {
+  id: number;
+  value: Buffer;
+}
+
+/**
+ * An RTP packet; extensions are written as a browser writes them, in the one-byte form
+ * (RFC 8285, 0xBEDE), padded to 32 bits.
+ */
+export function rtpPacket(
+  payloadType: number,
+  seq: number,
+  timestamp: number,
+  ssrc: number,
+  payload: Buffer,
+  options: { marker?: boolean; extensions?: HeaderExtension[] } = {},
+): Buffer {
+  const extensions = options.extensions ?? [];
+  const elements = extensions.reduce((n, e) => n + 1 + e.value.length, 0);
+  const words = Math.ceil(elements / 4);
+  const headerLength = 12 + (extensions.length > 0 ? 4 + words * 4 : 0);
+  const packet = Buffer.alloc(headerLength + payload.length);
+  packet[0] = extensions.length > 0 ? 0x90 : 0x80;
+  packet[1] = (payloadType & 0x7f) | (options.marker ? 0x80 : 0);
   packet.writeUInt16BE(seq & 0xffff, 2);
   packet.writeUInt32BE(timestamp >>> 0, 4);
   packet.writeUInt32BE(ssrc >>> 0, 8);
-  payload.copy(packet, 12);
+  if (extensions.length > 0) {
+    packet.writeUInt16BE(0xbede, 12);
+    packet.writeUInt16BE(words, 14);
+    let offset = 16;
+    for (const e of extensions) {
+      packet[offset] = ((e.id & 0x0f) << 4) | ((e.value.length - 1) & 0x0f);
+      e.value.copy(packet, offset + 1);
+      offset += 1 + e.value.length;
+    }
+  }
+  payload.copy(packet, headerLength);
   return packet;
+}
+
+/** The value of header extension `id` in an RTP packet (one-byte or two-byte form), if present. */
+export function readExtension(packet: Buffer, id: number): Buffer | undefined {
+  if (!((packet[0] ?? 0) & 0x10)) return undefined;
+  const start = 12 + ((packet[0] ?? 0) & 0x0f) * 4;
+  if (packet.length < start + 4) return undefined;
+  const profile = packet.readUInt16BE(start);
+  const end = Math.min(packet.length, start + 4 + packet.readUInt16BE(start + 2) * 4);
+  const twoByte = (profile & 0xfff0) === 0x1000;
+  if (profile !== 0xbede && !twoByte) return undefined;
+  let offset = start + 4;
+  while (offset < end) {
+    const first = packet[offset] ?? 0;
+    if (first === 0) {
+      offset += 1; // padding
+      continue;
+    }
+    const elementId = twoByte ? first : first >> 4;
+    if (!twoByte && elementId === 15) return undefined;
+    const length = twoByte ? (packet[offset + 1] ?? 0) : (first & 0x0f) + 1;
+    const valueAt = offset + (twoByte ? 2 : 1);
+    if (elementId === id) return packet.subarray(valueAt, valueAt + length);
+    offset = valueAt + length;
+  }
+  return undefined;
 }
 
 /** The payload of an RTP packet (after CSRCs and a header extension, without padding). */
@@ -50,6 +107,11 @@ export class SequenceCounter {
     this.lastSeq = seq;
     const extended = this.cycles + seq;
     if (extended > this.highest) this.highest = extended;
+  }
+
+  /** The extended highest sequence number received (cycles << 16 | seq), as a receiver report carries it. */
+  get extendedHighest(): number {
+    return this.highest < 0 ? 0 : this.highest >>> 0;
   }
 
   get expected(): number {

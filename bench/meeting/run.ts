@@ -1,0 +1,300 @@
+/**
+ * npm run bench:crisis-meeting -- [--members 20,50] [--duration-seconds 20] [--repetitions 2]
+ *   [--workers 2] [--no-baseline] [--out FILE] [--no-row]
+ *
+ * A crisis meeting: N members each publishing audio and a three-layer simulcast camera, each
+ * receiving everyone (one camera at the high layer, the rest at the low layer, as the grid asks).
+ * For each N, relais and bare mediasoup alternate (`--repetitions` pairs). Members live in this
+ * process. Writes bench/results/crisis-meeting-<date>.json and a row per N to BENCHMARKS.md.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { mintTestToken } from '../../tools/testTokens.js';
+import { machine, startTarget, workerIoOf } from '../briefing/target.js';
+import { encodeTone } from '../load/opusTone.js';
+import { OpusSpeaker } from '../load/peers.js';
+import { percentile, totalCpuSeconds } from '../load/procStat.js';
+import { insertRow, writeResults } from '../load/resultFiles.js';
+import { MeetingMember, type MemberReport } from './MeetingMember.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values } = parseArgs({
+  options: {
+    members: { type: 'string', default: '20,50' },
+    'duration-seconds': { type: 'string', default: '20' },
+    repetitions: { type: 'string', default: '2' },
+    workers: { type: 'string', default: '2' },
+    'consumers-per-router': { type: 'string', default: '250' },
+    'no-baseline': { type: 'boolean', default: false },
+    'no-row': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const sizes = (values.members ?? '').split(',').map(Number);
+const durationSeconds = Number(values['duration-seconds']);
+const repetitions = Number(values.repetitions);
+const workers = Number(values.workers);
+if (
+  ![...sizes, durationSeconds, repetitions, workers].every((n) => Number.isInteger(n) && n > 0) ||
+  sizes.some((n) => n < 2 || n > 100)
+)
+  throw new Error('members within 2..100; other numeric options positive integers');
+const SECRET = 'relais-bench-secret-0123456789-abcdefghijklmn';
+const ROOM = 'crisis-bench';
+const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Whatever happens, the benchmark ends.
+const budget = sizes.length * repetitions * 2 * (durationSeconds + 120) * 1000 + 300_000;
+setTimeout(() => {
+  console.error('benchmark: hard deadline reached, exiting');
+  process.exit(2);
+}, budget).unref();
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function bounded<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+    }),
+  );
+}
+
+interface MeetingRun {
+  label: string;
+  members: number;
+  joined: number;
+  errors: Record<string, number>;
+  sfuCpuPctSteady: number;
+  usPerDeliveredPacket: number;
+  deliveredPackets: number;
+  /** RTP bytes (after SRTP, headers included) each member received per second: the SFU's egress per member. */
+  egressKbpsPerMember: number;
+  audioDeliveredPct: number;
+  videoDeliveredPct: number;
+  firstFrameMs: { p50: number; p95: number; max: number };
+  camerasWithoutFrame: number;
+  fpsLowP50: number;
+  fpsHighP50: number;
+  /** This process's CPU (members' JS and libdatachannel's threads) from the first join to the report, % of a core. */
+  generatorCpuPct: number;
+  steadySeconds: number;
+  workerSrtp: string;
+}
+
+async function measure(script: string, label: string, size: number): Promise<MeetingRun> {
+  log(`${label}: starting, ${size} members`);
+  const target = await startTarget(script, {
+    workers,
+    perRouter: values['consumers-per-router'] ?? '250',
+    secret: SECRET,
+    room: ROOM,
+  });
+  const pids = [target.pid, ...target.workerPids];
+  const members: MeetingMember[] = [];
+  const errors: Record<string, number> = {};
+  const fail = (error: unknown): void => {
+    const message = (error as Error).message;
+    errors[message] = (errors[message] ?? 0) + 1;
+  };
+  try {
+    await sleep(1000);
+    const key = { algorithm: 'HS256' as const, key: SECRET };
+    const tone = encodeTone(440);
+    const cpuAtStart = process.cpuUsage();
+    const startedAt = performance.now();
+    await bounded(
+      Array.from({ length: size }, (_, i) => i),
+      5,
+      async (i) => {
+        const token = mintTestToken(key, { room: ROOM, role: 'speaker', sub: `member-${i}`, name: `member-${i}` });
+        try {
+          members.push(new MeetingMember(i, await OpusSpeaker.start(target.url, token, tone, { video: true })));
+        } catch (error) {
+          fail(error);
+        }
+      },
+    );
+    members.sort((a, b) => a.id - b.id);
+    log(`${label}: ${members.length}/${size} publishing`);
+    const published = members.map((m) => ({
+      id: m.id,
+      audio: m.speaker.producerId,
+      camera: m.speaker.video?.producerId,
+    }));
+    await bounded(members, 5, async (member) => {
+      const others = published.filter((p) => p.id !== member.id);
+      const producers = others.flatMap((p) => [
+        { producerId: p.audio, kind: 'audio' as const },
+        ...(p.camera ? [{ producerId: p.camera, kind: 'video' as const }] : []),
+      ]);
+      // The grid's large tile: the next member's camera.
+      const high = others.find((p) => p.id > member.id)?.camera ?? others[0]?.camera;
+      await member.receive(producers, high).catch(fail);
+    });
+    log(`${label}: every member receiving; settling`);
+    await sleep(3000);
+    const counts = (): { audio: number; video: number; bytes: number } =>
+      members.reduce(
+        (sum, m) => {
+          const c = m.counts();
+          return { audio: sum.audio + c.audio, video: sum.video + c.video, bytes: sum.bytes + c.bytes };
+        },
+        { audio: 0, video: 0, bytes: 0 },
+      );
+    // CPU and packet counters at the same two instants (the members are in this process).
+    const start = { at: performance.now(), cpu: totalCpuSeconds(pids), counts: counts() };
+    await sleep(durationSeconds * 1000);
+    const end = { at: performance.now(), cpu: totalCpuSeconds(pids), counts: counts() };
+    for (const m of members) m.speaker.stop();
+    const stoppedAt = performance.now();
+    await sleep(500);
+    const generatorCpu = process.cpuUsage(cpuAtStart);
+    const reports: MemberReport[] = members.map((m) => m.report(stoppedAt));
+    for (const r of reports) if (r.error) fail(new Error(r.error));
+    const seconds = (end.at - start.at) / 1000;
+    const delivered = end.counts.audio - start.counts.audio + (end.counts.video - start.counts.video);
+    const cpu = end.cpu - start.cpu;
+    const sum = (f: (r: MemberReport) => number): number => reports.reduce((s, r) => s + f(r), 0);
+    const pct = (received: number, expected: number): number =>
+      expected > 0 ? Number(((100 * received) / expected).toFixed(3)) : 0;
+    const firstFrames = reports.flatMap((r) => r.firstFrameMs);
+    const run: MeetingRun = {
+      label,
+      members: size,
+      joined: members.length,
+      errors,
+      sfuCpuPctSteady: Number(((100 * cpu) / seconds).toFixed(1)),
+      usPerDeliveredPacket: Number(((cpu * 1e6) / Math.max(1, delivered)).toFixed(2)),
+      deliveredPackets: delivered,
+      egressKbpsPerMember: Number(
+        (((end.counts.bytes - start.counts.bytes) * 8) / 1000 / seconds / Math.max(1, members.length)).toFixed(1),
+      ),
+      audioDeliveredPct: pct(
+        sum((r) => r.audio.received),
+        sum((r) => r.audio.expected),
+      ),
+      videoDeliveredPct: pct(
+        sum((r) => r.video.received),
+        sum((r) => r.video.expected),
+      ),
+      firstFrameMs: {
+        p50: percentile(firstFrames, 50),
+        p95: percentile(firstFrames, 95),
+        max: firstFrames.length ? Math.max(...firstFrames) : Number.NaN,
+      },
+      camerasWithoutFrame: sum((r) => r.camerasWithoutFrame),
+      fpsLowP50: percentile(
+        reports.flatMap((r) => r.video.fpsLow),
+        50,
+      ),
+      fpsHighP50: percentile(
+        reports.map((r) => r.video.fpsHigh),
+        50,
+      ),
+      generatorCpuPct: Number(
+        ((100 * (generatorCpu.user + generatorCpu.system)) / 1e6 / ((performance.now() - startedAt) / 1000)).toFixed(1),
+      ),
+      steadySeconds: Number(seconds.toFixed(2)),
+      workerSrtp: workerIoOf(target.workerPids[0]),
+    };
+    // Every process must still be there: a replaced worker is an error.
+    totalCpuSeconds(pids);
+    log(
+      `${label}: ${run.joined}/${size} members, audio ${run.audioDeliveredPct} %, video ${run.videoDeliveredPct} %, SFU ${run.sfuCpuPctSteady} % → ${run.usPerDeliveredPacket} µs/delivered packet, ${run.egressKbpsPerMember} kbit/s per member, first frame p95 ${run.firstFrameMs.p95} ms, fps low/high ${run.fpsLowP50}/${run.fpsHighP50}, generator ${run.generatorCpuPct} %`,
+    );
+    return run;
+  } finally {
+    for (const m of members) m.close();
+    await target.stop();
+  }
+}
+
+interface SizeSummary {
+  members: number;
+  sfuCpuPctSteady: number;
+  usPerDeliveredPacket: number;
+  baselineUsPerDeliveredPacket: number | null;
+  relaisOverBaselineRatios: number[];
+  relaisOverBaselineMedian: number | null;
+  egressKbpsPerMember: number;
+  audioDeliveredPctWorst: number;
+  videoDeliveredPctWorst: number;
+  firstFrameP95Ms: number;
+  failedMembers: number;
+  camerasWithoutFrame: number;
+  fpsLowP50: number;
+  fpsHighP50: number;
+  generatorCpuPct: number;
+  runs: MeetingRun[];
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+const date = new Date().toISOString().slice(0, 10);
+const loadAverage = Number((await import('node:os')).loadavg()[0]?.toFixed(2));
+const command = `npm run bench:crisis-meeting -- ${process.argv.slice(2).join(' ')}`.trim();
+const out = values.out ?? path.join(root, 'bench/results', `crisis-meeting-${date}.json`);
+const bySize: SizeSummary[] = [];
+const summary = () => ({
+  name: 'crisis-meeting',
+  date,
+  command,
+  machine: machine(),
+  loadAverageAtStart: loadAverage,
+  durationSeconds,
+  repetitions,
+  workers,
+  sizes: bySize,
+});
+for (const size of sizes) {
+  const relais: MeetingRun[] = [];
+  const bare: MeetingRun[] = [];
+  for (let r = 1; r <= repetitions; r++) {
+    relais.push(await measure('relaisProcess.ts', `relais #${r}`, size));
+    if (!values['no-baseline']) bare.push(await measure('bareMediasoupProcess.ts', `bare mediasoup #${r}`, size));
+  }
+  const ratios = bare.map((b, i) => (relais[i]?.usPerDeliveredPacket ?? Number.NaN) / b.usPerDeliveredPacket);
+  bySize.push({
+    members: size,
+    sfuCpuPctSteady: Number(median(relais.map((m) => m.sfuCpuPctSteady)).toFixed(1)),
+    usPerDeliveredPacket: Number(median(relais.map((m) => m.usPerDeliveredPacket)).toFixed(2)),
+    baselineUsPerDeliveredPacket: bare.length
+      ? Number(median(bare.map((m) => m.usPerDeliveredPacket)).toFixed(2))
+      : null,
+    relaisOverBaselineRatios: ratios.map((x) => Number(x.toFixed(3))),
+    relaisOverBaselineMedian: ratios.length ? Number(median(ratios).toFixed(3)) : null,
+    egressKbpsPerMember: Number(median(relais.map((m) => m.egressKbpsPerMember)).toFixed(1)),
+    audioDeliveredPctWorst: Math.min(...relais.map((m) => m.audioDeliveredPct)),
+    videoDeliveredPctWorst: Math.min(...relais.map((m) => m.videoDeliveredPct)),
+    firstFrameP95Ms: Math.max(...relais.map((m) => m.firstFrameMs.p95)),
+    failedMembers: Math.max(...relais.map((m) => m.members - m.joined)),
+    camerasWithoutFrame: Math.max(...relais.map((m) => m.camerasWithoutFrame)),
+    fpsLowP50: median(relais.map((m) => m.fpsLowP50)),
+    fpsHighP50: median(relais.map((m) => m.fpsHighP50)),
+    generatorCpuPct: median(relais.map((m) => m.generatorCpuPct)),
+    runs: [...relais, ...bare],
+  });
+  // After each size: a run interrupted at the larger size keeps the smaller one's results.
+  writeResults(out, summary(), []);
+  log(`wrote ${path.relative(root, out)} (${bySize.length}/${sizes.length} sizes)`);
+}
+const result = summary();
+if (!values['no-row']) {
+  for (const s of bySize) {
+    insertRow(
+      path.join(root, 'BENCHMARKS.md'),
+      'crisis-meeting',
+      `| ${date} | \`${command}\` | ${result.machine}, SRTP: ${s.runs[0]?.workerSrtp}; load ${loadAverage} at start | ${s.members} | ${s.failedMembers} | ` +
+        `${s.audioDeliveredPctWorst} / ${s.videoDeliveredPctWorst} | ${s.sfuCpuPctSteady} % | ${s.usPerDeliveredPacket} | ${s.baselineUsPerDeliveredPacket ?? '–'} | ` +
+        `${s.relaisOverBaselineMedian ?? '–'} (${s.relaisOverBaselineRatios.join(', ')}) | ${s.egressKbpsPerMember} | ${s.firstFrameP95Ms} | ${s.fpsLowP50}/${s.fpsHighP50} | ${s.generatorCpuPct} % |`,
+    );
+  }
+}
+console.log(JSON.stringify({ ...result, sizes: bySize.map(({ runs: _runs, ...s }) => s) }, null, 2));
+process.exit(0);
