@@ -126,6 +126,8 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     let commandsAtSteady = 0;
     let commandsAtEnd = 0;
     let steadyStartedAt = 0;
+    let audioAtStart = 0;
+    let audioAtEnd = 0;
     let windowSeconds = 0;
     const cpuOf = (): number[] => pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
     commandsAtRampStart = counter?.commands ?? 0;
@@ -141,14 +143,17 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       token: (role, sub) =>
         mintTestToken({ algorithm: 'HS256', key: LOCAL_SECRET }, { room: ROOM, role, sub, name: sub }),
       log,
-      onSteady: () => {
+      // CPU and the packets listeners counted, read at the same two instants.
+      onSteady: async (counts) => {
         commandsAtSteady = counter?.commands ?? 0;
         rssAtSteady = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
         cpuAtStart = cpuOf();
+        audioAtStart = (await counts()).audio;
         steadyStartedAt = performance.now();
       },
-      onSteadyEnd: () => {
+      onSteadyEnd: async (counts) => {
         cpuAtEnd = cpuOf();
+        audioAtEnd = (await counts()).audio;
         windowSeconds = (performance.now() - steadyStartedAt) / 1000;
         commandsAtEnd = counter?.commands ?? 0;
       },
@@ -156,8 +161,8 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     for (const [i, node] of nodes.entries())
       if (!node.alive || !pids[i]?.every((pid) => cpuSeconds(pid) > 0))
         throw new Error(`${kind}: node ${i + 1} or its worker died during the run`);
-    // Packets delivered in the window: what the speaker sent then, times the listeners who got it.
-    const deliveredInWindow = result.speakerPacketsSent * result.joined * (result.deliveredPct / 100);
+    // Packets the listeners counted in the window (delivered, not sent).
+    const deliveredInWindow = audioAtEnd - audioAtStart;
     const cpu = cpuAtEnd.map((end, i) => end - (cpuAtStart[i] ?? 0));
     const cpuTotal = cpu.reduce((a, b) => a + b, 0);
     const okByNode = nodes.map((_, n) => result.perListener.filter((l) => l.ok && l.id % nodes.length === n).length);
