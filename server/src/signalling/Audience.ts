@@ -73,9 +73,13 @@ export class Audience {
     return records.filter((record) => record.id !== participant.id).map(viewOf);
   }
 
-  /** A member who has left (`participant` as it was). */
-  dismiss(socket: RelaisSocket, participant: Participant): void {
+  /**
+   * A member who has left (`participant` as it was). `stillInRoom`: they joined again through
+   * another node, which announced them; nobody is told they left.
+   */
+  dismiss(socket: RelaisSocket, participant: Participant, stillInRoom = false): void {
     for (const channel of [this.everyone, this.fullList, this.summaryOnly]) void socket.leave(channel);
+    if (stillInRoom) return;
     this.io.to(this.fullList).emit('participantLeft', { participantId: participant.id });
     this.summaryChanged(isOnStage(participant));
   }

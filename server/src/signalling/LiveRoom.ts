@@ -42,6 +42,8 @@ export interface RoomCluster {
  */
 export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
+  /** Members whose session here ends because they joined again through another node. */
+  private readonly replacedElsewhere = new Set<string>();
   private readonly audience: Audience;
   private closed = false;
 
@@ -142,7 +144,7 @@ export class LiveRoom {
     const participant = this.members.get(connection.participantId);
     this.members.leave(connection.participantId);
     this.record(this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId), 'leave');
-    this.audience.dismiss(connection.socket, participant);
+    this.audience.dismiss(connection.socket, participant, this.replacedElsewhere.delete(participant.id));
     audit(connection.logger, 'participant.left', { reason });
     if (this.members.isEmpty) this.close();
   }
@@ -298,11 +300,13 @@ export class LiveRoom {
       const connection = this.connections.get(command.target);
       if (!connection) return 0;
       audit(this.logger, 'participant.replaced', { participant: command.target, elsewhere: true });
+      this.replacedElsewhere.add(command.target);
       this.end(connection, 'replaced');
       return 1;
     }
     if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
-    await this.apply(command.action, command.target, command.by);
+    // Logged as the moderator's act, as on their own node (`participant` is the actor).
+    await this.apply(command.action, command.target, this.logger.child({ participant: command.by }));
     return command.action === 'remove' ? 1 : 0;
   }
 
@@ -314,7 +318,7 @@ export class LiveRoom {
   ): Promise<Done> {
     const moderator = this.members.assertModerator(this.participant(connection).id, targetId, what);
     if (this.members.has(targetId)) {
-      await this.apply(action, targetId, moderator.id);
+      await this.apply(action, targetId, connection.logger);
       return {};
     }
     // Connected to another node: that node acts, and answers with its refusal if it refuses.
@@ -326,8 +330,8 @@ export class LiveRoom {
   }
 
   /** A moderation on a member connected here. */
-  private async apply(action: ModerationAction, targetId: string, moderatorId: string): Promise<void> {
-    const log = { target: targetId, moderator: moderatorId };
+  private async apply(action: ModerationAction, targetId: string, actorLogger: Logger): Promise<void> {
+    const log = { target: targetId };
     if (action === 'mute') {
       const target = this.members.get(targetId);
       const producerId = await this.media.muteMicrophone(target.id);
@@ -335,19 +339,19 @@ export class LiveRoom {
         this.producerPaused(target, producerId, true);
         this.connections.get(target.id)?.notify('mutedByModerator', { producerId });
       }
-      audit(this.logger, 'participant.muted', log);
+      audit(actorLogger, 'participant.muted', log);
     } else if (action === 'remove') {
-      audit(this.logger, 'participant.removed', log);
+      audit(actorLogger, 'participant.removed', log);
       const targetConnection = this.connections.get(targetId);
       if (targetConnection) this.end(targetConnection, 'removed');
     } else if (action === 'grantFloor') {
       const target = this.members.giveFloor(targetId);
-      audit(this.logger, 'floor.granted', log);
+      audit(actorLogger, 'floor.granted', log);
       this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
       await this.changed(target);
     } else {
       const target = this.members.takeFloor(targetId);
-      audit(this.logger, 'floor.revoked', log);
+      audit(actorLogger, 'floor.revoked', log);
       // Whatever the floor allowed and the role does not is closed everywhere, now.
       const permissions = target.permissions;
       this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
