@@ -45,14 +45,65 @@ function behaves(make: () => Promise<SharedRoomState>, keysLeft?: () => Promise<
   });
 
   it('a person joining again through another node replaces their record and names the old node', async () => {
-    assert.deepEqual(await state.join('cell', member('ana', 'node-a'), 10), { ok: true });
-    assert.deepEqual(await state.join('cell', member('ana', 'node-b'), 10), { ok: true, previousNode: 'node-a' });
+    assert.deepEqual(await state.join('cell', member('ana', 'node-a'), 10), {
+      ok: true,
+      started: true,
+      rejoined: false,
+    });
+    assert.deepEqual(await state.join('cell', member('ana', 'node-b'), 10), {
+      ok: true,
+      previousNode: 'node-a',
+      started: false,
+      rejoined: true,
+    });
     // The old node's late leave does not remove the new session.
     await state.leave('cell', 'ana', 'node-a');
     assert.equal((await state.member('cell', 'ana'))?.node, 'node-b');
     // Nor can it rewrite the record.
     await state.update('cell', member('ana', 'node-a', { handRaised: true }));
     assert.equal((await state.member('cell', 'ana'))?.handRaised, false);
+  });
+
+  it('the join that fills an empty room starts it, the leave that empties it finishes it; the register goes with it', async () => {
+    const at = 1_800_000_000_000;
+    const person = (sub: string) => ({ sub, name: sub.toUpperCase(), role: 'listener' as const });
+    const entries = (sub: string) => ({
+      started: { type: 'room.started' as const, room: 'cell', at, policy: 'open' as const },
+      joined: { type: 'participant.joined' as const, room: 'cell', at, participant: person(sub) },
+    });
+    const left = (sub: string) => ({
+      left: {
+        type: 'participant.left' as const,
+        room: 'cell',
+        at: at + 1,
+        participant: person(sub),
+        reason: 'left' as const,
+      },
+    });
+    const [first, second] = await Promise.all([
+      state.join('cell', member('ana', 'node-a'), 10, entries('ana')),
+      state.join('cell', member('bob', 'node-b'), 10, entries('bob')),
+    ]);
+    assert.equal([first, second].filter((j) => j.ok && j.started).length, 1, 'one node starts the room');
+    await state.appendAttendance('cell', {
+      type: 'floor.given',
+      room: 'cell',
+      at: at + 1,
+      participant: person('bob'),
+    });
+    assert.deepEqual(
+      (await state.attendance('cell')).map((e) => e.type),
+      ['room.started', 'participant.joined', 'participant.joined', 'floor.given'],
+    );
+    assert.deepEqual(await state.leave('cell', 'ana', 'node-b', left('ana')), { left: false, finished: false });
+    assert.deepEqual(await state.leave('cell', 'ana', 'node-a', left('ana')), { left: true, finished: false });
+    assert.equal((await state.attendance('cell')).at(-1)?.type, 'participant.left');
+    assert.deepEqual(await state.leave('cell', 'bob', 'node-b', left('bob')), { left: true, finished: true });
+    assert.deepEqual(await state.attendance('cell'), []);
+    // Written after the end (a late node): kept nowhere.
+    await state.appendAttendance('cell', { type: 'floor.taken', room: 'cell', at, participant: person('bob') });
+    assert.deepEqual(await state.attendance('cell'), []);
+    if (keysLeft) assert.deepEqual(await keysLeft(), []);
   });
 
   it('stage and hands follow updates: a listener given the floor is on stage, hands are counted', async () => {

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { RelaisError } from '../domain/errors.js';
 import { MEDIA_SOURCES, ROLES } from '../domain/roles.js';
+import { parseRoomEvent, type RoomEvent } from '../domain/roomEvents.js';
 import type { RoomSummary } from '../domain/roomSummary.js';
 import {
+  type JoinEntries,
   type JoinOutcome,
+  type LeaveEntries,
+  type LeaveOutcome,
+  MAX_ATTENDANCE_ENTRIES,
   type MemberRecord,
   overviewOf,
   type ProducerRecord,
@@ -13,7 +18,15 @@ import {
 } from '../domain/sharedRoomState.js';
 import { isOnStage } from '../domain/stage.js';
 import type { RedisClient } from './RedisConnection.js';
-import { JOIN, LEAVE, PRODUCER_ADDED, PRODUCER_CHANGED, SUMMARY, UPDATE } from './roomStateScripts.js';
+import {
+  APPEND_ATTENDANCE,
+  JOIN,
+  LEAVE,
+  PRODUCER_ADDED,
+  PRODUCER_CHANGED,
+  SUMMARY,
+  UPDATE,
+} from './roomStateScripts.js';
 
 const memberRecord = z.object({
   id: z.string(),
@@ -39,7 +52,7 @@ const SCAN_COUNT = 500;
 
 /**
  * The room state in Redis (or Valkey), per room: `members` and `stage` hashes of JSON records,
- * a `hands` set, a `producers` hash. Every write is one Lua script (see roomStateScripts.ts):
+ * a `hands` set, a `producers` hash, an `attendance` list. Every write is one Lua script (see roomStateScripts.ts):
  * a node never reads, modifies and writes another node's record. The keys of a room disappear
  * with its last member.
  */
@@ -56,27 +69,58 @@ export class RedisRoomState implements SharedRoomState {
   /** The keys of one room, in the scripts' KEYS order. */
   keys(roomId: string): string[] {
     const base = `${this.prefix}room:{${roomId}}:`;
-    return [`${base}members`, `${base}stage`, `${base}hands`, `${base}producers`];
+    return [`${base}members`, `${base}stage`, `${base}hands`, `${base}producers`, `${base}attendance`];
   }
 
-  async join(roomId: string, member: MemberRecord, maxParticipants: number): Promise<JoinOutcome> {
+  async join(
+    roomId: string,
+    member: MemberRecord,
+    maxParticipants: number,
+    entries?: JoinEntries,
+  ): Promise<JoinOutcome> {
     const answer = (await this.run(JOIN, roomId, [
       member.id,
       JSON.stringify(member),
       String(maxParticipants),
       ...flags(member),
-    ])) as [number, string];
+      entries ? JSON.stringify(entries.started) : '',
+      entries ? JSON.stringify(entries.joined) : '',
+      String(MAX_ATTENDANCE_ENTRIES),
+    ])) as [number, string, number?, number?];
     if (answer[0] === 0) return { ok: false, reason: 'full' };
     const previousNode = answer[1];
-    return previousNode && previousNode !== member.node ? { ok: true, previousNode } : { ok: true };
+    const outcome = { ok: true as const, started: answer[2] === 1, rejoined: answer[3] === 1 };
+    return previousNode && previousNode !== member.node ? { ...outcome, previousNode } : outcome;
   }
 
   async update(roomId: string, member: MemberRecord): Promise<void> {
     await this.run(UPDATE, roomId, [member.id, JSON.stringify(member), member.node, ...flags(member)]);
   }
 
-  async leave(roomId: string, memberId: string, node: string): Promise<void> {
-    await this.run(LEAVE, roomId, [memberId, node]);
+  async leave(roomId: string, memberId: string, node: string, entries?: LeaveEntries): Promise<LeaveOutcome> {
+    const [left, finished] = (await this.run(LEAVE, roomId, [
+      memberId,
+      node,
+      entries ? JSON.stringify(entries.left) : '',
+      String(MAX_ATTENDANCE_ENTRIES),
+    ])) as [number, number];
+    return { left: left === 1, finished: finished === 1 };
+  }
+
+  async appendAttendance(roomId: string, event: RoomEvent): Promise<void> {
+    await this.run(APPEND_ATTENDANCE, roomId, [JSON.stringify(event), String(MAX_ATTENDANCE_ENTRIES)]);
+  }
+
+  async attendance(roomId: string): Promise<RoomEvent[]> {
+    const raw = await this.redis.lRange(this.keys(roomId)[4] as string, 0, -1);
+    // Each entry was checked by the node that wrote it; checked again, as anything read off Redis.
+    return raw.flatMap((text) => {
+      try {
+        return [parseRoomEvent(JSON.parse(text))];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async member(roomId: string, memberId: string): Promise<MemberRecord | undefined> {

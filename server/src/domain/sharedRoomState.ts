@@ -1,5 +1,6 @@
 import type { ParticipantView } from './Participant.js';
 import type { MediaSource, Role } from './roles.js';
+import type { RoomEvent } from './roomEvents.js';
 import type { RoomSummary } from './roomSummary.js';
 
 /**
@@ -26,8 +27,36 @@ export interface ProducerRecord {
   node: string;
 }
 
-/** `previousNode`: the person was already in the room through that node (a session to end there). */
-export type JoinOutcome = { ok: true; previousNode?: string } | { ok: false; reason: 'full' };
+/**
+ * `previousNode`: the person was already in the room through that node (a session to end there).
+ * `started`: this join made the room non-empty (this node tells the world the room started).
+ * `rejoined`: the person was already in the room (their presence goes on: no new `joined`).
+ */
+export type JoinOutcome =
+  | { ok: true; previousNode?: string; started: boolean; rejoined: boolean }
+  | { ok: false; reason: 'full' };
+
+/** `left`: this call removed the member; `finished`: and the room is now empty (its keys are gone). */
+export interface LeaveOutcome {
+  left: boolean;
+  finished: boolean;
+}
+
+/**
+ * The attendance entries written with a join or a leave, in the same atomic step: `started` is
+ * kept only if the room was empty, `joined` only if the person was not already in it, and a
+ * room emptied by the leave forgets its register with its other records.
+ */
+export interface JoinEntries {
+  started: RoomEvent;
+  joined: RoomEvent;
+}
+export interface LeaveEntries {
+  left: RoomEvent;
+}
+
+/** Attendance entries kept per room at most; later ones are not kept (the export says it is incomplete). */
+export const MAX_ATTENDANCE_ENTRIES = 50_000;
 
 /** One room as operators see it, cluster-wide: counts only. */
 export interface SharedRoomOverview {
@@ -44,11 +73,15 @@ export interface SharedRoomState {
    * Adds (or replaces) a member, atomically refusing a newcomer when the room already has
    * `maxParticipants` members on all nodes together.
    */
-  join(roomId: string, member: MemberRecord, maxParticipants: number): Promise<JoinOutcome>;
+  join(roomId: string, member: MemberRecord, maxParticipants: number, entries?: JoinEntries): Promise<JoinOutcome>;
   /** Rewrites a member's record; ignored unless the stored record belongs to `member.node`. */
   update(roomId: string, member: MemberRecord): Promise<void>;
   /** Removes a member (and their producers) if the stored record belongs to `node`. */
-  leave(roomId: string, memberId: string, node: string): Promise<void>;
+  leave(roomId: string, memberId: string, node: string, entries?: LeaveEntries): Promise<LeaveOutcome>;
+  /** Adds an entry to the room's attendance register; ignored when nobody is in the room. */
+  appendAttendance(roomId: string, event: RoomEvent): Promise<void>;
+  /** The room's attendance entries in the order they were written (empty once the room ended). */
+  attendance(roomId: string): Promise<RoomEvent[]>;
   member(roomId: string, memberId: string): Promise<MemberRecord | undefined>;
   members(roomId: string): Promise<MemberRecord[]>;
   /** Those a listener hears and sees (moderators, speakers, a listener holding the floor). */

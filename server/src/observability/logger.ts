@@ -62,7 +62,8 @@ export type AuditEvent =
   | 'internal.refused'
   | 'token.revoked'
   | 'token.revoked.elsewhere'
-  | 'room.closed';
+  | 'room.closed'
+  | 'attendance.exported';
 
 /**
  * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value

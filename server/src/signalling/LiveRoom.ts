@@ -1,8 +1,21 @@
 import type { Server } from 'socket.io';
+import { attendanceOf } from '../domain/attendanceOf.js';
 import { conflict, notFound, RelaisError } from '../domain/errors.js';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
+import {
+  type EventActor,
+  type EventPerson,
+  LEAVE_REASONS,
+  type LeaveReason,
+  REMOVAL_REASONS,
+  type RemovalReason,
+  ROOM_FINISH_REASONS,
+  type RoomEvent,
+  type RoomFinishReason,
+  type RoomPolicy,
+} from '../domain/roomEvents.js';
 import type { MemberRecord, SharedRoomState } from '../domain/sharedRoomState.js';
 import type { ModerationAction, RoomCommand } from '../http/roomCommandProtocol.js';
 import type { RoomCommandSender } from '../http/roomCommandClient.js';
@@ -21,6 +34,7 @@ import type {
   ValidPayload,
 } from './catalog.js';
 import type { ClientConnection } from './ClientConnection.js';
+import type { RoomEventSink } from './RoomEventSink.js';
 
 type Io = Server<IncomingEvents, ServerToClientEvents>;
 type Done = Record<string, never>;
@@ -34,6 +48,13 @@ export interface RoomCluster {
   maxParticipants: number;
 }
 
+/** What a live room tells and the rules it starts with. */
+export interface RoomRules {
+  events: RoomEventSink;
+  /** The policy of a room whose first moderator's token names none (RELAIS_ROOM_POLICY). */
+  defaultPolicy: RoomPolicy;
+}
+
 /**
  * A room live on this server: its members connected here (the domain room), its media, and
  * their connections. Every request a participant makes passes here after validation; the
@@ -44,12 +65,15 @@ export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
   private readonly audience: Audience;
   private closed = false;
+  /** Who is ending a member's session for a moderation, read when their leave is told. */
+  private readonly removedBy = new Map<string, EventActor>();
 
   constructor(
     io: Io,
     readonly members: Room,
     readonly media: RoomMedia,
     private readonly cluster: RoomCluster,
+    private readonly rules: RoomRules,
     private readonly logger: Logger,
     private readonly onClosed: () => void,
   ) {
@@ -109,8 +133,14 @@ export class LiveRoom {
     connection.joined = true;
     this.connections.set(participant.id, connection);
     let outcome: Awaited<ReturnType<SharedRoomState['join']>>;
+    const at = Date.now();
+    const started: RoomEvent = { type: 'room.started', room: this.id, at, policy: this.rules.defaultPolicy };
+    const joined: RoomEvent = { type: 'participant.joined', room: this.id, at, participant: personOf(participant) };
     try {
-      outcome = await this.cluster.state.join(this.id, this.recordOf(participant), this.cluster.maxParticipants);
+      outcome = await this.cluster.state.join(this.id, this.recordOf(participant), this.cluster.maxParticipants, {
+        started,
+        joined,
+      });
     } catch (error) {
       this.leave(connection, 'shared state unreachable');
       throw error;
@@ -120,6 +150,9 @@ export class LiveRoom {
       throw new RelaisError('CONFLICT', `Room ${this.id} is full (${this.cluster.maxParticipants} participants).`);
     }
     if (!connection.joined) throw conflict('The connection closed while joining.');
+    // Told by this node only: the shared state said this join started the room, or began a presence.
+    if (outcome.started) this.rules.events.emit(started);
+    if (!outcome.rejoined) this.rules.events.emit(joined);
     if (outcome.previousNode) this.endElsewhere(outcome.previousNode, participant.id);
     await this.audience.admit(connection.socket, participant);
     audit(connection.logger, 'participant.joined');
@@ -141,7 +174,16 @@ export class LiveRoom {
     this.media.removePeer(connection.participantId);
     const participant = this.members.get(connection.participantId);
     this.members.leave(connection.participantId);
-    this.record(this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId), 'leave');
+    const at = Date.now();
+    const left = leaveEvent(this.id, personOf(participant), at, reason, this.removedBy.get(participant.id));
+    this.removedBy.delete(participant.id);
+    this.record(
+      this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId, { left }).then((outcome) => {
+        if (outcome.left) this.rules.events.emit(left);
+        if (outcome.finished) this.rules.events.emit(finishEvent(this.id, at, reason));
+      }),
+      'leave',
+    );
     this.audience.dismiss(connection.socket, participant);
     audit(connection.logger, 'participant.left', { reason });
     if (this.members.isEmpty) this.close();
@@ -274,6 +316,20 @@ export class LiveRoom {
     return this.moderate(connection, 'revokeFloor', participantId, 'take the floor back');
   }
 
+  /** The register as every node wrote it, for a moderator to download. */
+  async exportAttendance(
+    connection: ClientConnection,
+    { format }: ValidPayload<'exportAttendance'>,
+  ): Promise<RequestResults['exportAttendance']> {
+    this.members.assertAllowed(this.participant(connection).id, 'moderate', 'export the attendance register');
+    const register = attendanceOf(this.id, await this.cluster.state.attendance(this.id), (entry, error) =>
+      this.logger.warn({ err: error, type: entry.type }, 'attendance entry skipped'),
+    );
+    audit(connection.logger, 'attendance.exported', { format });
+    const content = format === 'csv' ? register.toCsv({ excelBom: true }) : JSON.stringify(register.toJson(), null, 2);
+    return { format, content };
+  }
+
   /**
    * A command from another node of the cluster about a member connected here (the moderator's
    * right was checked on the moderator's node). Returns how many sessions it ended.
@@ -324,21 +380,55 @@ export class LiveRoom {
     } else if (action === 'remove') {
       audit(this.logger, 'participant.removed', log);
       const targetConnection = this.connections.get(targetId);
-      if (targetConnection) this.end(targetConnection, 'removed');
+      if (targetConnection) {
+        this.removedBy.set(targetId, await this.actorOf(moderatorId));
+        this.end(targetConnection, 'removed');
+      }
     } else if (action === 'grantFloor') {
       const target = this.members.giveFloor(targetId);
       audit(this.logger, 'floor.granted', log);
+      this.tell({
+        type: 'floor.given',
+        room: this.id,
+        at: Date.now(),
+        participant: personOf(target),
+        actor: await this.actorOf(moderatorId),
+      });
       this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
       await this.changed(target);
     } else {
+      const wasGiven = this.members.get(targetId).hasFloor;
       const target = this.members.takeFloor(targetId);
       audit(this.logger, 'floor.revoked', log);
+      if (wasGiven) {
+        this.tell({
+          type: 'floor.taken',
+          room: this.id,
+          at: Date.now(),
+          participant: personOf(target),
+          actor: await this.actorOf(moderatorId),
+        });
+      }
       // Whatever the floor allowed and the role does not is closed everywhere, now.
       const permissions = target.permissions;
       this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
       this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...permissions } });
       await this.changed(target);
     }
+  }
+
+  /** An event that is not a join or a leave: into the register, then to the sink. */
+  private tell(event: RoomEvent): void {
+    this.record(this.cluster.state.appendAttendance(this.id, event), `attendance ${event.type}`);
+    this.rules.events.emit(event);
+  }
+
+  /** The moderator who acted, wherever they are connected. */
+  private async actorOf(moderatorId: string): Promise<EventActor> {
+    const name = this.members.has(moderatorId)
+      ? this.members.get(moderatorId).name
+      : ((await this.cluster.state.member(this.id, moderatorId).catch(() => undefined))?.name ?? moderatorId);
+    return { kind: 'moderator', sub: moderatorId, name };
   }
 
   /** A member's hand, floor or microphone changed: recorded for every node, then announced. */
@@ -394,6 +484,47 @@ export class LiveRoom {
     if (!connection.joined) throw conflict('Join the room first.');
     return this.members.get(connection.participantId);
   }
+}
+
+function personOf(participant: { id: string; name: string; role: Participant['role'] }): EventPerson {
+  return { sub: participant.id, name: participant.name, role: participant.role };
+}
+
+/**
+ * How a leave is told: a moderator's or an operator's act is a removal, anything else the
+ * participant's own leaving (a lost connection among them).
+ */
+function leaveEvent(room: string, participant: EventPerson, at: number, reason: string, by?: EventActor): RoomEvent {
+  if ((REMOVAL_REASONS as readonly string[]).includes(reason)) {
+    const actor: EventActor | undefined =
+      by ?? (reason === 'revoked' || reason === 'room-closed' ? { kind: 'operator' } : undefined);
+    return {
+      type: 'participant.removed',
+      room,
+      at,
+      participant,
+      reason: reason as RemovalReason,
+      ...(actor ? { actor } : {}),
+    };
+  }
+  const own: LeaveReason = (LEAVE_REASONS as readonly string[]).includes(reason)
+    ? (reason as LeaveReason)
+    : 'connection-lost';
+  return { type: 'participant.left', room, at, participant, reason: own };
+}
+
+/** The room emptied by a leave: closed by an operator, ended for all, a shutdown, or simply empty. */
+function finishEvent(room: string, at: number, reason: string): RoomEvent {
+  const why: RoomFinishReason = (ROOM_FINISH_REASONS as readonly string[]).includes(reason)
+    ? (reason as RoomFinishReason)
+    : 'empty';
+  return {
+    type: 'room.finished',
+    room,
+    at,
+    reason: why,
+    ...(why === 'room-closed' ? { actor: { kind: 'operator' as const } } : {}),
+  };
 }
 
 function forbiddenToSend(participant: Participant): RelaisError {

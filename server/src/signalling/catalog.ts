@@ -72,6 +72,8 @@ export const requestSchemas = {
   removeParticipant: z.object({ participantId: id }).strict(),
   grantFloor: z.object({ participantId: id }).strict(),
   revokeFloor: z.object({ participantId: id }).strict(),
+  /** A moderator downloads the attendance register (JSON or CSV). */
+  exportAttendance: z.object({ format: z.enum(['json', 'csv']) }).strict(),
   leave: z.object({}).strict(),
 } as const;
 
@@ -158,6 +160,8 @@ export interface RequestResults {
   removeParticipant: Record<string, never>;
   grantFloor: Record<string, never>;
   revokeFloor: Record<string, never>;
+  /** The register as a file's text: `content` is JSON (AttendanceJson) or CSV. */
+  exportAttendance: { format: 'json' | 'csv'; content: string };
   leave: Record<string, never>;
 }
 
