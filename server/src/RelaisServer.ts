@@ -214,6 +214,7 @@ export class RelaisServer {
       rules: {
         events: this.webhooks ? webhookEvents(this.webhooks, logger) : SILENT_EVENTS,
         defaultPolicy: config.rooms.policy,
+        graceMs: config.rooms.graceSeconds * 1000,
       },
     });
   }

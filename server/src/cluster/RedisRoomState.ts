@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { RelaisError } from '../domain/errors.js';
 import { MEDIA_SOURCES, ROLES } from '../domain/roles.js';
 import { parseRoomEvent, type RoomEvent } from '../domain/roomEvents.js';
+import { type AdmissionRefusal, ROOM_POLICIES, type RoomPolicy } from '../domain/roomPolicy.js';
 import type { RoomSummary } from '../domain/roomSummary.js';
 import {
+  type Admission,
+  type LobbyEntry,
   type JoinEntries,
   type JoinOutcome,
   type LeaveEntries,
@@ -20,10 +23,15 @@ import { isOnStage } from '../domain/stage.js';
 import type { RedisClient } from './RedisConnection.js';
 import {
   APPEND_ATTENDANCE,
+  BAN,
+  DECIDE_LOBBY,
+  ENTER_LOBBY,
   JOIN,
   LEAVE,
+  LEAVE_LOBBY,
   PRODUCER_ADDED,
   PRODUCER_CHANGED,
+  SET_POLICY,
   SUMMARY,
   UPDATE,
 } from './roomStateScripts.js';
@@ -38,6 +46,14 @@ const memberRecord = z.object({
   joinedAt: z.number(),
   muted: z.boolean(),
 });
+const lobbyEntry = z.object({
+  sub: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  since: z.number(),
+  node: z.string(),
+});
+const policy = z.enum(ROOM_POLICIES);
 const producerRecord = z.object({
   producerId: z.string(),
   participantId: z.string(),
@@ -69,7 +85,18 @@ export class RedisRoomState implements SharedRoomState {
   /** The keys of one room, in the scripts' KEYS order. */
   keys(roomId: string): string[] {
     const base = `${this.prefix}room:{${roomId}}:`;
-    return [`${base}members`, `${base}stage`, `${base}hands`, `${base}producers`, `${base}attendance`];
+    return [
+      `${base}members`,
+      `${base}stage`,
+      `${base}hands`,
+      `${base}producers`,
+      `${base}attendance`,
+      `${base}meta`,
+      `${base}lobby`,
+      `${base}admitted`,
+      `${base}bans`,
+      `${base}grace`,
+    ];
   }
 
   async join(
@@ -77,6 +104,7 @@ export class RedisRoomState implements SharedRoomState {
     member: MemberRecord,
     maxParticipants: number,
     entries?: JoinEntries,
+    admission?: Admission,
   ): Promise<JoinOutcome> {
     const answer = (await this.run(JOIN, roomId, [
       member.id,
@@ -86,10 +114,22 @@ export class RedisRoomState implements SharedRoomState {
       entries ? JSON.stringify(entries.started) : '',
       entries ? JSON.stringify(entries.joined) : '',
       String(MAX_ATTENDANCE_ENTRIES),
-    ])) as [number, string, number?, number?];
-    if (answer[0] === 0) return { ok: false, reason: 'full' };
+      admission?.role ?? member.role,
+      admission?.policy ?? '',
+      admission?.preadmitted ? '1' : '0',
+      admission?.defaultPolicy ?? 'open',
+      String(admission?.now ?? Date.now()),
+    ])) as [number, string, number?, number?, string?, string?];
+    if (answer[0] === 0) return { ok: false, reason: answer[1] as AdmissionRefusal };
     const previousNode = answer[1];
-    const outcome = { ok: true as const, started: answer[2] === 1, rejoined: answer[3] === 1 };
+    const changedFrom = answer[5] ? policy.parse(answer[5]) : undefined;
+    const outcome = {
+      ok: true as const,
+      started: answer[2] === 1,
+      rejoined: answer[3] === 1,
+      policy: policy.parse(answer[4]),
+      ...(changedFrom ? { policyChangedFrom: changedFrom } : {}),
+    };
     return previousNode && previousNode !== member.node ? { ...outcome, previousNode } : outcome;
   }
 
@@ -103,6 +143,7 @@ export class RedisRoomState implements SharedRoomState {
       node,
       entries ? JSON.stringify(entries.left) : '',
       String(MAX_ATTENDANCE_ENTRIES),
+      entries?.graceUntil !== undefined ? String(entries.graceUntil) : '',
     ])) as [number, number];
     return { left: left === 1, finished: finished === 1 };
   }
@@ -121,6 +162,45 @@ export class RedisRoomState implements SharedRoomState {
         return [];
       }
     });
+  }
+
+  async policy(roomId: string): Promise<RoomPolicy | undefined> {
+    const keys = this.keys(roomId);
+    if ((await this.redis.exists(keys[0] as string)) === 0) return undefined;
+    const raw = await this.redis.hGet(keys[5] as string, 'policy');
+    return raw ? policy.parse(raw) : undefined;
+  }
+
+  async setPolicy(roomId: string, next: RoomPolicy): Promise<RoomPolicy | undefined> {
+    const [done, previous] = (await this.run(SET_POLICY, roomId, [next])) as [number, string];
+    return done === 1 && previous ? policy.parse(previous) : undefined;
+  }
+
+  async ban(roomId: string, sub: string): Promise<void> {
+    await this.run(BAN, roomId, [sub]);
+  }
+
+  async enterLobby(roomId: string, entry: LobbyEntry): Promise<LobbyEntry> {
+    const kept = (await this.run(ENTER_LOBBY, roomId, [entry.sub, JSON.stringify(entry), entry.node])) as string;
+    return lobbyEntry.parse(JSON.parse(kept));
+  }
+
+  async leaveLobby(roomId: string, sub: string, node: string): Promise<void> {
+    await this.run(LEAVE_LOBBY, roomId, [sub, node]);
+  }
+
+  async lobby(roomId: string): Promise<LobbyEntry[]> {
+    return parseAll(lobbyEntry, await this.redis.hVals(this.keys(roomId)[6] as string));
+  }
+
+  async decideLobby(
+    roomId: string,
+    subs: readonly string[] | 'all',
+    outcome: 'admitted' | 'refused',
+  ): Promise<LobbyEntry[]> {
+    if (subs !== 'all' && subs.length === 0) return [];
+    const targets = subs === 'all' ? ['*'] : [...subs];
+    return parseAll(lobbyEntry, (await this.run(DECIDE_LOBBY, roomId, [outcome, ...targets])) as string[]);
   }
 
   async member(roomId: string, memberId: string): Promise<MemberRecord | undefined> {

@@ -11,6 +11,8 @@ export const SESSION_END_REASONS = [
   'server-shutdown',
   'media-lost',
   'rate-limited',
+  /** A moderator refused you entry from the lobby. */
+  'refused',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

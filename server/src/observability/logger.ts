@@ -63,7 +63,11 @@ export type AuditEvent =
   | 'token.revoked'
   | 'token.revoked.elsewhere'
   | 'room.closed'
-  | 'attendance.exported';
+  | 'attendance.exported'
+  | 'lobby.waiting'
+  | 'lobby.admitted'
+  | 'lobby.refused'
+  | 'room.policy';
 
 /**
  * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value

@@ -53,6 +53,11 @@ export class Audience {
     return `room:${this.members.id}:full`;
   }
 
+  /** Moderators, on every node: they see the lobby. */
+  private get moderators(): string {
+    return `room:${this.members.id}:moderators`;
+  }
+
   private get summaryOnly(): string {
     return `room:${this.members.id}:summary`;
   }
@@ -60,7 +65,7 @@ export class Audience {
   /** A member who has just joined: put on its channels, announced to those who see the list. */
   async admit(socket: RelaisSocket, participant: Participant): Promise<void> {
     const list = participant.can('seeParticipantList') ? this.fullList : this.summaryOnly;
-    await socket.join([this.everyone, list]);
+    await socket.join([this.everyone, list, ...(participant.can('moderate') ? [this.moderators] : [])]);
     socket.to(this.fullList).emit('participantJoined', participant.view());
     this.summaryChanged(isOnStage(participant));
   }
@@ -75,7 +80,7 @@ export class Audience {
 
   /** A member who has left (`participant` as it was). */
   dismiss(socket: RelaisSocket, participant: Participant): void {
-    for (const channel of [this.everyone, this.fullList, this.summaryOnly]) void socket.leave(channel);
+    for (const channel of [this.everyone, this.fullList, this.summaryOnly, this.moderators]) void socket.leave(channel);
     this.io.to(this.fullList).emit('participantLeft', { participantId: participant.id });
     this.summaryChanged(isOnStage(participant));
   }
@@ -89,6 +94,11 @@ export class Audience {
   /** To every member of the room, on every node. */
   toAll<N extends NotificationName>(name: N, payload: Notifications[N]): void {
     (this.io.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
+  }
+
+  /** To the room's moderators, on every node. */
+  toModerators<N extends NotificationName>(name: N, payload: Notifications[N]): void {
+    (this.io.to(this.moderators).emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
   /** To the members connected to this node (news about media this node serves them). */

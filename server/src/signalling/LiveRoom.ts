@@ -4,6 +4,7 @@ import { conflict, notFound, RelaisError } from '../domain/errors.js';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
+import { startingPolicy } from '../domain/roomPolicy.js';
 import {
   type EventActor,
   type EventPerson,
@@ -26,6 +27,7 @@ import type {
   Dictionary,
   IncomingEvents,
   JoinResult,
+  LobbyView,
   ProducerInfo,
   SessionEndReason,
   RequestResults,
@@ -53,6 +55,8 @@ export interface RoomRules {
   events: RoomEventSink;
   /** The policy of a room whose first moderator's token names none (RELAIS_ROOM_POLICY). */
   defaultPolicy: RoomPolicy;
+  /** How long a member who dropped out keeps their place in a locked room (RELAIS_ROOM_GRACE). */
+  graceMs: number;
 }
 
 /**
@@ -63,13 +67,15 @@ export interface RoomRules {
  */
 export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
+  /** Those waiting in the lobby through this node, by `sub`. */
+  private readonly waiting = new Map<string, ClientConnection>();
   private readonly audience: Audience;
   private closed = false;
   /** Who is ending a member's session for a moderation, read when their leave is told. */
   private readonly removedBy = new Map<string, EventActor>();
 
   constructor(
-    io: Io,
+    private readonly io: Io,
     readonly members: Room,
     readonly media: RoomMedia,
     private readonly cluster: RoomCluster,
@@ -134,22 +140,58 @@ export class LiveRoom {
     this.connections.set(participant.id, connection);
     let outcome: Awaited<ReturnType<SharedRoomState['join']>>;
     const at = Date.now();
-    const started: RoomEvent = { type: 'room.started', room: this.id, at, policy: this.rules.defaultPolicy };
+    const { claims } = connection;
+    const started: RoomEvent = {
+      type: 'room.started',
+      room: this.id,
+      at,
+      policy: startingPolicy(this.rules.defaultPolicy, claims),
+    };
     const joined: RoomEvent = { type: 'participant.joined', room: this.id, at, participant: personOf(participant) };
     try {
-      outcome = await this.cluster.state.join(this.id, this.recordOf(participant), this.cluster.maxParticipants, {
-        started,
-        joined,
-      });
+      // The admission is decided with the join itself, in one atomic step of the shared state.
+      outcome = await this.cluster.state.join(
+        this.id,
+        this.recordOf(participant),
+        this.cluster.maxParticipants,
+        { started, joined },
+        {
+          role: claims.role,
+          ...(claims.policy ? { policy: claims.policy } : {}),
+          preadmitted: claims.preadmitted === true,
+          defaultPolicy: this.rules.defaultPolicy,
+          now: at,
+        },
+      );
     } catch (error) {
-      this.leave(connection, 'shared state unreachable');
+      this.undoJoin(connection);
       throw error;
     }
     if (!outcome.ok) {
-      this.leave(connection, 'room full');
+      this.undoJoin(connection);
+      if (outcome.reason === 'lobby') {
+        await this.waitInLobby(connection);
+        throw new RelaisError('IN_LOBBY', 'You are waiting for a moderator to let you in.');
+      }
+      if (outcome.reason === 'locked') throw new RelaisError('ROOM_LOCKED', 'This room is locked: nobody new enters.');
+      if (outcome.reason === 'banned')
+        throw new RelaisError('BANNED', 'You were refused or removed: you cannot come back until the room ends.');
       throw new RelaisError('CONFLICT', `Room ${this.id} is full (${this.cluster.maxParticipants} participants).`);
     }
     if (!connection.joined) throw conflict('The connection closed while joining.');
+    connection.admitted = true;
+    if (connection.waiting) this.stopWaiting(connection);
+    if (outcome.policyChangedFrom) {
+      this.tell({
+        type: 'policy.changed',
+        room: this.id,
+        at,
+        policy: outcome.policy,
+        previous: outcome.policyChangedFrom,
+        actor: { kind: 'moderator', sub: participant.id, name: participant.name },
+      });
+      this.audience.toAll('roomPolicy', { policy: outcome.policy });
+    }
     // Told by this node only: the shared state said this join started the room, or began a presence.
     if (outcome.started) this.rules.events.emit(started);
     if (!outcome.rejoined) this.rules.events.emit(joined);
@@ -162,13 +204,150 @@ export class LiveRoom {
       producers: this.media.producers(),
       permissions: { ...participant.permissions },
       activeSpeaker: this.media.activeSpeaker,
+      policy: outcome.policy,
+      lobby: participant.can('moderate') ? await this.lobbyViews() : [],
     };
+  }
+
+  /** A join the shared state did not take (or could not answer): nothing of it remains here. */
+  private undoJoin(connection: ClientConnection): void {
+    if (this.connections.get(connection.participantId) !== connection) return;
+    connection.joined = false;
+    this.connections.delete(connection.participantId);
+    this.media.removePeer(connection.participantId);
+    this.members.leave(connection.participantId);
+  }
+
+  /** A newcomer the policy keeps waiting: in the lobby, seen by the moderators on every node. */
+  private async waitInLobby(connection: ClientConnection): Promise<void> {
+    const { claims } = connection;
+    const first = !connection.waiting;
+    connection.waiting = true;
+    this.waiting.set(connection.participantId, connection);
+    await this.cluster.state.enterLobby(this.id, {
+      sub: connection.participantId,
+      name: claims.name,
+      role: claims.role,
+      since: Date.now(),
+      node: this.cluster.nodeId,
+    });
+    await connection.socket.join(lobbyChannel(this.id, connection.participantId));
+    if (first) {
+      audit(connection.logger, 'lobby.waiting');
+      await this.lobbyChanged();
+    }
+  }
+
+  private stopWaiting(connection: ClientConnection): void {
+    connection.waiting = false;
+    if (this.waiting.get(connection.participantId) === connection) this.waiting.delete(connection.participantId);
+    void connection.socket.leave(lobbyChannel(this.id, connection.participantId));
+  }
+
+  /** Who waits, as moderators see them. */
+  private async lobbyViews(): Promise<LobbyView[]> {
+    const entries = await this.cluster.state.lobby(this.id);
+    return entries
+      .sort((a, b) => a.since - b.since)
+      .map((entry) => ({ id: entry.sub, name: entry.name, role: entry.role, since: entry.since }));
+  }
+
+  /** The lobby changed: every moderator, on every node, gets the new list. */
+  private async lobbyChanged(): Promise<void> {
+    this.audience.toModerators('lobbyChanged', { waiting: await this.lobbyViews() });
+  }
+
+  /** A moderator changes who may enter; opening the room lets in everyone waiting. */
+  async setRoomPolicy(connection: ClientConnection, { policy }: ValidPayload<'setRoomPolicy'>): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'change who may enter');
+    const previous = await this.cluster.state.setPolicy(this.id, policy);
+    if (!previous) throw conflict('This room has just closed.');
+    audit(connection.logger, 'room.policy', { policy, previous });
+    if (previous !== policy) {
+      this.tell({
+        type: 'policy.changed',
+        room: this.id,
+        at: Date.now(),
+        policy,
+        previous,
+        actor: { kind: 'moderator', sub: moderator.id, name: moderator.name },
+      });
+      this.audience.toAll('roomPolicy', { policy });
+    }
+    if (policy === 'open') await this.decide(moderator, 'all', 'admitted');
+    return {};
+  }
+
+  /** A moderator admits or refuses one person waiting, or everyone waiting. */
+  async decideLobby(
+    connection: ClientConnection,
+    { decision, participantId }: ValidPayload<'decideLobby'>,
+  ): Promise<RequestResults['decideLobby']> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'decide who enters');
+    const decided = await this.decide(
+      moderator,
+      participantId ? [participantId] : 'all',
+      decision === 'admit' ? 'admitted' : 'refused',
+    );
+    if (participantId && decided.length === 0) throw notFound(`Nobody waits in the lobby as ${participantId}.`);
+    return { decided };
+  }
+
+  /**
+   * Out of the lobby, wherever they wait: the admitted are told to join again (the shared state
+   * now lets them in), the refused are told why and disconnected, and banned until the room ends.
+   */
+  private async decide(
+    moderator: Participant,
+    subs: string[] | 'all',
+    outcome: 'admitted' | 'refused',
+  ): Promise<string[]> {
+    const entries = await this.cluster.state.decideLobby(this.id, subs, outcome);
+    if (entries.length === 0) return [];
+    const at = Date.now();
+    const actor: EventActor = { kind: 'moderator', sub: moderator.id, name: moderator.name };
+    for (const entry of entries) {
+      const channel = this.io.to(lobbyChannel(this.id, entry.sub));
+      this.tell({
+        type: outcome === 'admitted' ? 'lobby.admitted' : 'lobby.refused',
+        room: this.id,
+        at,
+        participant: { sub: entry.sub, name: entry.name, role: entry.role },
+        waitingSince: entry.since,
+        actor,
+      });
+      audit(this.logger, outcome === 'admitted' ? 'lobby.admitted' : 'lobby.refused', {
+        target: entry.sub,
+        moderator: moderator.id,
+      });
+      if (outcome === 'admitted') {
+        channel.emit('lobbyAdmitted', {});
+      } else {
+        channel.emit('sessionEnded', { reason: 'refused' });
+        // Through the adapter: the node holding the waiting connection closes it.
+        this.io.in(lobbyChannel(this.id, entry.sub)).disconnectSockets(true);
+      }
+    }
+    await this.lobbyChanged();
+    return entries.map((entry) => entry.sub);
   }
 
   /** Leaves the room and frees everything the participant held. Safe to call twice. */
   leave(connection: ClientConnection, reason: string): void {
+    if (connection.waiting) {
+      this.stopWaiting(connection);
+      this.record(
+        this.cluster.state
+          .leaveLobby(this.id, connection.participantId, this.cluster.nodeId)
+          .then(() => this.lobbyChanged()),
+        'leave the lobby',
+      );
+      if (this.isUnused) this.close();
+      return;
+    }
     if (!connection.joined || this.connections.get(connection.participantId) !== connection) return;
     connection.joined = false;
+    connection.admitted = false;
     this.connections.delete(connection.participantId);
     // Closing the peer's transports closes its producers, each of which tells the room.
     this.media.removePeer(connection.participantId);
@@ -178,15 +357,26 @@ export class LiveRoom {
     const left = leaveEvent(this.id, personOf(participant), at, reason, this.removedBy.get(participant.id));
     this.removedBy.delete(participant.id);
     this.record(
-      this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId, { left }).then((outcome) => {
-        if (outcome.left) this.rules.events.emit(left);
-        if (outcome.finished) this.rules.events.emit(finishEvent(this.id, at, reason));
-      }),
+      this.cluster.state
+        .leave(this.id, participant.id, this.cluster.nodeId, {
+          left,
+          // Dropped out (not removed): back within the grace period, they keep their place.
+          ...(left.type === 'participant.left' ? { graceUntil: at + this.rules.graceMs } : {}),
+        })
+        .then((outcome) => {
+          if (outcome.left) this.rules.events.emit(left);
+          if (outcome.finished) this.rules.events.emit(finishEvent(this.id, at, reason));
+        }),
       'leave',
     );
     this.audience.dismiss(connection.socket, participant);
     audit(connection.logger, 'participant.left', { reason });
-    if (this.members.isEmpty) this.close();
+    if (this.isUnused) this.close();
+  }
+
+  /** Nobody in the room nor waiting in its lobby through this node. */
+  private get isUnused(): boolean {
+    return this.members.isEmpty && this.waiting.size === 0;
   }
 
   /** Ends a connection from the server side: tells the client why, then disconnects it. */
@@ -206,7 +396,7 @@ export class LiveRoom {
 
   /** Frees the room when nobody is in it (also after a visitor who never joined). */
   closeIfEmpty(): void {
-    if (this.members.isEmpty) this.close();
+    if (this.isUnused) this.close();
   }
 
   private close(): void {
@@ -382,6 +572,8 @@ export class LiveRoom {
       const targetConnection = this.connections.get(targetId);
       if (targetConnection) {
         this.removedBy.set(targetId, await this.actorOf(moderatorId));
+        // Not back with the same token (nor another of the same person) until the room ends.
+        await this.cluster.state.ban(this.id, targetId);
         this.end(targetConnection, 'removed');
       }
     } else if (action === 'grantFloor') {
@@ -481,9 +673,15 @@ export class LiveRoom {
   }
 
   private participant(connection: ClientConnection): Participant {
-    if (!connection.joined) throw conflict('Join the room first.');
+    if (connection.waiting) throw new RelaisError('IN_LOBBY', 'You are waiting for a moderator to let you in.');
+    if (!connection.joined || !connection.admitted) throw conflict('Join the room first.');
     return this.members.get(connection.participantId);
   }
+}
+
+/** The channel of one person waiting in a room's lobby (on whichever node holds them). */
+function lobbyChannel(roomId: string, sub: string): string {
+  return `room:${roomId}:lobby:${sub}`;
 }
 
 function personOf(participant: { id: string; name: string; role: Participant['role'] }): EventPerson {

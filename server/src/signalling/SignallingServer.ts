@@ -72,6 +72,8 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
   grantFloor: (room, c, p) => room.grantFloor(c, p),
   revokeFloor: (room, c, p) => room.revokeFloor(c, p),
   exportAttendance: (room, c, p) => room.exportAttendance(c, p),
+  setRoomPolicy: (room, c, p) => room.setRoomPolicy(c, p),
+  decideLobby: (room, c, p) => room.decideLobby(c, p),
 };
 
 /**
