@@ -350,7 +350,7 @@ export const en: Record<MessageKey, string> = {
   lobbyEmpty: 'Nobody is waiting.',
   lobbySince: 'waiting since {time}',
   admitAction: 'Let in',
-  admitActionLabel: 'Let {name} in',
+  admitActionLabel: 'Let in {name}',
   refuseAction: 'Refuse',
   refuseActionLabel: 'Refuse entry to {name}',
   admitAll: 'Let everyone in',

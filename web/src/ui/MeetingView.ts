@@ -21,6 +21,7 @@ import { controlButton, type ControlButton } from './ControlButton.js';
 import { clear, h } from './element.js';
 import { LocalControls, type LocalMedia } from './LocalControls.js';
 import { ModeratorPanel } from './ModeratorPanel.js';
+import { RoomControls } from './RoomControls.js';
 import { NowSpeaking } from './NowSpeaking.js';
 import { ParticipantTile } from './ParticipantTile.js';
 import { ScreenStage } from './ScreenStage.js';
@@ -47,6 +48,7 @@ export class MeetingView {
   private readonly chat: ChatPanel | undefined;
   private readonly local: LocalControls;
   private readonly moderation: ModeratorPanel | undefined;
+  private readonly roomControls: RoomControls | undefined;
   private readonly participantsToggle: ControlButton | undefined;
   private readonly offers: VideoOffers;
   private readonly layers: SimulcastLayers;
@@ -96,6 +98,8 @@ export class MeetingView {
     );
     if (joined.permissions.moderate) {
       this.moderation = new ModeratorPanel(client, roster, announcer);
+      this.roomControls = new RoomControls(client, joined, announcer);
+      this.moderation.addSection(this.roomControls.element);
       this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
       this.participantsToggle.element.setAttribute('aria-controls', 'moderation-panel');
     }
@@ -176,6 +180,7 @@ export class MeetingView {
     this.nowSpeaking.dispose();
     for (const off of this.unsubscribe) off();
     this.moderation?.dispose();
+    this.roomControls?.dispose();
     this.layers.dispose();
     for (const tile of this.tiles.values()) tile.dispose();
     this.audio.dispose();

@@ -89,6 +89,11 @@ export class ModeratorPanel {
     if (id) this.refreshRow(id);
   }
 
+  /** Another part of the moderator's tools (who may enter), after the list of who is in. */
+  addSection(section: HTMLElement): void {
+    this.element.append(section);
+  }
+
   dispose(): void {
     for (const off of this.unsubscribe) off();
   }
