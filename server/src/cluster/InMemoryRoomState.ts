@@ -23,6 +23,7 @@ interface RoomRecords {
   producers: Map<string, ProducerRecord>;
   attendance: RoomEvent[];
   policy?: { policy: RoomPolicy; source: 'default' | 'token' | 'moderator' };
+  spotlight?: string;
   admitted: Set<string>;
   bans: Set<string>;
   /** sub → until when (ms) they may come back into a locked room. */
@@ -145,6 +146,18 @@ export class InMemoryRoomState implements SharedRoomState {
     const previous = room.policy.policy;
     room.policy = { policy, source: 'moderator' };
     return previous;
+  }
+
+  async spotlight(roomId: string): Promise<string | undefined> {
+    const room = this.rooms_.get(roomId);
+    return room && room.members.size > 0 ? room.spotlight : undefined;
+  }
+
+  async setSpotlight(roomId: string, participantId: string | null): Promise<void> {
+    const room = this.rooms_.get(roomId);
+    if (!room || room.members.size === 0) return;
+    if (participantId === null) delete room.spotlight;
+    else room.spotlight = participantId;
   }
 
   async ban(roomId: string, sub: string): Promise<void> {

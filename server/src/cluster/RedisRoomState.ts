@@ -32,6 +32,7 @@ import {
   PRODUCER_ADDED,
   PRODUCER_CHANGED,
   SET_POLICY,
+  SET_SPOTLIGHT,
   SUMMARY,
   UPDATE,
 } from './roomStateScripts.js';
@@ -174,6 +175,16 @@ export class RedisRoomState implements SharedRoomState {
   async setPolicy(roomId: string, next: RoomPolicy): Promise<RoomPolicy | undefined> {
     const [done, previous] = (await this.run(SET_POLICY, roomId, [next])) as [number, string];
     return done === 1 && previous ? policy.parse(previous) : undefined;
+  }
+
+  async spotlight(roomId: string): Promise<string | undefined> {
+    const keys = this.keys(roomId);
+    if ((await this.redis.exists(keys[0] as string)) === 0) return undefined;
+    return (await this.redis.hGet(keys[5] as string, 'spotlight')) ?? undefined;
+  }
+
+  async setSpotlight(roomId: string, participantId: string | null): Promise<void> {
+    await this.run(SET_SPOTLIGHT, roomId, [participantId ?? '']);
   }
 
   async ban(roomId: string, sub: string): Promise<void> {

@@ -149,6 +149,13 @@ redis.call('HSET', KEYS[6], 'policy', ARGV[1], 'source', 'moderator')
 return {1, previous}
 `);
 
+/** ARGV: participant id, or '' to clear. Only in a live room (the meta hash goes with it). */
+export const SET_SPOTLIGHT = new RedisScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '' then redis.call('HDEL', KEYS[6], 'spotlight') else redis.call('HSET', KEYS[6], 'spotlight', ARGV[1]) end
+return 1
+`);
+
 /** ARGV: sub. Only in a live room (the ban list goes with it). */
 export const BAN = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

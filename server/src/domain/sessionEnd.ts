@@ -13,6 +13,8 @@ export const SESSION_END_REASONS = [
   'rate-limited',
   /** A moderator refused you entry from the lobby. */
   'refused',
+  /** A moderator ended the meeting for everyone. */
+  'ended-for-all',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

@@ -130,6 +130,10 @@ export interface SharedRoomState {
   policy(roomId: string): Promise<RoomPolicy | undefined>;
   /** Sets the policy of a live room; resolves with the previous one (undefined: not live, nothing set). */
   setPolicy(roomId: string, policy: RoomPolicy): Promise<RoomPolicy | undefined>;
+  /** The participant a moderator put in front of everyone; undefined when none (or not live). */
+  spotlight(roomId: string): Promise<string | undefined>;
+  /** Sets (or clears, with null) the spotlight of a live room. */
+  setSpotlight(roomId: string, participantId: string | null): Promise<void>;
   /** Keeps `sub` out of the room until it ends (refused or removed); ignored when nobody is in it. */
   ban(roomId: string, sub: string): Promise<void>;
   /** Puts someone in the lobby (or back, keeping when they first waited); resolves with their entry. */

@@ -67,7 +67,12 @@ export type AuditEvent =
   | 'lobby.waiting'
   | 'lobby.admitted'
   | 'lobby.refused'
-  | 'room.policy';
+  | 'room.policy'
+  | 'room.muted-all'
+  | 'room.hands-lowered'
+  | 'room.ended-for-all'
+  | 'room.spotlight'
+  | 'participant.role-changed';
 
 /**
  * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value

@@ -78,6 +78,18 @@ export class Audience {
     return records.filter((record) => record.id !== participant.id).map(viewOf);
   }
 
+  /** A member whose role changed: on the channels of the new role (the list or the summary, the moderators'). */
+  async regroup(socket: RelaisSocket, participant: Participant): Promise<void> {
+    const sees = participant.can('seeParticipantList');
+    await socket.leave(sees ? this.summaryOnly : this.fullList);
+    if (!participant.can('moderate')) await socket.leave(this.moderators);
+    await socket.join([
+      sees ? this.fullList : this.summaryOnly,
+      ...(participant.can('moderate') ? [this.moderators] : []),
+    ]);
+    this.summaryChanged(true);
+  }
+
   /** A member who has left (`participant` as it was). */
   dismiss(socket: RelaisSocket, participant: Participant): void {
     for (const channel of [this.everyone, this.fullList, this.summaryOnly, this.moderators]) void socket.leave(channel);

@@ -206,6 +206,7 @@ export class LiveRoom {
       activeSpeaker: this.media.activeSpeaker,
       policy: outcome.policy,
       lobby: participant.can('moderate') ? await this.lobbyViews() : [],
+      spotlight: (await this.cluster.state.spotlight(this.id)) ?? null,
     };
   }
 
@@ -532,9 +533,135 @@ export class LiveRoom {
       this.end(connection, 'replaced');
       return 1;
     }
+    if (command.action === 'muteAll') {
+      for (const member of this.members.all()) {
+        if (member.role === 'moderator' || (command.keepFloor && member.hasFloor)) continue;
+        await this.apply('mute', member.id, command.by);
+      }
+      return 0;
+    }
+    if (command.action === 'lowerHands') {
+      for (const member of this.members.all()) {
+        if (!member.handRaised) continue;
+        member.handRaised = false;
+        await this.changed(member);
+      }
+      return 0;
+    }
+    if (command.action === 'endForAll') {
+      const actor = await this.actorOf(command.by);
+      for (const connection of this.all()) this.removedBy.set(connection.participantId, actor);
+      return this.endAll('ended-for-all');
+    }
     if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
+    if (command.action === 'setRole') {
+      await this.changeRole(command.target, command.role, command.by);
+      return 0;
+    }
     await this.apply(command.action, command.target, command.by);
     return command.action === 'remove' ? 1 : 0;
+  }
+
+  /** Every microphone but the moderators' (and the floor's, if asked), on every node. */
+  async muteAll(connection: ClientConnection, { keepFloor }: ValidPayload<'muteAll'>): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'mute everyone');
+    audit(connection.logger, 'room.muted-all', { keepFloor });
+    await this.everywhere({ action: 'muteAll', roomId: this.id, by: moderator.id, keepFloor });
+    return {};
+  }
+
+  async lowerAllHands(connection: ClientConnection): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'lower every hand');
+    audit(connection.logger, 'room.hands-lowered');
+    await this.everywhere({ action: 'lowerHands', roomId: this.id, by: moderator.id });
+    return {};
+  }
+
+  /** Ends the meeting for everyone: the other nodes first, then here (the moderator with them). */
+  async endForAll(connection: ClientConnection): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'end the meeting');
+    audit(connection.logger, 'room.ended-for-all');
+    await this.everywhere({ action: 'endForAll', roomId: this.id, by: moderator.id });
+    return {};
+  }
+
+  /** A member's role, changed live wherever they are connected. */
+  async setRole(connection: ClientConnection, { participantId, role }: ValidPayload<'setRole'>): Promise<Done> {
+    const moderator = this.members.assertModerator(this.participant(connection).id, participantId, 'change a role');
+    if (this.members.has(participantId)) {
+      await this.changeRole(participantId, role, moderator.id);
+      return {};
+    }
+    const target = await this.cluster.state.member(this.id, participantId);
+    if (!target || target.node === this.cluster.nodeId || !this.cluster.commands)
+      throw notFound(`No participant ${participantId} in room ${this.id}.`);
+    await this.cluster.commands.send(target.node, {
+      action: 'setRole',
+      roomId: this.id,
+      target: participantId,
+      by: moderator.id,
+      role,
+    });
+    return {};
+  }
+
+  /** The stage of every page follows the moderator's choice; newcomers find it at their join. */
+  async setSpotlight(connection: ClientConnection, { participantId }: ValidPayload<'setSpotlight'>): Promise<Done> {
+    this.members.assertAllowed(this.participant(connection).id, 'moderate', 'choose whom everyone sees');
+    if (participantId !== null && !(await this.cluster.state.member(this.id, participantId)))
+      throw notFound(`No participant ${participantId} in room ${this.id}.`);
+    await this.cluster.state.setSpotlight(this.id, participantId);
+    audit(connection.logger, 'room.spotlight', { target: participantId });
+    this.audience.toAll('spotlight', { participantId });
+    return {};
+  }
+
+  /** A room-wide command: here, then on every other node holding members of the room. */
+  private async everywhere(
+    command: Extract<RoomCommand, { action: 'muteAll' | 'lowerHands' | 'endForAll' }>,
+  ): Promise<void> {
+    const nodes = new Set((await this.cluster.state.members(this.id)).map((member) => member.node));
+    nodes.delete(this.cluster.nodeId);
+    const commands = this.cluster.commands;
+    if (commands) await Promise.all([...nodes].map((node) => commands.send(node, command)));
+    await this.command(command);
+  }
+
+  /** On the member's node: what the new role allows, from now on, without a reconnect. */
+  private async changeRole(targetId: string, role: Participant['role'], moderatorId: string): Promise<void> {
+    const target = this.members.get(targetId);
+    const previous = target.role;
+    if (previous === role) return;
+    const before = { ...target.permissions };
+    this.members.changeRole(targetId, role);
+    const permissions = target.permissions;
+    // Whatever the old role allowed and the new one does not is closed everywhere, now.
+    this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
+    const connection = this.connections.get(target.id);
+    if (connection) {
+      await this.audience.regroup(connection.socket, target);
+      const seesMore = permissions.seeParticipantList && !before.seeParticipantList;
+      connection.notify('roleChanged', {
+        self: target.view(),
+        permissions: { ...permissions },
+        ...(seesMore ? { participants: await this.audience.rosterFor(target) } : {}),
+        ...(permissions.moderate
+          ? {
+              policy: (await this.cluster.state.policy(this.id)) ?? this.rules.defaultPolicy,
+              lobby: await this.lobbyViews(),
+            }
+          : {}),
+      });
+    }
+    await this.changed(target);
+    const actor = await this.actorOf(moderatorId);
+    audit(this.logger, 'participant.role-changed', {
+      target: target.id,
+      moderator: moderatorId,
+      from: previous,
+      to: role,
+    });
+    this.tell({ type: 'role.changed', room: this.id, at: Date.now(), participant: personOf(target), previous, actor });
   }
 
   private async moderate(

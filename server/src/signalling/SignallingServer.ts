@@ -73,6 +73,11 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
   revokeFloor: (room, c, p) => room.revokeFloor(c, p),
   exportAttendance: (room, c, p) => room.exportAttendance(c, p),
   setRoomPolicy: (room, c, p) => room.setRoomPolicy(c, p),
+  muteAll: (room, c, p) => room.muteAll(c, p),
+  lowerAllHands: (room, c) => room.lowerAllHands(c),
+  endForAll: (room, c) => room.endForAll(c),
+  setRole: (room, c, p) => room.setRole(c, p),
+  setSpotlight: (room, c, p) => room.setSpotlight(c, p),
   decideLobby: (room, c, p) => room.decideLobby(c, p),
 };
 

@@ -78,6 +78,15 @@ export const requestSchemas = {
   setRoomPolicy: z.object({ policy: z.enum(['open', 'lobby', 'locked']) }).strict(),
   /** A moderator admits or refuses one person waiting in the lobby, or everyone waiting (no id). */
   decideLobby: z.object({ decision: z.enum(['admit', 'refuse']), participantId: id.optional() }).strict(),
+  /** A moderator mutes every microphone but the moderators' (and, with keepFloor, the floor's). */
+  muteAll: z.object({ keepFloor: z.boolean() }).strict(),
+  lowerAllHands: z.object({}).strict(),
+  /** A moderator ends the meeting for everyone in it. */
+  endForAll: z.object({}).strict(),
+  /** A moderator gives someone another role, live. */
+  setRole: z.object({ participantId: id, role: z.enum(['moderator', 'speaker', 'listener']) }).strict(),
+  /** A moderator puts one participant's video in front of everyone (null: back to the active speaker). */
+  setSpotlight: z.object({ participantId: id.nullable() }).strict(),
   /** A moderator downloads the attendance register (JSON or CSV). */
   exportAttendance: z.object({ format: z.enum(['json', 'csv']) }).strict(),
   leave: z.object({}).strict(),
@@ -136,6 +145,8 @@ export interface JoinResult {
   iceServers: IceServer[];
   /** Who may enter now. */
   policy: RoomPolicy;
+  /** The participant a moderator put in front of everyone, if any. */
+  spotlight: string | null;
   /** Those waiting in the lobby: for moderators (empty for the others). */
   lobby: LobbyView[];
 }
@@ -182,6 +193,11 @@ export interface RequestResults {
   setRoomPolicy: Record<string, never>;
   /** Those the decision applied to (ids). */
   decideLobby: { decided: string[] };
+  muteAll: Record<string, never>;
+  lowerAllHands: Record<string, never>;
+  endForAll: Record<string, never>;
+  setRole: Record<string, never>;
+  setSpotlight: Record<string, never>;
   /** The register as a file's text: `content` is JSON (AttendanceJson) or CSV. */
   exportAttendance: { format: 'json' | 'csv'; content: string };
   leave: Record<string, never>;
@@ -223,6 +239,18 @@ export interface Notifications {
   roomPolicy: { policy: RoomPolicy };
   /** Moderators: who waits in the lobby now. */
   lobbyChanged: { waiting: LobbyView[] };
+  /** A moderator gave you another role: what you may do now, and what a new role lets you see. */
+  roleChanged: {
+    self: ParticipantView;
+    permissions: Permissions;
+    /** Everyone in the room, when the new role sees the list and the old one did not. */
+    participants?: ParticipantView[];
+    /** For a new moderator: who may enter and who waits. */
+    policy?: RoomPolicy;
+    lobby?: LobbyView[];
+  };
+  /** The stage follows a moderator's choice (null: the active speaker again). */
+  spotlight: { participantId: string | null };
   /** You waited in the lobby and a moderator let you in: send `join` again. */
   lobbyAdmitted: Record<string, never>;
 }

@@ -72,6 +72,7 @@ export const fr = {
   'ended_media-lost': 'Le serveur média a été interrompu. Réessayez.',
   'ended_rate-limited': 'Trop de demandes envoyées : le serveur a coupé la connexion. Réessayez dans un instant.',
   ended_refused: 'Un modérateur a refusé votre entrée dans la réunion.',
+  'ended_ended-for-all': 'Le modérateur a mis fin à la réunion pour tous les participants.',
   // Meeting
   meetingTitle: 'Réunion « {room} »',
   participantsHeading: 'Participants',
@@ -256,6 +257,7 @@ export const en: Record<MessageKey, string> = {
   'ended_media-lost': 'The media server was interrupted. Try again.',
   'ended_rate-limited': 'Too many requests sent: the server closed the connection. Try again in a moment.',
   ended_refused: 'A moderator refused to let you into the meeting.',
+  'ended_ended-for-all': 'The moderator ended the meeting for everyone.',
   meetingTitle: 'Meeting “{room}”',
   participantsHeading: 'Participants',
   you: '{name} (you)',
