@@ -5,6 +5,7 @@
  * (not once per node), and the register exported from either node tells the same story.
  */
 import assert from 'node:assert/strict';
+import { fakeMicrophone } from '../support/fakeMicrophone.js';
 import type { RelaisProcess } from '../support/relaisProcess.js';
 import { RequestFailed, SignallingClient } from '../support/signallingClient.js';
 import { startTestCluster, type TestCluster } from '../support/threeNodeCluster.js';
@@ -105,6 +106,45 @@ describe('room policy over two nodes (separate processes, real Redis)', function
     await chief.request('removeParticipant', { participantId: 'ana' });
     await onTwo.next('sessionEnded');
     assert.equal(await tryJoin(await connect(n1, 'ana', 'speaker')), 'BANNED');
+  });
+
+  it('room-wide moderation from node 1 reaches members on node 2: mute all, hands, role, spotlight, end for all', async () => {
+    const room = 'briefing';
+    const member = async (node: RelaisProcess, sub: string, role: 'moderator' | 'speaker' | 'listener') => {
+      const token = cluster.token({ room, role, sub, name: `Nom ${sub}`, preadmitted: true });
+      const joined = await SignallingClient.join(node.url, token);
+      clients.push(joined.client);
+      return joined.client;
+    };
+    const commander = await member(n1, 'commander', 'moderator');
+    const speaker = await member(n2, 'speaker', 'speaker');
+    const listener = await member(n2, 'listener', 'listener');
+    const mic = await fakeMicrophone(speaker);
+
+    await commander.request('muteAll', { keepFloor: false });
+    assert.deepEqual(await speaker.next('mutedByModerator'), { producerId: mic });
+    await listener.request('setHand', { raised: true });
+    await commander.next('participantUpdated', (p) => p.id === 'listener' && p.handRaised);
+    await commander.request('lowerAllHands', {});
+    await commander.next(
+      'participantUpdated',
+      (p) => p.id === 'listener' && !p.handRaised && commander.received('participantUpdated').some((q) => q.handRaised),
+    );
+    await commander.request('setRole', { participantId: 'listener', role: 'speaker' });
+    const changed = await listener.next('roleChanged');
+    assert.equal(changed.permissions.publishAudio, true);
+    await commander.request('setSpotlight', { participantId: 'speaker' });
+    assert.deepEqual(await listener.next('spotlight'), { participantId: 'speaker' });
+
+    await commander.request('endForAll', {}).catch(() => undefined);
+    for (const client of [commander, speaker, listener])
+      assert.deepEqual(await client.next('sessionEnded'), { reason: 'ended-for-all' });
+    const finished = await eventually('room.finished of the briefing', () =>
+      receiver.events(room).find((e) => e.type === 'room.finished'),
+    );
+    assert.equal(finished.data.reason, 'ended-for-all');
+    assert.equal(receiver.events(room).filter((e) => e.type === 'room.finished').length, 1);
+    assert.equal(receiver.events(room).filter((e) => e.type === 'participant.removed').length, 3);
   });
 
   it('each event reaches the receiver once; the register reads the same from both nodes; no key is left', async () => {
