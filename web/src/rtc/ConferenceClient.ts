@@ -78,6 +78,10 @@ type Events = {
   admitted: [];
   lobbyChanged: [waiting: Notifications['lobbyChanged']['waiting']];
   roomPolicy: [policy: Notifications['roomPolicy']['policy']];
+  /** A moderator gave us another role (permissions already applied). */
+  roleChanged: [change: Notifications['roleChanged']];
+  /** Whom a moderator put in front of everyone (null: the active speaker again). */
+  spotlight: [participantId: string | null];
   /** The media path of the transport that connected last (undefined: no media connected). */
   mediaPath: [path: MediaPath | undefined];
   lowBandwidth: [on: boolean];
@@ -125,6 +129,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
   state: ConnectionState = 'connecting';
   self: ParticipantView | undefined;
   permissions: Permissions = { ...NO_PERMISSIONS };
+  /** The participant a moderator put in front of everyone, if any. */
+  spotlight: string | null = null;
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<MediaSource, types.Producer>();
@@ -404,6 +410,17 @@ export class ConferenceClient extends TypedEmitter<Events> {
     s.on('roomSummary', (summary) => this.emit('roomSummary', summary));
     s.on('lobbyChanged', ({ waiting }) => this.emit('lobbyChanged', waiting));
     s.on('roomPolicy', ({ policy }) => this.emit('roomPolicy', policy));
+    s.on('spotlight', ({ participantId }) => {
+      this.spotlight = participantId;
+      this.emit('spotlight', participantId);
+    });
+    s.on('roleChanged', (change) => {
+      this.self = change.self;
+      this.permissions = change.permissions;
+      for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
+      this.emit('roleChanged', change);
+      this.emit('permissionsChanged', change.permissions);
+    });
     s.on('lobbyAdmitted', () => {
       this.emit('admitted');
       this.join().catch((error: unknown) => {
@@ -457,6 +474,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
     }
     this.self = result.self;
     this.permissions = result.permissions;
+    this.spotlight = result.spotlight;
     // Fresh credentials at each join: a rejoin after a cut never reuses expired ones.
     this.iceServers = result.iceServers.map(({ urls, username, credential }) => ({ urls, username, credential }));
     const data = await this.request('createTransport', { direction: 'recv' });

@@ -6,7 +6,10 @@
 import type {
   ChatMessage,
   JoinResult,
+  LobbyView,
+  Notifications,
   ParticipantView,
+  RoomPolicy,
   SessionEndReason,
 } from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
@@ -22,6 +25,7 @@ import { clear, h } from './element.js';
 import { LocalControls, type LocalMedia } from './LocalControls.js';
 import { ModeratorPanel } from './ModeratorPanel.js';
 import { RoomControls } from './RoomControls.js';
+import { RoomWideActions } from './RoomWideActions.js';
 import { NowSpeaking } from './NowSpeaking.js';
 import { ParticipantTile } from './ParticipantTile.js';
 import { ScreenStage } from './ScreenStage.js';
@@ -47,9 +51,13 @@ export class MeetingView {
   private readonly counts: HTMLElement;
   private readonly chat: ChatPanel | undefined;
   private readonly local: LocalControls;
-  private readonly moderation: ModeratorPanel | undefined;
-  private readonly roomControls: RoomControls | undefined;
-  private readonly participantsToggle: ControlButton | undefined;
+  private moderation: ModeratorPanel | undefined;
+  private roomControls: RoomControls | undefined;
+  private roomWide: RoomWideActions | undefined;
+  private participantsToggle: ControlButton | undefined;
+  private readonly body: HTMLElement;
+  private readonly nav: HTMLElement;
+  private spotlight: string | null = null;
   private readonly offers: VideoOffers;
   private readonly layers: SimulcastLayers;
   private readonly listener: boolean;
@@ -96,13 +104,7 @@ export class MeetingView {
       },
       !this.listener,
     );
-    if (joined.permissions.moderate) {
-      this.moderation = new ModeratorPanel(client, roster, announcer);
-      this.roomControls = new RoomControls(client, joined, announcer);
-      this.moderation.addSection(this.roomControls.element);
-      this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
-      this.participantsToggle.element.setAttribute('aria-controls', 'moderation-panel');
-    }
+    if (joined.permissions.moderate) this.enableModeration(joined.policy, joined.lobby);
     this.offers = new VideoOffers(client, (id) => this.roster.get(id)?.name ?? '');
     this.layers = new SimulcastLayers(client);
     this.lowBandwidthNotice = h(
@@ -129,7 +131,7 @@ export class MeetingView {
         h('header', { className: 'topbar' }, heading, this.status.element),
         this.local.problem,
         this.local.notice,
-        h(
+        (this.body = h(
           'div',
           { className: 'meeting-body' },
           h(
@@ -150,13 +152,13 @@ export class MeetingView {
           ),
           this.moderation?.element,
           this.chat?.element,
-        ),
-        h(
+        )),
+        (this.nav = h(
           'nav',
           { className: 'controls', 'aria-label': t('controls') },
           ...this.local.buttons,
           this.participantsToggle?.element,
-        ),
+        )),
         this.audio.element,
       ),
     );
@@ -179,8 +181,7 @@ export class MeetingView {
   dispose(): void {
     this.nowSpeaking.dispose();
     for (const off of this.unsubscribe) off();
-    this.moderation?.dispose();
-    this.roomControls?.dispose();
+    this.disableModeration();
     this.layers.dispose();
     for (const tile of this.tiles.values()) tile.dispose();
     this.audio.dispose();
@@ -220,6 +221,8 @@ export class MeetingView {
     on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
     on.push(c.on('mutedByModerator', () => this.local.mutedByModerator()));
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
+    on.push(c.on('roleChanged', (change) => this.roleChanged(change)));
+    on.push(c.on('spotlight', (id) => this.setSpotlight(id, true)));
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
@@ -240,6 +243,7 @@ export class MeetingView {
     this.refreshSelf();
     // Someone may already be speaking when we arrive (or come back).
     if (result.activeSpeaker) this.setSpeaker(result.activeSpeaker);
+    this.setSpotlight(result.spotlight, false);
   }
 
   private showCounts({ participants, handsRaised }: RoomCounts): void {
@@ -283,6 +287,7 @@ export class MeetingView {
       if (tile.isSelf) this.grid.prepend(tile.element);
       else this.grid.appendChild(tile.element);
       tile.setSpeaking(this.speaker === p.id);
+      tile.setSpotlight(this.spotlight === p.id);
       for (const track of this.client.remoteTracks()) if (track.participantId === p.id) this.attach(track);
     }
     tile?.update(p);
@@ -353,6 +358,59 @@ export class MeetingView {
     this.lowBandwidthNotice.hidden = !this.client.lowBandwidth;
     if (onRequest) this.offers.refresh();
     else this.offers.element.hidden = true;
+  }
+
+  /** The moderator's choice leads the stage on every page; null gives it back to the active speaker. */
+  private setSpotlight(id: string | null, live: boolean): void {
+    if (this.spotlight) this.tiles.get(this.spotlight)?.setSpotlight(false);
+    this.spotlight = id;
+    if (id) this.tiles.get(id)?.setSpotlight(true);
+    this.root.dataset.spotlight = id ?? '';
+    if (!live) return;
+    const name = id ? (this.roster.get(id)?.name ?? (id === this.client.self?.id ? this.client.self?.name : '')) : '';
+    this.announcer.say(id ? t('spotlightNow', { name: name ?? '' }) : t('spotlightCleared'));
+  }
+
+  /**
+   * A moderator gave us another role: the controls follow the permissions (already applied by
+   * the client), and the moderator's tools come or go, without a reconnect.
+   */
+  private roleChanged(change: Notifications['roleChanged']): void {
+    this.root.dataset.role = change.self.role;
+    if (change.permissions.moderate && !this.moderation) {
+      const { panel, toggle } = this.enableModeration(change.policy ?? 'open', change.lobby ?? []);
+      this.body.insertBefore(panel.element, this.chat?.element ?? null);
+      this.nav.append(toggle.element);
+      this.setParticipantsOpen(true);
+    } else if (!change.permissions.moderate && this.moderation) {
+      this.disableModeration();
+    }
+    this.announcer.say(t('roleChangedNow', { role: t(`role_${change.self.role}`) }));
+    this.refreshControls();
+  }
+
+  private enableModeration(policy: RoomPolicy, lobby: LobbyView[]): { panel: ModeratorPanel; toggle: ControlButton } {
+    const panel = new ModeratorPanel(this.client, this.roster, this.announcer);
+    this.roomWide = new RoomWideActions(this.client, this.announcer);
+    this.roomControls = new RoomControls(this.client, { policy, lobby }, this.announcer);
+    panel.addSection(this.roomWide.element);
+    panel.addSection(this.roomControls.element);
+    const toggle = controlButton('participants', () => this.toggleParticipants());
+    toggle.element.setAttribute('aria-controls', 'moderation-panel');
+    this.moderation = panel;
+    this.participantsToggle = toggle;
+    return { panel, toggle };
+  }
+
+  private disableModeration(): void {
+    this.moderation?.dispose();
+    this.roomControls?.dispose();
+    this.moderation?.element.remove();
+    this.participantsToggle?.element.remove();
+    this.moderation = undefined;
+    this.roomControls = undefined;
+    this.roomWide = undefined;
+    this.participantsToggle = undefined;
   }
 
   private setSpeaker(id: string | null): void {

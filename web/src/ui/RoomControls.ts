@@ -25,7 +25,7 @@ export class RoomControls {
 
   constructor(
     private readonly client: ConferenceClient,
-    joined: JoinResult,
+    joined: Pick<JoinResult, 'policy' | 'lobby'>,
     private readonly announcer: Announcer,
   ) {
     const fieldset = h('fieldset', { className: 'policy-choice' }, h('legend', {}, t('policyLegend')));
