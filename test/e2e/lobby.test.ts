@@ -29,7 +29,7 @@ function lobbyRow(participantId: string): string {
 }
 
 function text(page: Page, selector: string): Promise<string> {
-  return page.$eval(selector, (el) => (el as HTMLElement).innerText).catch(() => '');
+  return page.$eval(selector, (el) => el.textContent ?? '').catch(() => '');
 }
 
 describe('e2e: waiting room (lobby)', function () {

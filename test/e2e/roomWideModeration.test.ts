@@ -146,7 +146,7 @@ describe('e2e: moderation for everyone at once', function () {
     await press(moderator, '[data-action="confirm-end-for-all"]');
     for (const page of [alice, paul, moderator]) {
       await page.waitForSelector('main[data-view="ended"]', { timeout: 30_000 });
-      const words = await page.$eval('main', (el) => (el as HTMLElement).innerText);
+      const words = await page.$eval('main', (el) => el.textContent ?? '');
       assert.match(words, /Le modérateur a mis fin à la réunion pour tous les participants/);
     }
   });

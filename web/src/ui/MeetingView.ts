@@ -124,6 +124,34 @@ export class MeetingView {
       { tabindex: '-1' },
       this.listener ? t('listenTitle', { room }) : t('meetingTitle', { room }),
     );
+    this.body = h(
+      'div',
+      { className: 'meeting-body' },
+      h(
+        'section',
+        // Focusable because it scrolls on its own (keyboard users can scroll it too).
+        { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
+        this.listener ? this.nowSpeaking.element : null,
+        this.lowBandwidthNotice,
+        this.offers.element,
+        this.stage.element,
+        h(
+          'h2',
+          { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' },
+          this.listener ? t('speakersHeading') : t('participantsHeading'),
+        ),
+        this.listener ? this.counts : null,
+        this.grid,
+      ),
+      this.moderation?.element,
+      this.chat?.element,
+    );
+    this.nav = h(
+      'nav',
+      { className: 'controls', 'aria-label': t('controls') },
+      ...this.local.buttons,
+      this.participantsToggle?.element,
+    );
     root.appendChild(
       h(
         'div',
@@ -131,34 +159,8 @@ export class MeetingView {
         h('header', { className: 'topbar' }, heading, this.status.element),
         this.local.problem,
         this.local.notice,
-        (this.body = h(
-          'div',
-          { className: 'meeting-body' },
-          h(
-            'section',
-            // Focusable because it scrolls on its own (keyboard users can scroll it too).
-            { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
-            this.listener ? this.nowSpeaking.element : null,
-            this.lowBandwidthNotice,
-            this.offers.element,
-            this.stage.element,
-            h(
-              'h2',
-              { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' },
-              this.listener ? t('speakersHeading') : t('participantsHeading'),
-            ),
-            this.listener ? this.counts : null,
-            this.grid,
-          ),
-          this.moderation?.element,
-          this.chat?.element,
-        )),
-        (this.nav = h(
-          'nav',
-          { className: 'controls', 'aria-label': t('controls') },
-          ...this.local.buttons,
-          this.participantsToggle?.element,
-        )),
+        this.body,
+        this.nav,
         this.audio.element,
       ),
     );
