@@ -167,6 +167,42 @@ describe('e2e: waiting room (lobby)', function () {
     assert.equal(await sendsMedia(again), false);
   });
 
+  it('the moderator downloads the attendance register from the page: CSV and JSON', async () => {
+    // The file the page hands to the browser, caught as it is made.
+    await moderator.evaluate(() => {
+      const native = URL.createObjectURL.bind(URL);
+      const files: Promise<string>[] = [];
+      (window as unknown as { __files: Promise<string>[] }).__files = files;
+      URL.createObjectURL = (blob: Blob | MediaSource) => {
+        if (blob instanceof Blob) files.push(blob.text());
+        return native(blob);
+      };
+    });
+    const downloaded = () =>
+      moderator.evaluate(() => Promise.all((window as unknown as { __files: Promise<string>[] }).__files));
+    await press(moderator, '[data-action="export-csv"]');
+    const [csv] = await eventually('the CSV file', async () => {
+      const files = await downloaded();
+      return files.length === 1 ? files : undefined;
+    });
+    assert.match(csv ?? '', /Alice Martin/);
+    assert.match(csv ?? '', /Bruno Petit/);
+    await press(moderator, '[data-action="export-json"]');
+    const json = await eventually('the JSON file', async () => (await downloaded())[1]);
+    const register = JSON.parse(json) as { people: { sub: string; lobby: { outcome: string }[] }[] };
+    assert.deepEqual(
+      register.people.find((p) => p.sub === 'alice')?.lobby.map((l) => l.outcome),
+      ['admitted'],
+    );
+    assert.deepEqual(
+      register.people.find((p) => p.sub === 'bruno')?.lobby.map((l) => l.outcome),
+      ['refused'],
+    );
+    await eventually('said to the moderator', async () =>
+      (await announcements(moderator)).includes('Registre de présence téléchargé'),
+    );
+  });
+
   it('axe-core in English: the waiting page and the moderator view', async () => {
     const chloe = await knock('chloe', 'Chloé Bernard', 'en');
     assert.match(
