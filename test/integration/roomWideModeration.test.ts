@@ -134,6 +134,17 @@ describe('moderation for everyone at once (real server, socket.io clients)', fun
     assert.equal((await chief.requestRefused('setSpotlight', { participantId: 'ghost' })).code, 'NOT_FOUND');
     await chief.request('setSpotlight', { participantId: null });
     await s1.next('spotlight', (s) => s.participantId === null);
+    // Whoever is in the spotlight and leaves gives the stage back to the active speaker.
+    await chief.request('setSpotlight', { participantId: 'late' });
+    await s1.next('spotlight', (s) => s.participantId === 'late');
+    const before = s1.received('spotlight').length;
+    late.client.close();
+    await eventually('the spotlight cleared', () =>
+      s1
+        .received('spotlight')
+        .slice(before)
+        .some((s) => s.participantId === null),
+    );
   });
 
   it('ends the meeting for everyone: each is told why, and the room is gone', async () => {

@@ -371,6 +371,7 @@ export class LiveRoom {
       'leave',
     );
     this.audience.dismiss(connection.socket, participant);
+    this.record(this.spotlightLeft(participant.id), 'spotlight');
     audit(connection.logger, 'participant.left', { reason });
     if (this.isUnused) this.close();
   }
@@ -551,6 +552,8 @@ export class LiveRoom {
     if (command.action === 'endForAll') {
       const actor = await this.actorOf(command.by);
       for (const connection of this.all()) this.removedBy.set(connection.participantId, actor);
+      // Those still waiting are told too: there is no meeting left to wait for.
+      for (const connection of [...this.waiting.values()]) this.end(connection, 'ended-for-all');
       return this.endAll('ended-for-all');
     }
     if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
@@ -616,6 +619,13 @@ export class LiveRoom {
     return {};
   }
 
+  /** Someone in the spotlight left: the stage goes back to the active speaker everywhere. */
+  private async spotlightLeft(participantId: string): Promise<void> {
+    if ((await this.cluster.state.spotlight(this.id)) !== participantId) return;
+    await this.cluster.state.setSpotlight(this.id, null);
+    this.audience.toAll('spotlight', { participantId: null });
+  }
+
   /** A room-wide command: here, then on every other node holding members of the room. */
   private async everywhere(
     command: Extract<RoomCommand, { action: 'muteAll' | 'lowerHands' | 'endForAll' }>,
@@ -623,7 +633,16 @@ export class LiveRoom {
     const nodes = new Set((await this.cluster.state.members(this.id)).map((member) => member.node));
     nodes.delete(this.cluster.nodeId);
     const commands = this.cluster.commands;
-    if (commands) await Promise.all([...nodes].map((node) => commands.send(node, command)));
+    if (commands) {
+      // A node that cannot be reached does not stop the others, nor this one.
+      const sent = await Promise.allSettled([...nodes].map((node) => commands.send(node, command)));
+      for (const outcome of sent)
+        if (outcome.status === 'rejected')
+          this.logger.warn(
+            { err: outcome.reason, action: command.action },
+            'room-wide command not delivered to a node',
+          );
+    }
     await this.command(command);
   }
 
