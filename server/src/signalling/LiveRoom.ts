@@ -5,18 +5,7 @@ import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
 import { startingPolicy } from '../domain/roomPolicy.js';
-import {
-  type EventActor,
-  type EventPerson,
-  LEAVE_REASONS,
-  type LeaveReason,
-  REMOVAL_REASONS,
-  type RemovalReason,
-  ROOM_FINISH_REASONS,
-  type RoomEvent,
-  type RoomFinishReason,
-  type RoomPolicy,
-} from '../domain/roomEvents.js';
+import type { EventActor, RoomEvent, RoomPolicy } from '../domain/roomEvents.js';
 import type { MemberRecord, SharedRoomState } from '../domain/sharedRoomState.js';
 import type { ModerationAction, RoomCommand } from '../http/roomCommandProtocol.js';
 import type { RoomCommandSender } from '../http/roomCommandClient.js';
@@ -27,7 +16,6 @@ import type {
   Dictionary,
   IncomingEvents,
   JoinResult,
-  LobbyView,
   ProducerInfo,
   SessionEndReason,
   RequestResults,
@@ -36,7 +24,9 @@ import type {
   ValidPayload,
 } from './catalog.js';
 import type { ClientConnection } from './ClientConnection.js';
+import { finishEvent, leaveEvent, personOf } from './memberEvents.js';
 import type { RoomEventSink } from './RoomEventSink.js';
+import { RoomLobby } from './RoomLobby.js';
 
 type Io = Server<IncomingEvents, ServerToClientEvents>;
 type Done = Record<string, never>;
@@ -67,15 +57,15 @@ export interface RoomRules {
  */
 export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
-  /** Those waiting in the lobby through this node, by `sub`. */
-  private readonly waiting = new Map<string, ClientConnection>();
+  /** Those waiting in the lobby through this node. */
+  private readonly lobby: RoomLobby;
   private readonly audience: Audience;
   private closed = false;
   /** Who is ending a member's session for a moderation, read when their leave is told. */
   private readonly removedBy = new Map<string, EventActor>();
 
   constructor(
-    private readonly io: Io,
+    io: Io,
     readonly members: Room,
     readonly media: RoomMedia,
     private readonly cluster: RoomCluster,
@@ -84,6 +74,9 @@ export class LiveRoom {
     private readonly onClosed: () => void,
   ) {
     this.audience = new Audience(io, members, cluster.state, logger);
+    this.lobby = new RoomLobby(members.id, cluster.nodeId, io, cluster.state, this.audience, logger, (event) =>
+      this.tell(event),
+    );
     // Media news goes to this node's members only: other nodes announce what they can serve.
     media.on('producerClosed', (producerId) => {
       this.audience.toLocal('producerClosed', { producerId });
@@ -170,7 +163,7 @@ export class LiveRoom {
     if (!outcome.ok) {
       this.undoJoin(connection);
       if (outcome.reason === 'lobby') {
-        await this.waitInLobby(connection);
+        await this.lobby.wait(connection);
         throw new RelaisError('IN_LOBBY', 'You are waiting for a moderator to let you in.');
       }
       if (outcome.reason === 'locked') throw new RelaisError('ROOM_LOCKED', 'This room is locked: nobody new enters.');
@@ -180,7 +173,7 @@ export class LiveRoom {
     }
     if (!connection.joined) throw conflict('The connection closed while joining.');
     connection.admitted = true;
-    if (connection.waiting) this.stopWaiting(connection);
+    if (connection.waiting) this.lobby.stopWaiting(connection);
     if (outcome.policyChangedFrom) {
       this.tell({
         type: 'policy.changed',
@@ -205,7 +198,7 @@ export class LiveRoom {
       permissions: { ...participant.permissions },
       activeSpeaker: this.media.activeSpeaker,
       policy: outcome.policy,
-      lobby: participant.can('moderate') ? await this.lobbyViews() : [],
+      lobby: participant.can('moderate') ? await this.lobby.views() : [],
       spotlight: (await this.cluster.state.spotlight(this.id)) ?? null,
     };
   }
@@ -217,45 +210,6 @@ export class LiveRoom {
     this.connections.delete(connection.participantId);
     this.media.removePeer(connection.participantId);
     this.members.leave(connection.participantId);
-  }
-
-  /** A newcomer the policy keeps waiting: in the lobby, seen by the moderators on every node. */
-  private async waitInLobby(connection: ClientConnection): Promise<void> {
-    const { claims } = connection;
-    const first = !connection.waiting;
-    connection.waiting = true;
-    this.waiting.set(connection.participantId, connection);
-    await this.cluster.state.enterLobby(this.id, {
-      sub: connection.participantId,
-      name: claims.name,
-      role: claims.role,
-      since: Date.now(),
-      node: this.cluster.nodeId,
-    });
-    await connection.socket.join(lobbyChannel(this.id, connection.participantId));
-    if (first) {
-      audit(connection.logger, 'lobby.waiting');
-      await this.lobbyChanged();
-    }
-  }
-
-  private stopWaiting(connection: ClientConnection): void {
-    connection.waiting = false;
-    if (this.waiting.get(connection.participantId) === connection) this.waiting.delete(connection.participantId);
-    void connection.socket.leave(lobbyChannel(this.id, connection.participantId));
-  }
-
-  /** Who waits, as moderators see them. */
-  private async lobbyViews(): Promise<LobbyView[]> {
-    const entries = await this.cluster.state.lobby(this.id);
-    return entries
-      .sort((a, b) => a.since - b.since)
-      .map((entry) => ({ id: entry.sub, name: entry.name, role: entry.role, since: entry.since }));
-  }
-
-  /** The lobby changed: every moderator, on every node, gets the new list. */
-  private async lobbyChanged(): Promise<void> {
-    this.audience.toModerators('lobbyChanged', { waiting: await this.lobbyViews() });
   }
 
   /** A moderator changes who may enter; opening the room lets in everyone waiting. */
@@ -275,7 +229,7 @@ export class LiveRoom {
       });
       this.audience.toAll('roomPolicy', { policy });
     }
-    if (policy === 'open') await this.decide(moderator, 'all', 'admitted');
+    if (policy === 'open') await this.lobby.decide(actorFrom(moderator), 'all', 'admitted');
     return {};
   }
 
@@ -285,8 +239,8 @@ export class LiveRoom {
     { decision, participantId }: ValidPayload<'decideLobby'>,
   ): Promise<RequestResults['decideLobby']> {
     const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'decide who enters');
-    const decided = await this.decide(
-      moderator,
+    const decided = await this.lobby.decide(
+      actorFrom(moderator),
       participantId ? [participantId] : 'all',
       decision === 'admit' ? 'admitted' : 'refused',
     );
@@ -294,55 +248,10 @@ export class LiveRoom {
     return { decided };
   }
 
-  /**
-   * Out of the lobby, wherever they wait: the admitted are told to join again (the shared state
-   * now lets them in), the refused are told why and disconnected, and banned until the room ends.
-   */
-  private async decide(
-    moderator: Participant,
-    subs: string[] | 'all',
-    outcome: 'admitted' | 'refused',
-  ): Promise<string[]> {
-    const entries = await this.cluster.state.decideLobby(this.id, subs, outcome);
-    if (entries.length === 0) return [];
-    const at = Date.now();
-    const actor: EventActor = { kind: 'moderator', sub: moderator.id, name: moderator.name };
-    for (const entry of entries) {
-      const channel = this.io.to(lobbyChannel(this.id, entry.sub));
-      this.tell({
-        type: outcome === 'admitted' ? 'lobby.admitted' : 'lobby.refused',
-        room: this.id,
-        at,
-        participant: { sub: entry.sub, name: entry.name, role: entry.role },
-        waitingSince: entry.since,
-        actor,
-      });
-      audit(this.logger, outcome === 'admitted' ? 'lobby.admitted' : 'lobby.refused', {
-        target: entry.sub,
-        moderator: moderator.id,
-      });
-      if (outcome === 'admitted') {
-        channel.emit('lobbyAdmitted', {});
-      } else {
-        channel.emit('sessionEnded', { reason: 'refused' });
-        // Through the adapter: the node holding the waiting connection closes it.
-        this.io.in(lobbyChannel(this.id, entry.sub)).disconnectSockets(true);
-      }
-    }
-    await this.lobbyChanged();
-    return entries.map((entry) => entry.sub);
-  }
-
   /** Leaves the room and frees everything the participant held. Safe to call twice. */
   leave(connection: ClientConnection, reason: string): void {
     if (connection.waiting) {
-      this.stopWaiting(connection);
-      this.record(
-        this.cluster.state
-          .leaveLobby(this.id, connection.participantId, this.cluster.nodeId)
-          .then(() => this.lobbyChanged()),
-        'leave the lobby',
-      );
+      this.record(this.lobby.leave(connection), 'leave the lobby');
       if (this.isUnused) this.close();
       return;
     }
@@ -378,7 +287,7 @@ export class LiveRoom {
 
   /** Nobody in the room nor waiting in its lobby through this node. */
   private get isUnused(): boolean {
-    return this.members.isEmpty && this.waiting.size === 0;
+    return this.members.isEmpty && this.lobby.size === 0;
   }
 
   /** Ends a connection from the server side: tells the client why, then disconnects it. */
@@ -553,7 +462,7 @@ export class LiveRoom {
       const actor = await this.actorOf(command.by);
       for (const connection of this.all()) this.removedBy.set(connection.participantId, actor);
       // Those still waiting are told too: there is no meeting left to wait for.
-      for (const connection of [...this.waiting.values()]) this.end(connection, 'ended-for-all');
+      for (const connection of this.lobby.all()) this.end(connection, 'ended-for-all');
       return this.endAll('ended-for-all');
     }
     if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
@@ -667,7 +576,7 @@ export class LiveRoom {
         ...(permissions.moderate
           ? {
               policy: (await this.cluster.state.policy(this.id)) ?? this.rules.defaultPolicy,
-              lobby: await this.lobbyViews(),
+              lobby: await this.lobby.views(),
             }
           : {}),
       });
@@ -825,50 +734,8 @@ export class LiveRoom {
   }
 }
 
-/** The channel of one person waiting in a room's lobby (on whichever node holds them). */
-function lobbyChannel(roomId: string, sub: string): string {
-  return `room:${roomId}:lobby:${sub}`;
-}
-
-function personOf(participant: { id: string; name: string; role: Participant['role'] }): EventPerson {
-  return { sub: participant.id, name: participant.name, role: participant.role };
-}
-
-/**
- * How a leave is told: a moderator's or an operator's act is a removal, anything else the
- * participant's own leaving (a lost connection among them).
- */
-function leaveEvent(room: string, participant: EventPerson, at: number, reason: string, by?: EventActor): RoomEvent {
-  if ((REMOVAL_REASONS as readonly string[]).includes(reason)) {
-    const actor: EventActor | undefined =
-      by ?? (reason === 'revoked' || reason === 'room-closed' ? { kind: 'operator' } : undefined);
-    return {
-      type: 'participant.removed',
-      room,
-      at,
-      participant,
-      reason: reason as RemovalReason,
-      ...(actor ? { actor } : {}),
-    };
-  }
-  const own: LeaveReason = (LEAVE_REASONS as readonly string[]).includes(reason)
-    ? (reason as LeaveReason)
-    : 'connection-lost';
-  return { type: 'participant.left', room, at, participant, reason: own };
-}
-
-/** The room emptied by a leave: closed by an operator, ended for all, a shutdown, or simply empty. */
-function finishEvent(room: string, at: number, reason: string): RoomEvent {
-  const why: RoomFinishReason = (ROOM_FINISH_REASONS as readonly string[]).includes(reason)
-    ? (reason as RoomFinishReason)
-    : 'empty';
-  return {
-    type: 'room.finished',
-    room,
-    at,
-    reason: why,
-    ...(why === 'room-closed' ? { actor: { kind: 'operator' as const } } : {}),
-  };
+function actorFrom(moderator: Participant): Extract<EventActor, { kind: 'moderator' }> {
+  return { kind: 'moderator', sub: moderator.id, name: moderator.name };
 }
 
 function forbiddenToSend(participant: Participant): RelaisError {
