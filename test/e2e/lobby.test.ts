@@ -13,6 +13,7 @@ import {
   announcements,
   clickJoin,
   craftedRequest,
+  cutNetwork,
   joinMeeting,
   press,
   screenshot,
@@ -220,5 +221,26 @@ describe('e2e: waiting room (lobby)', function () {
     assert.match(await text(deputy, '#lobby-list-title'), /In the waiting room \(1\)/);
     assert.deepEqual(await seriousViolations(chloe), []);
     assert.deepEqual(await seriousViolations(deputy), []);
+  });
+
+  it('locked: a new valid link is refused in words; a member whose connection drops comes back', async () => {
+    await press(moderator, '#policy-locked');
+    await eventually('everyone told', async () => (await announcements(alice)).includes('La réunion est verrouillée.'));
+    const denis = await open(server.token({ room: ROOM, role: 'speaker', sub: 'denis', name: 'Denis Leroy' }));
+    await denis.waitForSelector('main[data-view="join"] .join-view[data-ready="true"]');
+    await clickJoin(denis);
+    await denis.waitForSelector('main[data-view="failed"]', { timeout: 30_000 });
+    assert.match(await text(denis, 'main'), /Réunion verrouillée/);
+    assert.match(await text(denis, 'main'), /personne de nouveau ne peut y entrer/);
+
+    await cutNetwork(alice);
+    await eventually(
+      'Alice reconnected',
+      () => alice.$('.connection[data-state="reconnecting"], .connection[data-state="connected"]').then(Boolean),
+      30_000,
+    );
+    await waitConnected(alice);
+    await moderator.waitForSelector('li.moderation-row[data-participant-id="alice"]');
+    await eventually('Alice sends again', () => sendsMedia(alice), 30_000);
   });
 });

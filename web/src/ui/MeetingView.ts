@@ -225,6 +225,8 @@ export class MeetingView {
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
     on.push(c.on('roleChanged', (change) => this.roleChanged(change)));
     on.push(c.on('spotlight', (id) => this.setSpotlight(id, true)));
+    // Moderators hear it from their room controls; everyone else here.
+    on.push(c.on('roomPolicy', (policy) => !this.roomControls && this.announcer.say(t(`policyNow_${policy}`))));
     on.push(c.on('sessionEnded', (reason) => this.callbacks.ended(reason)));
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
