@@ -25,6 +25,9 @@ import { RelaisError } from './domain/errors.js';
 import { audit, type Logger } from './observability/logger.js';
 import { RelaisMetrics } from './observability/metrics.js';
 import { SignallingServer } from './signalling/SignallingServer.js';
+import { SILENT_EVENTS, webhookEvents } from './signalling/RoomEventSink.js';
+import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
+import { attendanceOf } from './domain/attendanceOf.js';
 
 export interface RelaisServerOptions {
   config: RelaisConfig;
@@ -58,6 +61,8 @@ export class RelaisServer {
   readonly nodePipes: NodePipes | undefined;
   /** Moderation and closing across nodes, with Redis and RELAIS_CLUSTER_SECRET. */
   private readonly roomCommands: RoomCommandSender | undefined;
+  /** Signed room events to operators' receivers, when RELAIS_WEBHOOK_URLS is set; flushed at stop. */
+  private readonly webhooks: WebhookDispatcher | undefined;
   private started = false;
   private draining = false;
   private drainRun: Promise<void> | undefined;
@@ -121,6 +126,9 @@ export class RelaisServer {
       logger: logger.child({ component: 'media' }),
     });
     this.pool.on('workerDied', () => this.metrics.workerDeaths.inc());
+    this.webhooks = config.webhooks
+      ? new WebhookDispatcher({ ...config.webhooks, logger, metrics: this.metrics.webhooks })
+      : undefined;
     const admin = createAdminApi(
       config.admin.key,
       {
@@ -129,6 +137,7 @@ export class RelaisServer {
           this.signalling.endSessions((claims) => InMemoryRevocations.matches(entry, claims), 'revoked'),
         rooms: () => this.cluster.roomState.rooms(),
         closeRoom: (roomId) => this.closeRoom(roomId),
+        attendance: (roomId) => this.attendance(roomId),
         nodes: () => this.cluster.nodes.list(),
         drainNode: (nodeId) => this.drainNode(nodeId),
       },
@@ -226,6 +235,11 @@ export class RelaisServer {
       // reconnection loses none (the stream is read on from the last offset).
       ...(this.cluster.redis ? { adapter: createAdapter(this.cluster.redis.adapter, { blockTimeInMs: 1000 }) } : {}),
       placeJoin: () => this.placeJoin(),
+      rules: {
+        events: this.webhooks ? webhookEvents(this.webhooks, logger) : SILENT_EVENTS,
+        defaultPolicy: config.rooms.policy,
+        graceMs: config.rooms.graceSeconds * 1000,
+      },
     });
   }
 
@@ -351,6 +365,14 @@ export class RelaisServer {
     return ended;
   }
 
+  /** The room's register as its entries stand, whichever nodes wrote them. */
+  async attendance(roomId: string): Promise<ReturnType<typeof attendanceOf>> {
+    const entries = await this.cluster.roomState.attendance(roomId);
+    return attendanceOf(roomId, entries, (entry, error) =>
+      this.options.logger.warn({ err: error, room: roomId, type: entry.type }, 'attendance entry skipped'),
+    );
+  }
+
   private notReadyReason(): { reason?: string } {
     if (!this.started) return { reason: 'starting or stopping' };
     if (!this.pool.ready) return { reason: 'a mediasoup worker is restarting' };
@@ -405,6 +427,8 @@ export class RelaisServer {
     this.started = false;
     this.draining = true;
     await this.signalling.close();
+    // The last leaves and room.finished events are queued by now: five seconds to deliver them.
+    await this.webhooks?.close({ flushWithinMs: 5000 });
     if (this.httpServer.listening) await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.cluster.stop();
     await this.pool.close();

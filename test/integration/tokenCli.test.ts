@@ -57,6 +57,30 @@ describe('token CLI (npm run token)', function () {
     assert.equal(claims.exp - (claims.iat ?? 0), 2 * 86_400);
   });
 
+  it('names the room policy in a moderator’s token and marks a guest pre-admitted', () => {
+    const verifier = new TokenVerifier({ algorithm: 'HS256', key: SECRET });
+    const tokenOf = (stdout: string) => /^token: (\S+)$/m.exec(stdout)?.[1] ?? '';
+    const chief = runCli(['--room', 'r', '--name', 'Chef', '--role', 'moderator', '--policy', 'lobby'], {
+      RELAIS_JWT_SECRET: SECRET,
+    });
+    assert.equal(chief.status, 0, chief.stderr);
+    assert.equal(verifier.verify(tokenOf(chief.stdout)).policy, 'lobby');
+    const guest = runCli(['--room', 'r', '--name', 'Invité', '--role', 'speaker', '--preadmitted'], {
+      RELAIS_JWT_SECRET: SECRET,
+    });
+    assert.equal(verifier.verify(tokenOf(guest.stdout)).preadmitted, true);
+    const badPolicy = runCli(['--room', 'r', '--name', 'n', '--role', 'moderator', '--policy', 'closed'], {
+      RELAIS_JWT_SECRET: SECRET,
+    });
+    assert.equal(badPolicy.status, 2);
+    assert.match(badPolicy.stderr, /--policy must be one of open, lobby, locked/);
+    const notModerator = runCli(['--room', 'r', '--name', 'n', '--role', 'speaker', '--policy', 'locked'], {
+      RELAIS_JWT_SECRET: SECRET,
+    });
+    assert.equal(notModerator.status, 2);
+    assert.match(notModerator.stderr, /--policy is for a moderator/);
+  });
+
   it('explains what is wrong instead of minting a bad token', () => {
     const badRole = runCli(['--room', 'r', '--name', 'n', '--role', 'admin'], { RELAIS_JWT_SECRET: SECRET });
     assert.equal(badRole.status, 2);

@@ -19,6 +19,15 @@ describe('configuration', () => {
     assert.equal(config.jwt.secret, undefined);
   });
 
+  it('reads the room policy (open by default) and the grace period of a locked room (2 minutes)', () => {
+    assert.deepEqual([loadConfig({}).rooms.policy, loadConfig({}).rooms.graceSeconds], ['open', 120]);
+    const config = loadConfig({ RELAIS_ROOM_POLICY: 'lobby', RELAIS_ROOM_GRACE: '5m' });
+    assert.equal(config.rooms.policy, 'lobby');
+    assert.equal(config.rooms.graceSeconds, 300);
+    assert.throws(() => loadConfig({ RELAIS_ROOM_POLICY: 'closed' }), /RELAIS_ROOM_POLICY/);
+    assert.throws(() => loadConfig({ RELAIS_ROOM_GRACE: 'soon' }), /RELAIS_ROOM_GRACE/);
+  });
+
   it('names the variable when a value is bad', () => {
     assert.throws(
       () => loadConfig({ RELAIS_HTTP_PORT: 'eighty' }),

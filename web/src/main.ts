@@ -18,6 +18,7 @@ import { ConferenceClient, ConnectionRefused } from './rtc/ConferenceClient.js';
 import { Roster } from './rtc/Roster.js';
 import { Announcer } from './ui/Announcer.js';
 import { type JoinChoice, JoinView } from './ui/JoinView.js';
+import { showLobbyWait } from './ui/LobbyWaitView.js';
 import { MeetingView } from './ui/MeetingView.js';
 import { type MessageAction, showMessage } from './ui/MessageView.js';
 import { h } from './ui/element.js';
@@ -67,6 +68,18 @@ class Visit {
     this.client = client;
     // Created before connecting: it hears the join result, like everything after it.
     const roster = new Roster(client);
+    client.on('waiting', () => {
+      if (client === this.client) showLobbyWait(root, this.claims, () => void this.leave());
+    });
+    client.on('admitted', () => {
+      if (client !== this.client) return;
+      showMessage(root, 'connecting', t('lobbyAdmittedNow'), []);
+      announcer.say(t('lobbyAdmittedNow'));
+    });
+    // Ended before the meeting showed (refused from the lobby): the meeting view is not there to say it.
+    client.on('sessionEnded', (reason) => {
+      if (client === this.client && !this.view) this.ended(reason);
+    });
     let joined: JoinResult;
     try {
       joined = await client.connect();
@@ -74,6 +87,9 @@ class Visit {
       if (client !== this.client) return;
       if (error instanceof ConnectionRefused) this.refused(error);
       else if (error instanceof RequestFailed && error.error.redirect) this.moveTo(error.error.redirect);
+      else if (error instanceof RequestFailed && error.error.code === 'ROOM_LOCKED')
+        this.kept('lockedTitle', 'ROOM_LOCKED');
+      else if (error instanceof RequestFailed && error.error.code === 'BANNED') this.kept('bannedTitle', 'BANNED');
       // Unreachable, or joining failed: said at once, with a retry (not an endless spinner).
       else if (!this.view) this.failedBeforeJoin();
       return;
@@ -98,6 +114,17 @@ class Visit {
     this.stopLocal();
     forgetToken();
     showMessage(root, 'error', t(words.title), [t(words.body)]);
+  }
+
+  /** The room does not take us: locked (trying later may work), or refused until it ends. */
+  private kept(title: 'lockedTitle' | 'bannedTitle', code: 'ROOM_LOCKED' | 'BANNED'): void {
+    this.client = undefined;
+    if (code === 'BANNED') {
+      this.stopLocal();
+      showMessage(root, 'error', t(title), [t(`requestError_${code}`)]);
+      return;
+    }
+    showMessage(root, 'failed', t(title), [t(`requestError_${code}`)], this.retryOrLeave());
   }
 
   /** This node is full or draining: the same visit continues on the node it names. */

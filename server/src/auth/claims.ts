@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../domain/roles.js';
+import { ROOM_POLICIES } from '../domain/roomPolicy.js';
 
 /** Room ids appear in URLs and logs: keep them to a safe alphabet. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -18,6 +19,10 @@ export const claimsSchema = z.object({
     })
     .strict()
     .optional(),
+  /** A moderator's token may set the room's policy when they are its first moderator. */
+  policy: z.enum(ROOM_POLICIES).optional(),
+  /** Enters a room in `lobby` policy without waiting (invited by name beforehand). */
+  preadmitted: z.boolean().optional(),
   exp: z.number().int(),
   iat: z.number().int().optional(),
   jti: z.string().max(200).optional(),

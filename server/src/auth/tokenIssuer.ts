@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { parseDuration } from '../config/config.js';
 import type { Grants, Role } from '../domain/roles.js';
+import type { RoomPolicy } from '../domain/roomPolicy.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, formatDuration } from './tokenLifetime.js';
 
 export interface TokenRequest {
@@ -12,6 +13,10 @@ export interface TokenRequest {
   sub?: string;
   ttlSeconds: number;
   grants?: Grants;
+  /** For a moderator: the room's policy if they are its first moderator. */
+  policy?: RoomPolicy;
+  /** Enters a lobby room without waiting. */
+  preadmitted?: boolean;
 }
 
 export interface IssuerKey {
@@ -29,6 +34,8 @@ export function issueToken(key: IssuerKey, request: TokenRequest): string {
     room: request.room,
     role: request.role,
     ...(request.grants ? { grants: request.grants } : {}),
+    ...(request.policy ? { policy: request.policy } : {}),
+    ...(request.preadmitted ? { preadmitted: true } : {}),
   };
   return jwt.sign(payload, key.key, {
     algorithm: key.algorithm,

@@ -12,8 +12,11 @@ import { claimsSchema } from '../auth/claims.js';
 import { issueToken, parseTtl } from '../auth/tokenIssuer.js';
 import { ConfigError, loadConfig, type RelaisConfig } from '../config/config.js';
 import { isRole, ROLES } from '../domain/roles.js';
+import { ROOM_POLICIES, type RoomPolicy } from '../domain/roomPolicy.js';
 
-const USAGE = `usage: npm run token -- --room ROOM --name "NAME" --role ${ROLES.join('|')} [--ttl 2h] [--sub USER_ID] [--no-video] [--no-chat]`;
+const isPolicy = (text: string): text is RoomPolicy => (ROOM_POLICIES as readonly string[]).includes(text);
+
+const USAGE = `usage: npm run token -- --room ROOM --name "NAME" --role ${ROLES.join('|')} [--ttl 2h] [--sub USER_ID] [--no-video] [--no-chat] [--policy ${ROOM_POLICIES.join('|')}] [--preadmitted]`;
 
 function fail(message: string): never {
   process.stderr.write(`relais token: ${message}\n${USAGE}\n`);
@@ -31,6 +34,8 @@ function parseOptions() {
         sub: { type: 'string' },
         'no-video': { type: 'boolean', default: false },
         'no-chat': { type: 'boolean', default: false },
+        policy: { type: 'string' },
+        preadmitted: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -48,6 +53,10 @@ function main(): void {
   }
   if (!values.room || !values.name || !values.role) fail('--room, --name and --role are required');
   if (!isRole(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+  const policy = values.policy;
+  if (policy !== undefined && !isPolicy(policy)) fail(`--policy must be one of ${ROOM_POLICIES.join(', ')}`);
+  if (policy !== undefined && values.role !== 'moderator')
+    fail("--policy is for a moderator (the room's first sets it)");
 
   let config: RelaisConfig;
   try {
@@ -92,6 +101,8 @@ function main(): void {
       ttlSeconds,
       ...(values.sub ? { sub: values.sub } : {}),
       ...(Object.keys(grants).length ? { grants } : {}),
+      ...(policy ? { policy } : {}),
+      ...(values.preadmitted ? { preadmitted: true } : {}),
     },
   );
   // The ids an operator needs to revoke this token (jti) or everything of this person (sub).

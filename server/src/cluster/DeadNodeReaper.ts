@@ -4,7 +4,9 @@ import type { RedisClient } from './RedisConnection.js';
 import { RedisScript } from './redisScript.js';
 
 /**
- * KEYS: members, stage, hands, producers, then any other key of the room (deleted with it).
+ * KEYS: the room state's keys in its order (roomStateScripts.ts): members, stage, hands,
+ * producers, then the others, deleted with the last member — all but the 7th, the lobby, which
+ * outlives the members (people wait there for a moderator to come).
  * ARGV: the ids of the live nodes. Removes every member and producer held by a node not in
  * the list; returns the ids of the members removed.
  */
@@ -26,7 +28,7 @@ for i = 1, #producers, 2 do
   if not live[cjson.decode(producers[i + 1]).node] then redis.call('HDEL', KEYS[4], producers[i]) end
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
-  for k = 2, #KEYS do redis.call('DEL', KEYS[k]) end
+  for k = 2, #KEYS do if k ~= 7 then redis.call('DEL', KEYS[k]) end end
 end
 return removed
 `);

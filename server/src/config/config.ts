@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../auth/tokenLifetime.js';
+import { ROOM_POLICIES, type RoomPolicy } from '../domain/roomEvents.js';
+import { ConfigError } from './ConfigError.js';
+import { loadWebhookConfig, WEBHOOK_CONFIG_KEYS, type WebhookSettings } from './webhookConfig.js';
 
 const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
@@ -140,6 +143,8 @@ const schema = z.object({
   RELAIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RELAIS_LOG_PRETTY: bool.optional(),
   RELAIS_DEMO_ROOM: z.string().min(1).max(100).default('demo'),
+  RELAIS_ROOM_POLICY: z.enum(ROOM_POLICIES).default('open'),
+  RELAIS_ROOM_GRACE: duration(0, 86_400).default(120),
   MEDIASOUP_WORKER_BIN: optionalText,
   // Media across nodes (node-to-node pipes), see config/README.md "Cluster: media across nodes".
   /** Signs node-to-node requests (/internal); unset = this node pipes nothing to or from others. */
@@ -187,7 +192,14 @@ export interface RelaisConfig {
     workerBin?: string;
     consumersPerRouter: number;
   };
-  rooms: { maxParticipants: number; demoRoom: string };
+  rooms: {
+    maxParticipants: number;
+    demoRoom: string;
+    /** RELAIS_ROOM_POLICY: who enters a room whose first moderator's token names no policy. */
+    policy: RoomPolicy;
+    /** RELAIS_ROOM_GRACE, in seconds: how long a member who dropped out keeps their place in a locked room. */
+    graceSeconds: number;
+  };
   admin: { key?: string };
   /** TURN servers given to browsers with short-lived credentials; absent = none (direct ICE only). */
   turn?: { urls: string[]; secret: string; ttlSeconds: number };
@@ -205,6 +217,8 @@ export interface RelaisConfig {
   nodeId: string;
   /** The cluster's shared state; absent: one process, state in memory (the embedded default). */
   redis?: RedisSettings;
+  /** Signed room events POSTed to operators' systems; absent: none sent. */
+  webhooks?: WebhookSettings;
 }
 
 export interface RedisSettings {
@@ -216,11 +230,10 @@ export interface RedisSettings {
   displayUrl: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+// Its own file so that webhookConfig.ts can throw it without importing this module back.
+export { ConfigError };
 
-export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof Raw)[];
+export const CONFIG_KEYS = [...(Object.keys(schema.shape) as (keyof Raw)[]), ...WEBHOOK_CONFIG_KEYS];
 
 function readFile(path: string): Record<string, string> {
   let parsed: unknown;
@@ -279,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     throw new ConfigError('RELAIS_PIPE_PORT_MIN must not be above RELAIS_PIPE_PORT_MAX');
   }
   const redis = redisSettings(raw.RELAIS_REDIS_URL, raw.RELAIS_REDIS_PASSWORD_FILE);
+  const webhooks = loadWebhookConfig(merged);
 
   const tls =
     raw.RELAIS_TLS_CERT_FILE && raw.RELAIS_TLS_KEY_FILE
@@ -312,7 +326,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       consumersPerRouter: raw.RELAIS_CONSUMERS_PER_ROUTER,
       ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
     },
-    rooms: { maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM, demoRoom: raw.RELAIS_DEMO_ROOM },
+    rooms: {
+      maxParticipants: raw.RELAIS_MAX_PARTICIPANTS_PER_ROOM,
+      demoRoom: raw.RELAIS_DEMO_ROOM,
+      policy: raw.RELAIS_ROOM_POLICY,
+      graceSeconds: raw.RELAIS_ROOM_GRACE,
+    },
     admin: raw.RELAIS_ADMIN_KEY ? { key: raw.RELAIS_ADMIN_KEY } : {},
     ...(turn ? { turn } : {}),
     cluster: {
@@ -325,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
     log: { level: raw.RELAIS_LOG_LEVEL, pretty: raw.RELAIS_LOG_PRETTY ?? raw.RELAIS_ENV === 'development' },
     nodeId: raw.RELAIS_NODE_ID ?? defaultNodeId(),
     ...(redis ? { redis } : {}),
+    ...(webhooks ? { webhooks } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RelaisError } from '../domain/errors.js';
 import { webhookKey } from '../webhooks/webhookSecret.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from './ConfigError.js';
 
 export const WEBHOOK_CONFIG_KEYS = [
   'RELAIS_WEBHOOK_URLS',

@@ -20,7 +20,8 @@ export interface ParticipantView {
 export class Participant {
   readonly id: string;
   readonly name: string;
-  readonly role: Role;
+  /** Changed live by a moderator (listener ↔ speaker ↔ moderator). */
+  role: Role;
   readonly joinedAt: number;
   private readonly grants: Grants;
   handRaised = false;

@@ -131,6 +131,14 @@ export class Room {
     return target;
   }
 
+  /** A moderator changed a member's role: the floor, a listener's extra, goes with the old role. */
+  changeRole(targetId: string, role: Role): Participant {
+    const target = this.get(targetId);
+    target.role = role;
+    target.hasFloor = false;
+    return target;
+  }
+
   checkChat(participantId: string, text: string): Participant {
     const participant = this.assertAllowed(participantId, 'chat', 'send chat messages');
     const problem = chatTextProblem(text);

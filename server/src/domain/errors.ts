@@ -11,6 +11,12 @@ export const ERROR_CODES = [
   'UNAVAILABLE',
   /** This node takes no new participants (full or draining): join at `redirect.url` instead. */
   'REDIRECT',
+  /** You wait in the room's lobby: a moderator lets you in (`lobbyAdmitted`) or refuses you. */
+  'IN_LOBBY',
+  /** The room is locked: nobody new enters. */
+  'ROOM_LOCKED',
+  /** You were refused or removed: you cannot come back until the room ends. */
+  'BANNED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

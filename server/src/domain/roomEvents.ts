@@ -8,9 +8,9 @@ import { ROOM_ID_PATTERN } from '../auth/claims.js';
 import { invalid } from './errors.js';
 import { ROLES } from './roles.js';
 
-/** Who may enter a room: anyone with a valid token, after a moderator's admission, or nobody new. */
-export const ROOM_POLICIES = ['open', 'lobby', 'locked'] as const;
-export type RoomPolicy = (typeof ROOM_POLICIES)[number];
+import { ROOM_POLICIES, type RoomPolicy } from './roomPolicy.js';
+
+export { ROOM_POLICIES, type RoomPolicy };
 
 /** A person an event is about, as their token names them. */
 const person = z.object({

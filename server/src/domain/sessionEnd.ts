@@ -13,6 +13,10 @@ export const SESSION_END_REASONS = [
   'rate-limited',
   /** The node is draining: the session continues on the node named beside it. */
   'node-draining',
+  /** A moderator refused you entry from the lobby. */
+  'refused',
+  /** A moderator ended the meeting for everyone. */
+  'ended-for-all',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

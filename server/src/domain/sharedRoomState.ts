@@ -1,5 +1,7 @@
 import type { ParticipantView } from './Participant.js';
 import type { MediaSource, Role } from './roles.js';
+import type { AdmissionRefusal, RoomPolicy } from './roomPolicy.js';
+import type { RoomEvent } from './roomEvents.js';
 import type { RoomSummary } from './roomSummary.js';
 
 /**
@@ -26,8 +28,73 @@ export interface ProducerRecord {
   node: string;
 }
 
-/** `previousNode`: the person was already in the room through that node (a session to end there). */
-export type JoinOutcome = { ok: true; previousNode?: string } | { ok: false; reason: 'full' };
+/**
+ * `previousNode`: the person was already in the room through that node (a session to end there).
+ * `started`: this join made the room non-empty (this node tells the world the room started).
+ * `rejoined`: the person was already in the room (their presence goes on: no new `joined`).
+ */
+export type JoinOutcome =
+  | {
+      ok: true;
+      previousNode?: string;
+      started: boolean;
+      rejoined: boolean;
+      /** The room's policy now. */
+      policy: RoomPolicy;
+      /** The first moderator's token changed the policy the room started with (from this one). */
+      policyChangedFrom?: RoomPolicy;
+    }
+  | { ok: false; reason: AdmissionRefusal };
+
+/**
+ * What decides a newcomer's admission, checked in the same atomic step as the join (so that
+ * no crafted or repeated join gets around it): banned people never enter; moderators and
+ * people already in always do; in a locked room only those back within their grace period;
+ * in a lobby room those back within it, pre-admitted tokens and people a moderator admitted.
+ */
+export interface Admission {
+  role: Role;
+  /** The token's `policy` claim: the room's first moderator sets the policy with it. */
+  policy?: RoomPolicy;
+  preadmitted: boolean;
+  /** RELAIS_ROOM_POLICY: the policy of a room that starts without such a claim. */
+  defaultPolicy: RoomPolicy;
+  now: number;
+}
+
+/** Someone waiting in a room's lobby, on the node holding their connection. */
+export interface LobbyEntry {
+  sub: string;
+  name: string;
+  role: Role;
+  /** When they started waiting (ms since the epoch). */
+  since: number;
+  node: string;
+}
+
+/** `left`: this call removed the member; `finished`: and the room is now empty (its keys are gone). */
+export interface LeaveOutcome {
+  left: boolean;
+  finished: boolean;
+}
+
+/**
+ * The attendance entries written with a join or a leave, in the same atomic step: `started` is
+ * kept only if the room was empty, `joined` only if the person was not already in it, and a
+ * room emptied by the leave forgets its register with its other records.
+ */
+export interface JoinEntries {
+  started: RoomEvent;
+  joined: RoomEvent;
+}
+export interface LeaveEntries {
+  left: RoomEvent;
+  /** Until when (ms) they may come back into a locked room; absent for someone removed. */
+  graceUntil?: number;
+}
+
+/** Attendance entries kept per room at most; later ones are not kept (the export says it is incomplete). */
+export const MAX_ATTENDANCE_ENTRIES = 50_000;
 
 /** One room as operators see it, cluster-wide: counts only. */
 export interface SharedRoomOverview {
@@ -44,11 +111,41 @@ export interface SharedRoomState {
    * Adds (or replaces) a member, atomically refusing a newcomer when the room already has
    * `maxParticipants` members on all nodes together.
    */
-  join(roomId: string, member: MemberRecord, maxParticipants: number): Promise<JoinOutcome>;
+  join(
+    roomId: string,
+    member: MemberRecord,
+    maxParticipants: number,
+    entries?: JoinEntries,
+    admission?: Admission,
+  ): Promise<JoinOutcome>;
   /** Rewrites a member's record; ignored unless the stored record belongs to `member.node`. */
   update(roomId: string, member: MemberRecord): Promise<void>;
   /** Removes a member (and their producers) if the stored record belongs to `node`. */
-  leave(roomId: string, memberId: string, node: string): Promise<void>;
+  leave(roomId: string, memberId: string, node: string, entries?: LeaveEntries): Promise<LeaveOutcome>;
+  /** Adds an entry to the room's attendance register; ignored when nobody is in the room. */
+  appendAttendance(roomId: string, event: RoomEvent): Promise<void>;
+  /** The room's attendance entries in the order they were written (empty once the room ended). */
+  attendance(roomId: string): Promise<RoomEvent[]>;
+  /** The room's policy; undefined when nobody is in it. */
+  policy(roomId: string): Promise<RoomPolicy | undefined>;
+  /** Sets the policy of a live room; resolves with the previous one (undefined: not live, nothing set). */
+  setPolicy(roomId: string, policy: RoomPolicy): Promise<RoomPolicy | undefined>;
+  /** The participant a moderator put in front of everyone; undefined when none (or not live). */
+  spotlight(roomId: string): Promise<string | undefined>;
+  /** Sets (or clears, with null) the spotlight of a live room. */
+  setSpotlight(roomId: string, participantId: string | null): Promise<void>;
+  /** Keeps `sub` out of the room until it ends (refused or removed); ignored when nobody is in it. */
+  ban(roomId: string, sub: string): Promise<void>;
+  /** Puts someone in the lobby (or back, keeping when they first waited); resolves with their entry. */
+  enterLobby(roomId: string, entry: LobbyEntry): Promise<LobbyEntry>;
+  /** Removes `sub`'s entry if `node` holds it (they left, or entered the room). */
+  leaveLobby(roomId: string, sub: string, node: string): Promise<void>;
+  lobby(roomId: string): Promise<LobbyEntry[]>;
+  /**
+   * Admits (they may join) or refuses (banned) those waiting among `subs`, or everyone waiting
+   * with 'all'; resolves with the entries decided (those no longer waiting are left out).
+   */
+  decideLobby(roomId: string, subs: readonly string[] | 'all', outcome: 'admitted' | 'refused'): Promise<LobbyEntry[]>;
   member(roomId: string, memberId: string): Promise<MemberRecord | undefined>;
   members(roomId: string): Promise<MemberRecord[]>;
   /** Those a listener hears and sees (moderators, speakers, a listener holding the floor). */

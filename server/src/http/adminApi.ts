@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../auth/claims.js';
 import type { Revocation, RevocationTarget } from '../auth/revocations.js';
 import type { RegisteredNode } from '../cluster/NodeRegistry.js';
+import type { AttendanceRegister } from '../domain/AttendanceRegister.js';
 import { RelaisError, type ErrorCode } from '../domain/errors.js';
 import type { SharedRoomOverview } from '../domain/sharedRoomState.js';
 import { audit, type Logger } from '../observability/logger.js';
@@ -22,6 +23,8 @@ export interface AdminBackend {
   rooms(): Promise<SharedRoomOverview[]>;
   /** Ends every session of the room, on every node; returns how many. */
   closeRoom(roomId: string): Promise<number>;
+  /** The room's attendance register, from every node's entries (empty when the room is not live). */
+  attendance(roomId: string): Promise<AttendanceRegister>;
   /** The live nodes of the cluster (this one alone without Redis). */
   nodes(): Promise<RegisteredNode[]>;
   /** Drains a node (this one or another): resolves at once with its sessions then. */
@@ -98,6 +101,35 @@ export function createAdminApi(adminKey: string | undefined, backend: AdminBacke
     }
     audit(logger, 'room.closed', { room: roomId, sessionsEnded, address: req.ip });
     res.json({ room: roomId, sessionsEnded });
+  });
+
+  // Who was there: JSON by default, ?format=csv for a spreadsheet. Gone once the room has ended.
+  router.get('/rooms/:room/attendance', async (req, res) => {
+    const roomId = req.params.room ?? '';
+    const format = req.query.format ?? 'json';
+    if (!ROOM_ID_PATTERN.test(roomId)) {
+      sendError(res, 'INVALID_REQUEST', 'A room id is 1-64 characters of A-Z a-z 0-9 _ . -');
+      return;
+    }
+    if (format !== 'json' && format !== 'csv') {
+      sendError(res, 'INVALID_REQUEST', 'format is json (the default) or csv.');
+      return;
+    }
+    const register = await backend.attendance(roomId);
+    const json = register.toJson();
+    if (json.startedAt === null) {
+      sendError(res, 'NOT_FOUND', `Room "${roomId}" is not live: its register ended with it.`);
+      return;
+    }
+    audit(logger, 'attendance.exported', { room: roomId, format, address: req.ip });
+    if (format === 'csv') {
+      res
+        .type('text/csv; charset=utf-8')
+        .attachment(`attendance-${roomId}.csv`)
+        .send(register.toCsv({ excelBom: true }));
+      return;
+    }
+    res.json(json);
   });
 
   router.get('/nodes', async (_req, res) => {

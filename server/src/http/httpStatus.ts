@@ -11,4 +11,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: 500,
   UNAVAILABLE: 503,
   REDIRECT: 307,
+  IN_LOBBY: 403,
+  ROOM_LOCKED: 403,
+  BANNED: 403,
 };

@@ -65,7 +65,17 @@ export type AuditEvent =
   | 'room.closed'
   | 'node.draining'
   | 'node.drained'
-  | 'node.drain.requested';
+  | 'node.drain.requested'
+  | 'attendance.exported'
+  | 'lobby.waiting'
+  | 'lobby.admitted'
+  | 'lobby.refused'
+  | 'room.policy'
+  | 'room.muted-all'
+  | 'room.hands-lowered'
+  | 'room.ended-for-all'
+  | 'room.spotlight'
+  | 'participant.role-changed';
 
 /**
  * Writes an audit event. Each key appears once per JSON line, or log pipelines keep one value

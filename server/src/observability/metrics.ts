@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createWebhookMetrics } from '../webhooks/webhookMetrics.js';
 
 /** Prometheus metrics of one relais process (served at /metrics). */
 export class RelaisMetrics {
@@ -58,6 +59,8 @@ export class RelaisMetrics {
     help: 'Running mediasoup workers.',
     registers: [this.registry],
   });
+  /** Webhook deliveries by receiver and outcome, retries (zero without RELAIS_WEBHOOK_URLS). */
+  readonly webhooks = createWebhookMetrics(this.registry);
   /** Only on a clustered node (RELAIS_REDIS_URL): a single node has no Redis to be up or down. */
   readonly redisConnected: Gauge | undefined;
 

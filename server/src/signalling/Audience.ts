@@ -53,6 +53,11 @@ export class Audience {
     return `room:${this.members.id}:full`;
   }
 
+  /** Moderators, on every node: they see the lobby. */
+  private get moderators(): string {
+    return `room:${this.members.id}:moderators`;
+  }
+
   private get summaryOnly(): string {
     return `room:${this.members.id}:summary`;
   }
@@ -60,7 +65,7 @@ export class Audience {
   /** A member who has just joined: put on its channels, announced to those who see the list. */
   async admit(socket: RelaisSocket, participant: Participant): Promise<void> {
     const list = participant.can('seeParticipantList') ? this.fullList : this.summaryOnly;
-    await socket.join([this.everyone, list]);
+    await socket.join([this.everyone, list, ...(participant.can('moderate') ? [this.moderators] : [])]);
     socket.to(this.fullList).emit('participantJoined', participant.view());
     this.summaryChanged(isOnStage(participant));
   }
@@ -73,12 +78,24 @@ export class Audience {
     return records.filter((record) => record.id !== participant.id).map(viewOf);
   }
 
+  /** A member whose role changed: on the channels of the new role (the list or the summary, the moderators'). */
+  async regroup(socket: RelaisSocket, participant: Participant): Promise<void> {
+    const sees = participant.can('seeParticipantList');
+    await socket.leave(sees ? this.summaryOnly : this.fullList);
+    if (!participant.can('moderate')) await socket.leave(this.moderators);
+    await socket.join([
+      sees ? this.fullList : this.summaryOnly,
+      ...(participant.can('moderate') ? [this.moderators] : []),
+    ]);
+    this.summaryChanged(true);
+  }
+
   /**
    * A member who has left (`participant` as it was). `stillInRoom`: they joined again through
    * another node, which announced them; nobody is told they left.
    */
   dismiss(socket: RelaisSocket, participant: Participant, stillInRoom = false): void {
-    for (const channel of [this.everyone, this.fullList, this.summaryOnly]) void socket.leave(channel);
+    for (const channel of [this.everyone, this.fullList, this.summaryOnly, this.moderators]) void socket.leave(channel);
     if (stillInRoom) return;
     this.io.to(this.fullList).emit('participantLeft', { participantId: participant.id });
     this.summaryChanged(isOnStage(participant));
@@ -98,6 +115,11 @@ export class Audience {
   /** To every member of the room, on every node. */
   toAll<N extends NotificationName>(name: N, payload: Notifications[N]): void {
     (this.io.to(this.everyone).emit as (event: string, data: unknown) => boolean)(name, payload);
+  }
+
+  /** To the room's moderators, on every node. */
+  toModerators<N extends NotificationName>(name: N, payload: Notifications[N]): void {
+    (this.io.to(this.moderators).emit as (event: string, data: unknown) => boolean)(name, payload);
   }
 
   /** To the members connected to this node (news about media this node serves them). */

@@ -14,6 +14,10 @@ export class ClientConnection {
   readonly participantId: string;
   readonly roomId: string;
   joined = false;
+  /** The shared state let them in: until then no request but `join` and `leave` is served. */
+  admitted = false;
+  /** In the room's lobby, waiting for a moderator. */
+  waiting = false;
   ended = false;
   readonly requests = new TokenBucket(200, 50);
   readonly chats = new TokenBucket(5, 1);

@@ -1,8 +1,11 @@
 import type { Server } from 'socket.io';
+import { attendanceOf } from '../domain/attendanceOf.js';
 import { conflict, notFound, type RedirectTarget, RelaisError } from '../domain/errors.js';
 import type { Participant } from '../domain/Participant.js';
 import type { Room } from '../domain/Room.js';
 import { permissionToPublish } from '../domain/roles.js';
+import { startingPolicy } from '../domain/roomPolicy.js';
+import type { EventActor, RoomEvent, RoomPolicy } from '../domain/roomEvents.js';
 import type { MemberRecord, SharedRoomState } from '../domain/sharedRoomState.js';
 import type { ModerationAction, RoomCommand } from '../http/roomCommandProtocol.js';
 import type { RoomCommandSender } from '../http/roomCommandClient.js';
@@ -21,6 +24,9 @@ import type {
   ValidPayload,
 } from './catalog.js';
 import type { ClientConnection } from './ClientConnection.js';
+import { finishEvent, leaveEvent, personOf } from './memberEvents.js';
+import type { RoomEventSink } from './RoomEventSink.js';
+import { RoomLobby } from './RoomLobby.js';
 
 type Io = Server<IncomingEvents, ServerToClientEvents>;
 type Done = Record<string, never>;
@@ -34,6 +40,15 @@ export interface RoomCluster {
   maxParticipants: number;
 }
 
+/** What a live room tells and the rules it starts with. */
+export interface RoomRules {
+  events: RoomEventSink;
+  /** The policy of a room whose first moderator's token names none (RELAIS_ROOM_POLICY). */
+  defaultPolicy: RoomPolicy;
+  /** How long a member who dropped out keeps their place in a locked room (RELAIS_ROOM_GRACE). */
+  graceMs: number;
+}
+
 /**
  * A room live on this server: its members connected here (the domain room), its media, and
  * their connections. Every request a participant makes passes here after validation; the
@@ -44,18 +59,26 @@ export class LiveRoom {
   private readonly connections = new Map<string, ClientConnection>();
   /** Members whose session here ends because they joined again through another node. */
   private readonly replacedElsewhere = new Set<string>();
+  /** Those waiting in the lobby through this node. */
+  private readonly lobby: RoomLobby;
   private readonly audience: Audience;
   private closed = false;
+  /** Who is ending a member's session for a moderation, read when their leave is told. */
+  private readonly removedBy = new Map<string, EventActor>();
 
   constructor(
     io: Io,
     readonly members: Room,
     readonly media: RoomMedia,
     private readonly cluster: RoomCluster,
+    private readonly rules: RoomRules,
     private readonly logger: Logger,
     private readonly onClosed: () => void,
   ) {
     this.audience = new Audience(io, members, cluster.state, logger);
+    this.lobby = new RoomLobby(members.id, cluster.nodeId, io, cluster.state, this.audience, logger, (event) =>
+      this.tell(event),
+    );
     // Media news goes to this node's members only: other nodes announce what they can serve.
     media.on('producerClosed', (producerId) => {
       this.audience.toLocal('producerClosed', { producerId });
@@ -111,17 +134,62 @@ export class LiveRoom {
     connection.joined = true;
     this.connections.set(participant.id, connection);
     let outcome: Awaited<ReturnType<SharedRoomState['join']>>;
+    const at = Date.now();
+    const { claims } = connection;
+    const started: RoomEvent = {
+      type: 'room.started',
+      room: this.id,
+      at,
+      policy: startingPolicy(this.rules.defaultPolicy, claims),
+    };
+    const joined: RoomEvent = { type: 'participant.joined', room: this.id, at, participant: personOf(participant) };
     try {
-      outcome = await this.cluster.state.join(this.id, this.recordOf(participant), this.cluster.maxParticipants);
+      // The admission is decided with the join itself, in one atomic step of the shared state.
+      outcome = await this.cluster.state.join(
+        this.id,
+        this.recordOf(participant),
+        this.cluster.maxParticipants,
+        { started, joined },
+        {
+          role: claims.role,
+          ...(claims.policy ? { policy: claims.policy } : {}),
+          preadmitted: claims.preadmitted === true,
+          defaultPolicy: this.rules.defaultPolicy,
+          now: at,
+        },
+      );
     } catch (error) {
-      this.leave(connection, 'shared state unreachable');
+      this.undoJoin(connection);
       throw error;
     }
     if (!outcome.ok) {
-      this.leave(connection, 'room full');
+      this.undoJoin(connection);
+      if (outcome.reason === 'lobby') {
+        await this.lobby.wait(connection);
+        throw new RelaisError('IN_LOBBY', 'You are waiting for a moderator to let you in.');
+      }
+      if (outcome.reason === 'locked') throw new RelaisError('ROOM_LOCKED', 'This room is locked: nobody new enters.');
+      if (outcome.reason === 'banned')
+        throw new RelaisError('BANNED', 'You were refused or removed: you cannot come back until the room ends.');
       throw new RelaisError('CONFLICT', `Room ${this.id} is full (${this.cluster.maxParticipants} participants).`);
     }
     if (!connection.joined) throw conflict('The connection closed while joining.');
+    connection.admitted = true;
+    if (connection.waiting) this.lobby.stopWaiting(connection);
+    if (outcome.policyChangedFrom) {
+      this.tell({
+        type: 'policy.changed',
+        room: this.id,
+        at,
+        policy: outcome.policy,
+        previous: outcome.policyChangedFrom,
+        actor: { kind: 'moderator', sub: participant.id, name: participant.name },
+      });
+      this.audience.toAll('roomPolicy', { policy: outcome.policy });
+    }
+    // Told by this node only: the shared state said this join started the room, or began a presence.
+    if (outcome.started) this.rules.events.emit(started);
+    if (!outcome.rejoined) this.rules.events.emit(joined);
     if (outcome.previousNode) this.endElsewhere(outcome.previousNode, participant.id);
     await this.audience.admit(connection.socket, participant);
     audit(connection.logger, 'participant.joined');
@@ -131,22 +199,97 @@ export class LiveRoom {
       producers: this.media.producers(),
       permissions: { ...participant.permissions },
       activeSpeaker: this.media.activeSpeaker,
+      policy: outcome.policy,
+      lobby: participant.can('moderate') ? await this.lobby.views() : [],
+      spotlight: (await this.cluster.state.spotlight(this.id)) ?? null,
     };
+  }
+
+  /** A join the shared state did not take (or could not answer): nothing of it remains here. */
+  private undoJoin(connection: ClientConnection): void {
+    if (this.connections.get(connection.participantId) !== connection) return;
+    connection.joined = false;
+    this.connections.delete(connection.participantId);
+    this.media.removePeer(connection.participantId);
+    this.members.leave(connection.participantId);
+  }
+
+  /** A moderator changes who may enter; opening the room lets in everyone waiting. */
+  async setRoomPolicy(connection: ClientConnection, { policy }: ValidPayload<'setRoomPolicy'>): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'change who may enter');
+    const previous = await this.cluster.state.setPolicy(this.id, policy);
+    if (!previous) throw conflict('This room has just closed.');
+    audit(connection.logger, 'room.policy', { policy, previous });
+    if (previous !== policy) {
+      this.tell({
+        type: 'policy.changed',
+        room: this.id,
+        at: Date.now(),
+        policy,
+        previous,
+        actor: { kind: 'moderator', sub: moderator.id, name: moderator.name },
+      });
+      this.audience.toAll('roomPolicy', { policy });
+    }
+    if (policy === 'open') await this.lobby.decide(actorFrom(moderator), 'all', 'admitted');
+    return {};
+  }
+
+  /** A moderator admits or refuses one person waiting, or everyone waiting. */
+  async decideLobby(
+    connection: ClientConnection,
+    { decision, participantId }: ValidPayload<'decideLobby'>,
+  ): Promise<RequestResults['decideLobby']> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'decide who enters');
+    const decided = await this.lobby.decide(
+      actorFrom(moderator),
+      participantId ? [participantId] : 'all',
+      decision === 'admit' ? 'admitted' : 'refused',
+    );
+    if (participantId && decided.length === 0) throw notFound(`Nobody waits in the lobby as ${participantId}.`);
+    return { decided };
   }
 
   /** Leaves the room and frees everything the participant held. Safe to call twice. */
   leave(connection: ClientConnection, reason: string): void {
+    if (connection.waiting) {
+      this.record(this.lobby.leave(connection), 'leave the lobby');
+      if (this.isUnused) this.close();
+      return;
+    }
     if (!connection.joined || this.connections.get(connection.participantId) !== connection) return;
     connection.joined = false;
+    connection.admitted = false;
     this.connections.delete(connection.participantId);
     // Closing the peer's transports closes its producers, each of which tells the room.
     this.media.removePeer(connection.participantId);
     const participant = this.members.get(connection.participantId);
     this.members.leave(connection.participantId);
-    this.record(this.cluster.state.leave(this.id, participant.id, this.cluster.nodeId), 'leave');
+    const at = Date.now();
+    const left = leaveEvent(this.id, personOf(participant), at, reason, this.removedBy.get(participant.id));
+    this.removedBy.delete(participant.id);
+    this.record(
+      this.cluster.state
+        .leave(this.id, participant.id, this.cluster.nodeId, {
+          left,
+          // Dropped out (not removed): back within the grace period, they keep their place.
+          ...(left.type === 'participant.left' ? { graceUntil: at + this.rules.graceMs } : {}),
+        })
+        .then((outcome) => {
+          if (outcome.left) this.rules.events.emit(left);
+          if (outcome.finished) this.rules.events.emit(finishEvent(this.id, at, reason));
+        }),
+      'leave',
+    );
     this.audience.dismiss(connection.socket, participant, this.replacedElsewhere.delete(participant.id));
+    this.record(this.spotlightLeft(participant.id), 'spotlight');
     audit(connection.logger, 'participant.left', { reason });
-    if (this.members.isEmpty) this.close();
+    if (this.isUnused) this.close();
+  }
+
+  /** Nobody in the room nor waiting in its lobby through this node. */
+  private get isUnused(): boolean {
+    return this.members.isEmpty && this.lobby.size === 0;
   }
 
   /** Ends a connection from the server side: tells the client why (and where to go on), then disconnects it. */
@@ -181,7 +324,7 @@ export class LiveRoom {
 
   /** Frees the room when nobody is in it (also after a visitor who never joined). */
   closeIfEmpty(): void {
-    if (this.members.isEmpty) this.close();
+    if (this.isUnused) this.close();
   }
 
   private close(): void {
@@ -291,6 +434,20 @@ export class LiveRoom {
     return this.moderate(connection, 'revokeFloor', participantId, 'take the floor back');
   }
 
+  /** The register as every node wrote it, for a moderator to download. */
+  async exportAttendance(
+    connection: ClientConnection,
+    { format }: ValidPayload<'exportAttendance'>,
+  ): Promise<RequestResults['exportAttendance']> {
+    this.members.assertAllowed(this.participant(connection).id, 'moderate', 'export the attendance register');
+    const register = attendanceOf(this.id, await this.cluster.state.attendance(this.id), (entry, error) =>
+      this.logger.warn({ err: error, type: entry.type }, 'attendance entry skipped'),
+    );
+    audit(connection.logger, 'attendance.exported', { format });
+    const content = format === 'csv' ? register.toCsv({ excelBom: true }) : JSON.stringify(register.toJson(), null, 2);
+    return { format, content };
+  }
+
   /**
    * A command from another node of the cluster about a member connected here (the moderator's
    * right was checked on the moderator's node). Returns how many sessions it ended.
@@ -304,10 +461,154 @@ export class LiveRoom {
       this.end(connection, 'replaced');
       return 1;
     }
+    if (command.action === 'muteAll') {
+      for (const member of this.members.all()) {
+        if (member.role === 'moderator' || (command.keepFloor && member.hasFloor)) continue;
+        await this.apply('mute', member.id, command.by);
+      }
+      return 0;
+    }
+    if (command.action === 'lowerHands') {
+      for (const member of this.members.all()) {
+        if (!member.handRaised) continue;
+        member.handRaised = false;
+        await this.changed(member);
+      }
+      return 0;
+    }
+    if (command.action === 'endForAll') {
+      const actor = await this.actorOf(command.by);
+      for (const connection of this.all()) this.removedBy.set(connection.participantId, actor);
+      // Those still waiting are told too: there is no meeting left to wait for.
+      for (const connection of this.lobby.all()) this.end(connection, 'ended-for-all');
+      return this.endAll('ended-for-all');
+    }
     if (!this.members.has(command.target)) throw notFound(`No participant ${command.target} in room ${this.id}.`);
+    if (command.action === 'setRole') {
+      await this.changeRole(command.target, command.role, command.by);
+      return 0;
+    }
     // Logged as the moderator's act, as on their own node (`participant` is the actor).
-    await this.apply(command.action, command.target, this.logger.child({ participant: command.by }));
+    await this.apply(command.action, command.target, command.by, this.logger.child({ participant: command.by }));
     return command.action === 'remove' ? 1 : 0;
+  }
+
+  /** Every microphone but the moderators' (and the floor's, if asked), on every node. */
+  async muteAll(connection: ClientConnection, { keepFloor }: ValidPayload<'muteAll'>): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'mute everyone');
+    audit(connection.logger, 'room.muted-all', { keepFloor });
+    await this.everywhere({ action: 'muteAll', roomId: this.id, by: moderator.id, keepFloor });
+    return {};
+  }
+
+  async lowerAllHands(connection: ClientConnection): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'lower every hand');
+    audit(connection.logger, 'room.hands-lowered');
+    await this.everywhere({ action: 'lowerHands', roomId: this.id, by: moderator.id });
+    return {};
+  }
+
+  /** Ends the meeting for everyone: the other nodes first, then here (the moderator with them). */
+  async endForAll(connection: ClientConnection): Promise<Done> {
+    const moderator = this.members.assertAllowed(this.participant(connection).id, 'moderate', 'end the meeting');
+    audit(connection.logger, 'room.ended-for-all');
+    await this.everywhere({ action: 'endForAll', roomId: this.id, by: moderator.id });
+    return {};
+  }
+
+  /** A member's role, changed live wherever they are connected. */
+  async setRole(connection: ClientConnection, { participantId, role }: ValidPayload<'setRole'>): Promise<Done> {
+    const moderator = this.members.assertModerator(this.participant(connection).id, participantId, 'change a role');
+    if (this.members.has(participantId)) {
+      await this.changeRole(participantId, role, moderator.id);
+      return {};
+    }
+    const target = await this.cluster.state.member(this.id, participantId);
+    if (!target || target.node === this.cluster.nodeId || !this.cluster.commands)
+      throw notFound(`No participant ${participantId} in room ${this.id}.`);
+    await this.cluster.commands.send(target.node, {
+      action: 'setRole',
+      roomId: this.id,
+      target: participantId,
+      by: moderator.id,
+      role,
+    });
+    return {};
+  }
+
+  /** The stage of every page follows the moderator's choice; newcomers find it at their join. */
+  async setSpotlight(connection: ClientConnection, { participantId }: ValidPayload<'setSpotlight'>): Promise<Done> {
+    this.members.assertAllowed(this.participant(connection).id, 'moderate', 'choose whom everyone sees');
+    if (participantId !== null && !(await this.cluster.state.member(this.id, participantId)))
+      throw notFound(`No participant ${participantId} in room ${this.id}.`);
+    await this.cluster.state.setSpotlight(this.id, participantId);
+    audit(connection.logger, 'room.spotlight', { target: participantId });
+    this.audience.toAll('spotlight', { participantId });
+    return {};
+  }
+
+  /** Someone in the spotlight left: the stage goes back to the active speaker everywhere. */
+  private async spotlightLeft(participantId: string): Promise<void> {
+    if ((await this.cluster.state.spotlight(this.id)) !== participantId) return;
+    await this.cluster.state.setSpotlight(this.id, null);
+    this.audience.toAll('spotlight', { participantId: null });
+  }
+
+  /** A room-wide command: here, then on every other node holding members of the room. */
+  private async everywhere(
+    command: Extract<RoomCommand, { action: 'muteAll' | 'lowerHands' | 'endForAll' }>,
+  ): Promise<void> {
+    const nodes = new Set((await this.cluster.state.members(this.id)).map((member) => member.node));
+    nodes.delete(this.cluster.nodeId);
+    const commands = this.cluster.commands;
+    if (commands) {
+      // A node that cannot be reached does not stop the others, nor this one.
+      const sent = await Promise.allSettled([...nodes].map((node) => commands.send(node, command)));
+      for (const outcome of sent)
+        if (outcome.status === 'rejected')
+          this.logger.warn(
+            { err: outcome.reason, action: command.action },
+            'room-wide command not delivered to a node',
+          );
+    }
+    await this.command(command);
+  }
+
+  /** On the member's node: what the new role allows, from now on, without a reconnect. */
+  private async changeRole(targetId: string, role: Participant['role'], moderatorId: string): Promise<void> {
+    const target = this.members.get(targetId);
+    const previous = target.role;
+    if (previous === role) return;
+    const before = { ...target.permissions };
+    this.members.changeRole(targetId, role);
+    const permissions = target.permissions;
+    // Whatever the old role allowed and the new one does not is closed everywhere, now.
+    this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
+    const connection = this.connections.get(target.id);
+    if (connection) {
+      await this.audience.regroup(connection.socket, target);
+      const seesMore = permissions.seeParticipantList && !before.seeParticipantList;
+      connection.notify('roleChanged', {
+        self: target.view(),
+        permissions: { ...permissions },
+        ...(seesMore ? { participants: await this.audience.rosterFor(target) } : {}),
+        ...(permissions.moderate
+          ? {
+              policy: (await this.cluster.state.policy(this.id)) ?? this.rules.defaultPolicy,
+              lobby: await this.lobby.views(),
+            }
+          : {}),
+      });
+    }
+    await this.changed(target);
+    const actor = await this.actorOf(moderatorId);
+    audit(this.logger, 'participant.role-changed', {
+      target: target.id,
+      moderator: moderatorId,
+      from: previous,
+      to: role,
+    });
+    this.tell({ type: 'role.changed', room: this.id, at: Date.now(), participant: personOf(target), previous, actor });
   }
 
   private async moderate(
@@ -318,7 +619,7 @@ export class LiveRoom {
   ): Promise<Done> {
     const moderator = this.members.assertModerator(this.participant(connection).id, targetId, what);
     if (this.members.has(targetId)) {
-      await this.apply(action, targetId, connection.logger);
+      await this.apply(action, targetId, moderator.id, connection.logger);
       return {};
     }
     // Connected to another node: that node acts, and answers with its refusal if it refuses.
@@ -330,7 +631,12 @@ export class LiveRoom {
   }
 
   /** A moderation on a member connected here. */
-  private async apply(action: ModerationAction, targetId: string, actorLogger: Logger): Promise<void> {
+  private async apply(
+    action: ModerationAction,
+    targetId: string,
+    moderatorId: string,
+    actorLogger: Logger = this.logger.child({ participant: moderatorId }),
+  ): Promise<void> {
     const log = { target: targetId };
     if (action === 'mute') {
       const target = this.members.get(targetId);
@@ -343,21 +649,57 @@ export class LiveRoom {
     } else if (action === 'remove') {
       audit(actorLogger, 'participant.removed', log);
       const targetConnection = this.connections.get(targetId);
-      if (targetConnection) this.end(targetConnection, 'removed');
+      if (targetConnection) {
+        this.removedBy.set(targetId, await this.actorOf(moderatorId));
+        // Not back with the same token (nor another of the same person) until the room ends.
+        await this.cluster.state.ban(this.id, targetId);
+        this.end(targetConnection, 'removed');
+      }
     } else if (action === 'grantFloor') {
       const target = this.members.giveFloor(targetId);
       audit(actorLogger, 'floor.granted', log);
+      this.tell({
+        type: 'floor.given',
+        room: this.id,
+        at: Date.now(),
+        participant: personOf(target),
+        actor: await this.actorOf(moderatorId),
+      });
       this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...target.permissions } });
       await this.changed(target);
     } else {
+      const wasGiven = this.members.get(targetId).hasFloor;
       const target = this.members.takeFloor(targetId);
       audit(actorLogger, 'floor.revoked', log);
+      if (wasGiven) {
+        this.tell({
+          type: 'floor.taken',
+          room: this.id,
+          at: Date.now(),
+          participant: personOf(target),
+          actor: await this.actorOf(moderatorId),
+        });
+      }
       // Whatever the floor allowed and the role does not is closed everywhere, now.
       const permissions = target.permissions;
       this.media.closeProducersNotAllowed(target.id, (source) => permissions[permissionToPublish(source)]);
       this.connections.get(target.id)?.notify('permissionsChanged', { permissions: { ...permissions } });
       await this.changed(target);
     }
+  }
+
+  /** An event that is not a join or a leave: into the register, then to the sink. */
+  private tell(event: RoomEvent): void {
+    this.record(this.cluster.state.appendAttendance(this.id, event), `attendance ${event.type}`);
+    this.rules.events.emit(event);
+  }
+
+  /** The moderator who acted, wherever they are connected. */
+  private async actorOf(moderatorId: string): Promise<EventActor> {
+    const name = this.members.has(moderatorId)
+      ? this.members.get(moderatorId).name
+      : ((await this.cluster.state.member(this.id, moderatorId).catch(() => undefined))?.name ?? moderatorId);
+    return { kind: 'moderator', sub: moderatorId, name };
   }
 
   /** A member's hand, floor or microphone changed: recorded for every node, then announced. */
@@ -410,9 +752,14 @@ export class LiveRoom {
   }
 
   private participant(connection: ClientConnection): Participant {
-    if (!connection.joined) throw conflict('Join the room first.');
+    if (connection.waiting) throw new RelaisError('IN_LOBBY', 'You are waiting for a moderator to let you in.');
+    if (!connection.joined || !connection.admitted) throw conflict('Join the room first.');
     return this.members.get(connection.participantId);
   }
+}
+
+function actorFrom(moderator: Participant): Extract<EventActor, { kind: 'moderator' }> {
+  return { kind: 'moderator', sub: moderator.id, name: moderator.name };
 }
 
 function forbiddenToSend(participant: Participant): RelaisError {

@@ -22,7 +22,7 @@ import type {
   WireError,
 } from './catalog.js';
 import { ClientConnection, type RelaisSocket } from './ClientConnection.js';
-import { LiveRoom, type RoomCluster } from './LiveRoom.js';
+import { LiveRoom, type RoomCluster, type RoomRules } from './LiveRoom.js';
 import { LiveRooms } from './LiveRooms.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
 
@@ -43,6 +43,8 @@ export interface SignallingOptions {
   adapter?: ServerOptions['adapter'];
   /** Whether this node takes a newcomer, or which node should (full or draining). */
   placeJoin?: () => Promise<JoinPlacement>;
+  /** Where rooms tell what happens in them, and the policy they start with. */
+  rules: RoomRules;
 }
 
 /** Largest Socket.IO message accepted: RTP capabilities of a browser are ~10 KB. */
@@ -69,6 +71,14 @@ const HANDLERS: { [N in Exclude<RequestName, 'getRouterRtpCapabilities' | 'join'
   removeParticipant: (room, c, p) => room.removeParticipant(c, p),
   grantFloor: (room, c, p) => room.grantFloor(c, p),
   revokeFloor: (room, c, p) => room.revokeFloor(c, p),
+  exportAttendance: (room, c, p) => room.exportAttendance(c, p),
+  setRoomPolicy: (room, c, p) => room.setRoomPolicy(c, p),
+  muteAll: (room, c, p) => room.muteAll(c, p),
+  lowerAllHands: (room, c) => room.lowerAllHands(c),
+  endForAll: (room, c) => room.endForAll(c),
+  setRole: (room, c, p) => room.setRole(c, p),
+  setSpotlight: (room, c, p) => room.setSpotlight(c, p),
+  decideLobby: (room, c, p) => room.decideLobby(c, p),
 };
 
 /**
@@ -353,7 +363,7 @@ export class SignallingServer {
     }
     const members = new Room(roomId, { maxParticipants: this.options.maxParticipantsPerRoom });
     const cluster = { ...this.options.cluster, maxParticipants: this.options.maxParticipantsPerRoom };
-    return new LiveRoom(this.io, members, media, cluster, logger, () => {
+    return new LiveRoom(this.io, members, media, cluster, this.options.rules, logger, () => {
       closed();
       logger.info('room closed');
     });

@@ -12,6 +12,7 @@ import { MAX_CHAT_LENGTH } from '../domain/chat.js';
 import type { ErrorCode, RedirectTarget } from '../domain/errors.js';
 import type { ParticipantView } from '../domain/Participant.js';
 import type { MediaSource, Permissions, Role } from '../domain/roles.js';
+import type { RoomPolicy } from '../domain/roomPolicy.js';
 import type { RoomSummary } from '../domain/roomSummary.js';
 import type { RefusalReason, SessionEndReason } from '../domain/sessionEnd.js';
 
@@ -22,6 +23,7 @@ export type {
   Permissions,
   Role,
   RoomSummary,
+  RoomPolicy,
   RefusalReason,
   SessionEndReason,
 };
@@ -72,6 +74,21 @@ export const requestSchemas = {
   removeParticipant: z.object({ participantId: id }).strict(),
   grantFloor: z.object({ participantId: id }).strict(),
   revokeFloor: z.object({ participantId: id }).strict(),
+  /** A moderator sets who may enter: anyone, after admission, or nobody new. */
+  setRoomPolicy: z.object({ policy: z.enum(['open', 'lobby', 'locked']) }).strict(),
+  /** A moderator admits or refuses one person waiting in the lobby, or everyone waiting (no id). */
+  decideLobby: z.object({ decision: z.enum(['admit', 'refuse']), participantId: id.optional() }).strict(),
+  /** A moderator mutes every microphone but the moderators' (and, with keepFloor, the floor's). */
+  muteAll: z.object({ keepFloor: z.boolean() }).strict(),
+  lowerAllHands: z.object({}).strict(),
+  /** A moderator ends the meeting for everyone in it. */
+  endForAll: z.object({}).strict(),
+  /** A moderator gives someone another role, live. */
+  setRole: z.object({ participantId: id, role: z.enum(['moderator', 'speaker', 'listener']) }).strict(),
+  /** A moderator puts one participant's video in front of everyone (null: back to the active speaker). */
+  setSpotlight: z.object({ participantId: id.nullable() }).strict(),
+  /** A moderator downloads the attendance register (JSON or CSV). */
+  exportAttendance: z.object({ format: z.enum(['json', 'csv']) }).strict(),
   leave: z.object({}).strict(),
 } as const;
 
@@ -126,6 +143,21 @@ export interface JoinResult {
   activeSpeaker: string | null;
   /** TURN servers for both transports (ICE still tries the direct path first); empty without TURN. */
   iceServers: IceServer[];
+  /** Who may enter now. */
+  policy: RoomPolicy;
+  /** The participant a moderator put in front of everyone, if any. */
+  spotlight: string | null;
+  /** Those waiting in the lobby: for moderators (empty for the others). */
+  lobby: LobbyView[];
+}
+
+/** Someone waiting in the lobby, as moderators see them. */
+export interface LobbyView {
+  id: string;
+  name: string;
+  role: Role;
+  /** When they started waiting (ms since the epoch). */
+  since: number;
 }
 
 export interface RequestResults {
@@ -158,6 +190,16 @@ export interface RequestResults {
   removeParticipant: Record<string, never>;
   grantFloor: Record<string, never>;
   revokeFloor: Record<string, never>;
+  setRoomPolicy: Record<string, never>;
+  /** Those the decision applied to (ids). */
+  decideLobby: { decided: string[] };
+  muteAll: Record<string, never>;
+  lowerAllHands: Record<string, never>;
+  endForAll: Record<string, never>;
+  setRole: Record<string, never>;
+  setSpotlight: Record<string, never>;
+  /** The register as a file's text: `content` is JSON (AttendanceJson) or CSV. */
+  exportAttendance: { format: 'json' | 'csv'; content: string };
   leave: Record<string, never>;
 }
 
@@ -194,6 +236,24 @@ export interface Notifications {
   roomSummary: RoomSummary;
   /** A moderator muted your microphone. */
   mutedByModerator: { producerId: string };
+  /** Who may enter the room changed (to everyone in it). */
+  roomPolicy: { policy: RoomPolicy };
+  /** Moderators: who waits in the lobby now. */
+  lobbyChanged: { waiting: LobbyView[] };
+  /** A moderator gave you another role: what you may do now, and what a new role lets you see. */
+  roleChanged: {
+    self: ParticipantView;
+    permissions: Permissions;
+    /** Everyone in the room, when the new role sees the list and the old one did not. */
+    participants?: ParticipantView[];
+    /** For a new moderator: who may enter and who waits. */
+    policy?: RoomPolicy;
+    lobby?: LobbyView[];
+  };
+  /** The stage follows a moderator's choice (null: the active speaker again). */
+  spotlight: { participantId: string | null };
+  /** You waited in the lobby and a moderator let you in: send `join` again. */
+  lobbyAdmitted: Record<string, never>;
 }
 
 export type NotificationName = keyof Notifications;

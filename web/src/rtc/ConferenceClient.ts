@@ -23,7 +23,7 @@ import type {
   RequestResults,
   ServerToClientEvents,
 } from '../../../server/src/signalling/catalog.js';
-import { handshakeRefusal, sendRequest } from '../../../server/src/signalling/catalogRequest.js';
+import { handshakeRefusal, RequestFailed, sendRequest } from '../../../server/src/signalling/catalogRequest.js';
 import { type MediaPath, selectedMediaPath } from './mediaPath.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
@@ -72,6 +72,16 @@ type Events = {
   permissionsChanged: [permissions: Notifications['permissionsChanged']['permissions']];
   mutedByModerator: [source: MediaSource];
   sessionEnded: [reason: Notifications['sessionEnded']['reason'], redirect?: Notifications['sessionEnded']['redirect']];
+  /** The room's policy keeps us in the lobby until a moderator decides. */
+  waiting: [];
+  /** A moderator let us in: joining now. */
+  admitted: [];
+  lobbyChanged: [waiting: Notifications['lobbyChanged']['waiting']];
+  roomPolicy: [policy: Notifications['roomPolicy']['policy']];
+  /** A moderator gave us another role (permissions already applied). */
+  roleChanged: [change: Notifications['roleChanged']];
+  /** Whom a moderator put in front of everyone (null: the active speaker again). */
+  spotlight: [participantId: string | null];
   /** The media path of the transport that connected last (undefined: no media connected). */
   mediaPath: [path: MediaPath | undefined];
   lowBandwidth: [on: boolean];
@@ -119,6 +129,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
   state: ConnectionState = 'connecting';
   self: ParticipantView | undefined;
   permissions: Permissions = { ...NO_PERMISSIONS };
+  /** The participant a moderator put in front of everyone, if any. */
+  spotlight: string | null = null;
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<MediaSource, types.Producer>();
@@ -181,9 +193,9 @@ export class ConferenceClient extends TypedEmitter<Events> {
           resolve(result);
         }),
         this.on('state', (state) => {
-          if (state !== 'failed') return;
+          if (state !== 'failed' && state !== 'ended') return;
           settle();
-          reject(this.joinError);
+          reject(this.joinError ?? new Error('the session ended before joining'));
         }),
       );
       this.socket.connect();
@@ -396,6 +408,26 @@ export class ConferenceClient extends TypedEmitter<Events> {
     s.on('activeSpeaker', ({ participantId }) => this.emit('activeSpeaker', participantId));
     s.on('chatMessage', (message) => this.emit('chatMessage', message));
     s.on('roomSummary', (summary) => this.emit('roomSummary', summary));
+    s.on('lobbyChanged', ({ waiting }) => this.emit('lobbyChanged', waiting));
+    s.on('roomPolicy', ({ policy }) => this.emit('roomPolicy', policy));
+    s.on('spotlight', ({ participantId }) => {
+      this.spotlight = participantId;
+      this.emit('spotlight', participantId);
+    });
+    s.on('roleChanged', (change) => {
+      this.self = change.self;
+      this.permissions = change.permissions;
+      for (const source of [...this.producers.keys()]) if (!this.canPublish(source)) void this.unpublish(source);
+      this.emit('roleChanged', change);
+      this.emit('permissionsChanged', change.permissions);
+    });
+    s.on('lobbyAdmitted', () => {
+      this.emit('admitted');
+      this.join().catch((error: unknown) => {
+        this.joinError = error;
+        this.setState('failed');
+      });
+    });
     s.on('mutedByModerator', ({ producerId }) => {
       const own = [...this.producers.entries()].find(([, p]) => p.id === producerId);
       if (own) {
@@ -421,16 +453,28 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
   }
 
-  private async join(): Promise<JoinResult> {
+  /** Undefined while waiting in the lobby (`joined` follows an admission). */
+  private async join(): Promise<JoinResult | undefined> {
     const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
     if (!this.device.loaded)
       await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
     const capabilities = this.device.rtpCapabilities;
-    const result = await this.request('join', {
-      rtpCapabilities: { ...capabilities, codecs: capabilities.codecs ?? [] },
-    });
+    let result: JoinResult;
+    try {
+      result = await this.request('join', {
+        rtpCapabilities: { ...capabilities, codecs: capabilities.codecs ?? [] },
+      });
+    } catch (error) {
+      // Not an error: we wait until a moderator lets us in (`lobbyAdmitted`) or refuses us.
+      if (error instanceof RequestFailed && error.error.code === 'IN_LOBBY') {
+        this.emit('waiting');
+        return undefined;
+      }
+      throw error;
+    }
     this.self = result.self;
     this.permissions = result.permissions;
+    this.spotlight = result.spotlight;
     // Fresh credentials at each join: a rejoin after a cut never reuses expired ones.
     this.iceServers = result.iceServers.map(({ urls, username, credential }) => ({ urls, username, credential }));
     const data = await this.request('createTransport', { direction: 'recv' });

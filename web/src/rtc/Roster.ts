@@ -37,6 +37,11 @@ export class Roster extends TypedEmitter<RosterEvents> {
         this.selfId = result.self.id;
         this.replace([result.self, ...result.participants]);
       }),
+      // A new role that sees the whole list brings it.
+      client.on('roleChanged', (change) => {
+        if (change.participants) this.replace([change.self, ...change.participants]);
+        else this.upsert(change.self, true);
+      }),
       client.on('participantJoined', (p) => this.upsert(p, true)),
       client.on('participantUpdated', (p) => this.upsert(p, true)),
       client.on('participantLeft', (id) => this.remove(id, true)),

@@ -7,7 +7,10 @@ import type { RedirectTarget } from '../../../server/src/domain/errors.js';
 import type {
   ChatMessage,
   JoinResult,
+  LobbyView,
+  Notifications,
   ParticipantView,
+  RoomPolicy,
   SessionEndReason,
 } from '../../../server/src/signalling/catalog.js';
 import { t } from '../i18n/i18n.js';
@@ -22,6 +25,8 @@ import { controlButton, type ControlButton } from './ControlButton.js';
 import { clear, h } from './element.js';
 import { LocalControls, type LocalMedia } from './LocalControls.js';
 import { ModeratorPanel } from './ModeratorPanel.js';
+import { RoomControls } from './RoomControls.js';
+import { RoomWideActions } from './RoomWideActions.js';
 import { NowSpeaking } from './NowSpeaking.js';
 import { ParticipantTile } from './ParticipantTile.js';
 import { ScreenStage } from './ScreenStage.js';
@@ -48,8 +53,13 @@ export class MeetingView {
   private readonly counts: HTMLElement;
   private readonly chat: ChatPanel | undefined;
   private readonly local: LocalControls;
-  private readonly moderation: ModeratorPanel | undefined;
-  private readonly participantsToggle: ControlButton | undefined;
+  private moderation: ModeratorPanel | undefined;
+  private roomControls: RoomControls | undefined;
+  private roomWide: RoomWideActions | undefined;
+  private participantsToggle: ControlButton | undefined;
+  private readonly body: HTMLElement;
+  private readonly nav: HTMLElement;
+  private spotlight: string | null = null;
   private readonly offers: VideoOffers;
   private readonly layers: SimulcastLayers;
   private readonly listener: boolean;
@@ -96,11 +106,7 @@ export class MeetingView {
       },
       !this.listener,
     );
-    if (joined.permissions.moderate) {
-      this.moderation = new ModeratorPanel(client, roster, announcer);
-      this.participantsToggle = controlButton('participants', () => this.toggleParticipants());
-      this.participantsToggle.element.setAttribute('aria-controls', 'moderation-panel');
-    }
+    if (joined.permissions.moderate) this.enableModeration(joined.policy, joined.lobby);
     this.offers = new VideoOffers(client, (id) => this.roster.get(id)?.name ?? '');
     this.layers = new SimulcastLayers(client);
     this.lowBandwidthNotice = h(
@@ -120,6 +126,34 @@ export class MeetingView {
       { tabindex: '-1' },
       this.listener ? t('listenTitle', { room }) : t('meetingTitle', { room }),
     );
+    this.body = h(
+      'div',
+      { className: 'meeting-body' },
+      h(
+        'section',
+        // Focusable because it scrolls on its own (keyboard users can scroll it too).
+        { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
+        this.listener ? this.nowSpeaking.element : null,
+        this.lowBandwidthNotice,
+        this.offers.element,
+        this.stage.element,
+        h(
+          'h2',
+          { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' },
+          this.listener ? t('speakersHeading') : t('participantsHeading'),
+        ),
+        this.listener ? this.counts : null,
+        this.grid,
+      ),
+      this.moderation?.element,
+      this.chat?.element,
+    );
+    this.nav = h(
+      'nav',
+      { className: 'controls', 'aria-label': t('controls') },
+      ...this.local.buttons,
+      this.participantsToggle?.element,
+    );
     root.appendChild(
       h(
         'div',
@@ -127,34 +161,8 @@ export class MeetingView {
         h('header', { className: 'topbar' }, heading, this.status.element),
         this.local.problem,
         this.local.notice,
-        h(
-          'div',
-          { className: 'meeting-body' },
-          h(
-            'section',
-            // Focusable because it scrolls on its own (keyboard users can scroll it too).
-            { className: 'main-area', 'aria-labelledby': 'participants-title', tabindex: '0' },
-            this.listener ? this.nowSpeaking.element : null,
-            this.lowBandwidthNotice,
-            this.offers.element,
-            this.stage.element,
-            h(
-              'h2',
-              { id: 'participants-title', className: this.listener ? '' : 'visually-hidden' },
-              this.listener ? t('speakersHeading') : t('participantsHeading'),
-            ),
-            this.listener ? this.counts : null,
-            this.grid,
-          ),
-          this.moderation?.element,
-          this.chat?.element,
-        ),
-        h(
-          'nav',
-          { className: 'controls', 'aria-label': t('controls') },
-          ...this.local.buttons,
-          this.participantsToggle?.element,
-        ),
+        this.body,
+        this.nav,
         this.audio.element,
       ),
     );
@@ -177,7 +185,7 @@ export class MeetingView {
   dispose(): void {
     this.nowSpeaking.dispose();
     for (const off of this.unsubscribe) off();
-    this.moderation?.dispose();
+    this.disableModeration();
     this.layers.dispose();
     for (const tile of this.tiles.values()) tile.dispose();
     this.audio.dispose();
@@ -217,6 +225,10 @@ export class MeetingView {
     on.push(c.on('chatMessage', (message: ChatMessage) => this.chat?.add(message)));
     on.push(c.on('mutedByModerator', () => this.local.mutedByModerator()));
     on.push(c.on('permissionsChanged', () => this.local.permissionsChanged()));
+    on.push(c.on('roleChanged', (change) => this.roleChanged(change)));
+    on.push(c.on('spotlight', (id) => this.setSpotlight(id, true)));
+    // Moderators hear it from their room controls; everyone else here.
+    on.push(c.on('roomPolicy', (policy) => !this.roomControls && this.announcer.say(t(`policyNow_${policy}`))));
     on.push(c.on('sessionEnded', (reason, redirect) => this.callbacks.ended(reason, redirect)));
     on.push(c.on('videoAvailable', () => this.refreshOffers()));
     on.push(c.on('videoUnavailable', () => this.refreshOffers()));
@@ -237,6 +249,7 @@ export class MeetingView {
     this.refreshSelf();
     // Someone may already be speaking when we arrive (or come back).
     if (result.activeSpeaker) this.setSpeaker(result.activeSpeaker);
+    this.setSpotlight(result.spotlight, false);
   }
 
   private showCounts({ participants, handsRaised }: RoomCounts): void {
@@ -280,6 +293,7 @@ export class MeetingView {
       if (tile.isSelf) this.grid.prepend(tile.element);
       else this.grid.appendChild(tile.element);
       tile.setSpeaking(this.speaker === p.id);
+      tile.setSpotlight(this.spotlight === p.id);
       for (const track of this.client.remoteTracks()) if (track.participantId === p.id) this.attach(track);
     }
     tile?.update(p);
@@ -350,6 +364,59 @@ export class MeetingView {
     this.lowBandwidthNotice.hidden = !this.client.lowBandwidth;
     if (onRequest) this.offers.refresh();
     else this.offers.element.hidden = true;
+  }
+
+  /** The moderator's choice leads the stage on every page; null gives it back to the active speaker. */
+  private setSpotlight(id: string | null, live: boolean): void {
+    if (this.spotlight) this.tiles.get(this.spotlight)?.setSpotlight(false);
+    this.spotlight = id;
+    if (id) this.tiles.get(id)?.setSpotlight(true);
+    this.root.dataset.spotlight = id ?? '';
+    if (!live) return;
+    const name = id ? (this.roster.get(id)?.name ?? (id === this.client.self?.id ? this.client.self?.name : '')) : '';
+    this.announcer.say(id ? t('spotlightNow', { name: name ?? '' }) : t('spotlightCleared'));
+  }
+
+  /**
+   * A moderator gave us another role: the controls follow the permissions (already applied by
+   * the client), and the moderator's tools come or go, without a reconnect.
+   */
+  private roleChanged(change: Notifications['roleChanged']): void {
+    this.root.dataset.role = change.self.role;
+    if (change.permissions.moderate && !this.moderation) {
+      const { panel, toggle } = this.enableModeration(change.policy ?? 'open', change.lobby ?? []);
+      this.body.insertBefore(panel.element, this.chat?.element ?? null);
+      this.nav.append(toggle.element);
+      this.setParticipantsOpen(true);
+    } else if (!change.permissions.moderate && this.moderation) {
+      this.disableModeration();
+    }
+    this.announcer.say(t('roleChangedNow', { role: t(`role_${change.self.role}`) }));
+    this.refreshControls();
+  }
+
+  private enableModeration(policy: RoomPolicy, lobby: LobbyView[]): { panel: ModeratorPanel; toggle: ControlButton } {
+    const panel = new ModeratorPanel(this.client, this.roster, this.announcer);
+    this.roomWide = new RoomWideActions(this.client, this.announcer);
+    this.roomControls = new RoomControls(this.client, { policy, lobby }, this.announcer);
+    panel.addSection(this.roomWide.element);
+    panel.addSection(this.roomControls.element);
+    const toggle = controlButton('participants', () => this.toggleParticipants());
+    toggle.element.setAttribute('aria-controls', 'moderation-panel');
+    this.moderation = panel;
+    this.participantsToggle = toggle;
+    return { panel, toggle };
+  }
+
+  private disableModeration(): void {
+    this.moderation?.dispose();
+    this.roomControls?.dispose();
+    this.moderation?.element.remove();
+    this.participantsToggle?.element.remove();
+    this.moderation = undefined;
+    this.roomControls = undefined;
+    this.roomWide = undefined;
+    this.participantsToggle = undefined;
   }
 
   private setSpeaker(id: string | null): void {

@@ -36,6 +36,8 @@ interface Row {
   mute: HTMLButtonElement;
   floorButton: HTMLButtonElement;
   remove: HTMLButtonElement;
+  roleSelect: HTMLSelectElement;
+  spotlight: HTMLButtonElement;
   confirm: HTMLElement;
   question: HTMLElement;
   confirmButton: HTMLButtonElement;
@@ -89,6 +91,11 @@ export class ModeratorPanel {
     if (id) this.refreshRow(id);
   }
 
+  /** Another part of the moderator's tools (who may enter), after the list of who is in. */
+  addSection(section: HTMLElement): void {
+    this.element.append(section);
+  }
+
   dispose(): void {
     for (const off of this.unsubscribe) off();
   }
@@ -113,6 +120,7 @@ export class ModeratorPanel {
     on.push(c.on('trackRemoved', (track) => micChanged(track.participantId)));
     on.push(c.on('trackPaused', (track) => micChanged(track.participantId)));
     on.push(c.on('producerPaused', (info) => micChanged(info.participantId)));
+    on.push(c.on('spotlight', () => this.refreshAll()));
   }
 
   /** `live`: a change as it happens (announced, recounted at once), not part of a whole new list. */
@@ -120,6 +128,9 @@ export class ModeratorPanel {
     if (p.handRaised && !before?.handRaised) this.raisedAt.set(p.id, ++this.raiseCounter);
     if (!p.handRaised) this.raisedAt.delete(p.id);
     // Hands raised are announced by the meeting view for everyone who sees the list.
+    if (live && before && p.role !== before.role) {
+      this.announcer.say(t('roleChangedOther', { name: p.name, role: t(`role_${p.role}`) }));
+    }
     if (live && before && p.hasFloor !== before.hasFloor) {
       this.announcer.say(t(p.hasFloor ? 'floorGivenNow' : 'floorTakenNow', { name: p.name }));
     }
@@ -184,6 +195,14 @@ export class ModeratorPanel {
         { type: 'button', className: 'button small danger', 'data-action': 'remove-participant' },
         t('removeAction'),
       ),
+      roleSelect: h(
+        'select',
+        { className: 'role-select', 'data-action': 'set-role' },
+        ...(['listener', 'speaker', 'moderator'] as const).map((role) =>
+          h('option', { value: role }, t(`role_${role}`)),
+        ),
+      ),
+      spotlight: h('button', { type: 'button', className: 'button small', 'data-action': 'spotlight' }),
       confirm: h('div', { className: 'moderation-confirm', role: 'group', hidden: true }),
       question: h('p', { className: 'confirm-question' }),
       confirmButton: h(
@@ -216,9 +235,17 @@ export class ModeratorPanel {
       void this.act(row, row.floorButton, person?.hasFloor ? 'revokeFloor' : 'grantFloor');
     });
     row.remove.addEventListener('click', () => this.openConfirm(row));
+    row.roleSelect.addEventListener('change', () => {
+      const role = row.roleSelect.value as ParticipantView['role'];
+      void this.request(() => this.client.request('setRole', { participantId: row.id, role }));
+    });
+    row.spotlight.addEventListener('click', () => {
+      const participantId = this.client.spotlight === row.id ? null : row.id;
+      void this.request(() => this.client.request('setSpotlight', { participantId }));
+    });
     row.cancelButton.addEventListener('click', () => this.closeConfirm(row));
     row.confirmButton.addEventListener('click', () => void this.act(row, row.confirmButton, 'removeParticipant'));
-    row.actions.append(row.mute, row.floorButton, row.remove);
+    row.actions.append(row.mute, row.floorButton, row.spotlight, row.roleSelect, row.remove);
     row.element.append(
       h('div', { className: 'moderation-who' }, row.name, row.role),
       h('div', { className: 'badges' }, row.hand.element, row.floor.element, row.mic.element),
@@ -263,6 +290,17 @@ export class ModeratorPanel {
     }
   }
 
+  /** A request whose outcome the server announces to everyone (role, spotlight): only a refusal is said here. */
+  private async request(send: () => Promise<unknown>): Promise<void> {
+    this.showError(undefined);
+    try {
+      await send();
+    } catch (error) {
+      this.showError(requestErrorText(error));
+      this.refreshAll();
+    }
+  }
+
   private showError(text: string | undefined): void {
     this.error.hidden = !text;
     this.error.textContent = text ?? '';
@@ -304,6 +342,15 @@ export class ModeratorPanel {
       t(p.hasFloor ? 'revokeFloorLabel' : 'grantFloorLabel', { name: p.name }),
     );
     row.remove.setAttribute('aria-label', t('removeActionLabel', { name: p.name }));
+    row.roleSelect.value = p.role;
+    row.roleSelect.setAttribute('aria-label', t('roleSelectLabel', { name: p.name }));
+    const spotlit = this.client.spotlight === id;
+    row.spotlight.textContent = t(spotlit ? 'spotlightOff' : 'spotlightAction');
+    row.spotlight.setAttribute(
+      'aria-label',
+      t(spotlit ? 'spotlightOffLabel' : 'spotlightActionLabel', { name: p.name }),
+    );
+    row.spotlight.setAttribute('aria-pressed', String(spotlit));
     row.question.textContent = t('removeConfirmQuestion', { name: p.name });
     row.confirmButton.setAttribute('aria-label', t('removeConfirmLabel', { name: p.name }));
     row.cancelButton.setAttribute('aria-label', t('cancelRemoveLabel', { name: p.name }));

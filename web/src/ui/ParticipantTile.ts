@@ -56,6 +56,7 @@ export class ParticipantTile {
           h('span', { className: 'badge badge-muted' }, icon('micOff'), t('muted')),
           h('span', { className: 'badge badge-hand' }, icon('hand'), t('handRaised')),
           h('span', { className: 'badge badge-floor' }, icon('speaking'), t('hasFloor')),
+          h('span', { className: 'badge badge-spotlight' }, icon('people'), t('spotlightBadge')),
         ),
         h('span', { className: 'level', 'aria-hidden': 'true' }, this.levelBar),
       ),
@@ -74,6 +75,11 @@ export class ParticipantTile {
 
   setSpeaking(speaking: boolean): void {
     this.element.dataset.speaking = speaking ? 'true' : 'false';
+  }
+
+  /** A moderator put this participant in front of everyone. */
+  setSpotlight(on: boolean): void {
+    this.element.dataset.spotlight = on ? 'true' : 'false';
   }
 
   setMic(state: 'on' | 'muted' | 'none'): void {
