@@ -161,8 +161,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
       transports: ['websocket'],
       autoConnect: false,
       reconnection: options.reconnection ?? true,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 5000,
+      // Socket.IO's own backoff after a lost socket or a failed retry: doubling, ±50 % jitter.
+      reconnectionDelay: SERVER_RETRY_BACKOFF.baseMs,
+      reconnectionDelayMax: SERVER_RETRY_BACKOFF.maxMs,
+      randomizationFactor: 0.5,
     });
     this.wireSocket();
   }

@@ -11,8 +11,11 @@ export interface Backoff {
 /** An ICE restart is cheap (one request, no new transport): try again often. */
 export const ICE_RESTART_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 4_000 };
 
-/** Reconnecting to a server that restarts: every client of the node does it at once. */
-export const SERVER_RETRY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 10_000 };
+/**
+ * Reconnecting the signalling (a lost socket, a restarting server): every client of the node
+ * does it at once. Also Socket.IO's own reconnection settings, so both follow one policy.
+ */
+export const SERVER_RETRY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 5_000 };
 
 /** Delay before retry number `attempt` (0 for the first). */
 export function retryDelay(attempt: number, backoff: Backoff, random: () => number = Math.random): number {
