@@ -358,7 +358,9 @@ export class ConferenceClient extends TypedEmitter<Events> {
 
   /** Media lost or back while the signalling is up: the page says so, in words. */
   private mediaInterruptionChanged(): void {
-    if (this.ended || !this.socket.connected || (this.state !== 'connected' && this.state !== 'reconnecting')) return;
+    // A restarting server or a lost socket is the bigger news: it keeps its own words.
+    if (this.ended || this.restarting || !this.socket.connected) return;
+    if (this.state !== 'connected' && this.state !== 'reconnecting') return;
     if (this.iceRecovery.active) this.setState('reconnecting', 'network');
     else this.setState('connected');
   }
