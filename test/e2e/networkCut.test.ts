@@ -1,9 +1,10 @@
 /**
  * A real network cut (issue 13, point 1): the relais RTC port is dropped by nftables for 10 s
- * while the pages stay open and their signalling stays up. The cut is on the server's one RTC
- * port, so every member's media path through it drops. Each page says so in words; once the
- * path is back, media flows again (measured from the return and printed), for the same
- * participant (one tile each at the other side), with role, floor and raised hand kept.
+ * while the pages stay open; in the briefing the HTTP port too (signalling and media, as when a
+ * site's whole link drops). The cut is on the server's ports, so every member's path through
+ * them drops. Each page says so in words; once the path is back, media flows again (measured
+ * from the return and printed), for the same participant (one tile each at the other side),
+ * with role, floor and raised hand kept.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,14 +51,14 @@ function rowData(page: Page, participantId: string, key: string): Promise<string
     .catch(() => undefined);
 }
 
-describe('e2e: a real network cut of 10 s on the RTC port', function () {
+describe('e2e: a real 10 s network cut (nftables), pages open', function () {
   this.timeout(180_000);
   let server: TestServer;
   let rtcPort: number;
   let tones: string;
   let browserA: TestBrowser;
   let browserB: TestBrowser;
-  let cut: NetworkCut | undefined;
+  let cuts: NetworkCut[] = [];
   const pages: Page[] = [];
 
   before(async () => {
@@ -73,8 +74,7 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
   });
 
   afterEach(async function () {
-    cut?.restore();
-    cut = undefined;
+    for (const cut of cuts.splice(0)) cut.restore();
     if (this.currentTest?.state === 'failed') {
       for (const [index, page] of pages.entries())
         if (!page.isClosed()) await screenshot(page, `failed-network-cut-${index}.png`).catch(() => undefined);
@@ -83,7 +83,7 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
   });
 
   after(async () => {
-    cut?.restore();
+    for (const cut of cuts.splice(0)) cut.restore();
     await browserA?.close();
     await browserB?.close();
     await server?.stop();
@@ -107,11 +107,11 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
   }
 
   /**
-   * Cuts the RTC port for CUT_MS; checks every page says in words, within the cut, that the
+   * Cuts the ports for CUT_MS; checks every page says in words, within the cut, that the
    * connection is lost and is being tried again; returns when the path is back.
    */
-  async function cutFor10s(watched: Page[]): Promise<number> {
-    cut = cutPort(rtcPort);
+  async function cutFor10s(watched: Page[], ports: number[]): Promise<number> {
+    cuts = ports.map(cutPort);
     const cutAt = Date.now();
     for (const page of watched) {
       const said = await eventually(
@@ -128,8 +128,7 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
     await new Promise((resolve) => setTimeout(resolve, cutAt + CUT_MS - Date.now()));
     // Still cut a moment before the return: the page says so (no false « Connecté »).
     for (const page of watched) assert.equal((await connectionWords(page)).state, 'reconnecting');
-    cut.restore();
-    cut = undefined;
+    for (const cut of cuts.splice(0)) cut.restore();
     return Date.now();
   }
 
@@ -140,7 +139,7 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
     await eventually('Bob to hear Alice', async () => isTone(await hear(bob, 'alice'), 440), 30_000);
     await eventually('Alice to hear Bob', async () => isTone(await hear(alice, 'bob'), 880), 30_000);
 
-    const backAt = await cutFor10s([alice, bob]);
+    const backAt = await cutFor10s([alice, bob], [rtcPort]);
     const framesAtReturn = await framesDecoded(bob);
     const heard = await Promise.all([
       eventually('Bob to hear Alice again', async () => isTone(await hear(bob, 'alice'), 440) && Date.now(), 30_000),
@@ -179,7 +178,7 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
     assert.equal(server.server.signalling.participantCount(), 2);
   });
 
-  it('a listener keeps the floor, and another one its raised hand, through the cut', async () => {
+  it('a listener keeps the floor, and another one its raised hand, through a cut of media and signalling', async () => {
     const room = 'cut-briefing';
     const commander = await member(browserA, room, 'cmd', 'Commandant Roux', 'moderator');
     const pref13 = await listener(browserB, room, 'pref13', 'Préfecture 13');
@@ -200,7 +199,8 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
     await eventually('Préfecture 13 to hear the commander', async () => isTone(await hear(pref13, 'cmd'), 440), 30_000);
     assert.equal(await rowData(commander, 'pref27', 'hand'), 'raised');
 
-    const backAt = await cutFor10s([commander, pref13]);
+    // The signalling is cut too: shorter than Socket.IO's ping timeout, the session outlives it.
+    const backAt = await cutFor10s([commander, pref13], [rtcPort, Number(new URL(server.url).port)]);
     const heard = await Promise.all([
       eventually(
         'the commander to hear Préfecture 13 again',
@@ -224,5 +224,6 @@ describe('e2e: a real network cut of 10 s on the RTC port', function () {
     );
     assert.equal(rows.filter((id) => id === 'pref13').length, 1, 'Préfecture 13 listed once');
     assert.equal(rows.length, 3);
+    assert.equal(server.server.signalling.participantCount(), 3, 'no ghost on the server');
   });
 });
