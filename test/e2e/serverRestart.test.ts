@@ -101,6 +101,7 @@ describe('e2e: a single relais restarted (SIGTERM) mid-meeting', function () {
       // Still in the meeting view, still saying it, and still trying (no « Réunion quittée », no button to press).
       assert.equal(await page.$eval('main', (el) => (el as HTMLElement).dataset.view), 'meeting');
       assert.match((await connectionWords(page)).text, /Le service redémarre/);
+      assert.equal(await page.$('[data-action="retry"]:not([hidden])'), null, 'nothing to press: it retries by itself');
       const tried = attempts[index]?.() ?? 0;
       assert.ok(tried >= 2, `page ${index} tried ${tried} times while the service was down`);
       console.log(`      page ${index}: ${tried} connection attempts in ${DOWN_MS / 1000} s down`);

@@ -65,7 +65,8 @@ export class ConnectionStatus {
     this.icon.textContent = ICONS[state];
     this.text.textContent =
       state === 'reconnecting' && interruption ? t(`interrupted_${interruption}`) : t(`state_${state}`);
-    this.retryButton.hidden = state !== 'failed' && state !== 'reconnecting';
+    // While the service restarts the page retries by itself; a manual retry would only fail sooner.
+    this.retryButton.hidden = (state !== 'failed' && state !== 'reconnecting') || interruption === 'restarting';
     this.showPath();
   }
 
