@@ -3,8 +3,10 @@
  * mediasoup-client Device, a send and a receive transport. It consumes every producer of
  * the room automatically and reports remote tracks; the UI (or a test harness) listens.
  *
- * After a network cut the server has already freed the old session (no ghosts), so on
- * reconnect this client joins afresh and republishes the tracks it was sending.
+ * A cut of the media path alone is mended by ICE restarts (IceRecovery): same session. After a
+ * lost socket the server has already freed the old session (no ghosts), so on reconnect this
+ * client joins afresh and republishes the tracks it was sending; so too once a restarting
+ * server (`server-shutdown`) answers again.
  */
 import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
