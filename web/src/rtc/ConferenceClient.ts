@@ -3,8 +3,10 @@
  * mediasoup-client Device, a send and a receive transport. It consumes every producer of
  * the room automatically and reports remote tracks; the UI (or a test harness) listens.
  *
- * After a network cut the server has already freed the old session (no ghosts), so on
- * reconnect this client joins afresh and republishes the tracks it was sending.
+ * A cut of the media path alone is mended by ICE restarts (IceRecovery): same session. After a
+ * lost socket the server has already freed the old session (no ghosts), so on reconnect this
+ * client joins afresh and republishes the tracks it was sending; so too once a restarting
+ * server (`server-shutdown`) answers again.
  */
 import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
@@ -24,10 +26,15 @@ import type {
   ServerToClientEvents,
 } from '../../../server/src/signalling/catalog.js';
 import { handshakeRefusal, RequestFailed, sendRequest } from '../../../server/src/signalling/catalogRequest.js';
+import { IceRecovery } from './IceRecovery.js';
 import { type MediaPath, selectedMediaPath } from './mediaPath.js';
+import { retryDelay, SERVER_RETRY_BACKOFF } from './reconnectPolicy.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
+
+/** Why we are reconnecting: the path was lost ('network'), or the server said it restarts. */
+export type Interruption = 'network' | 'restarting';
 
 export type { MediaPath } from './mediaPath.js';
 
@@ -53,7 +60,7 @@ export class ConnectionRefused extends Error {
 }
 
 type Events = {
-  state: [state: ConnectionState];
+  state: [state: ConnectionState, interruption: Interruption | undefined];
   joined: [result: JoinResult];
   participantJoined: [participant: Notifications['participantJoined']];
   participantLeft: [participantId: Notifications['participantLeft']['participantId']];
@@ -143,6 +150,14 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private joinError: unknown;
   private ended = false;
   private rejoining = false;
+  /** The server said it restarts (`server-shutdown`): we try again until it answers, then rejoin. */
+  private restarting = false;
+  private restartAttempts = 0;
+  interruption: Interruption | undefined;
+  private readonly iceRecovery = new IceRecovery(
+    (transport) => this.restartIce(transport),
+    () => this.mediaInterruptionChanged(),
+  );
   private readonly receiveVideo: 'auto' | 'on-request';
   private lowBandwidthOn: boolean;
   private readonly iceTransportPolicy: RTCIceTransportPolicy;
@@ -160,8 +175,10 @@ export class ConferenceClient extends TypedEmitter<Events> {
       transports: ['websocket'],
       autoConnect: false,
       reconnection: options.reconnection ?? true,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 5000,
+      // Socket.IO's own backoff after a lost socket or a failed retry: doubling, ±50 % jitter.
+      reconnectionDelay: SERVER_RETRY_BACKOFF.baseMs,
+      reconnectionDelayMax: SERVER_RETRY_BACKOFF.maxMs,
+      randomizationFactor: 0.5,
     });
     this.wireSocket();
   }
@@ -346,10 +363,28 @@ export class ConferenceClient extends TypedEmitter<Events> {
     this.setState('ended');
   }
 
-  private setState(state: ConnectionState): void {
-    if (this.state === state) return;
+  private setState(state: ConnectionState, interruption?: Interruption): void {
+    if (this.state === state && this.interruption === interruption) return;
     this.state = state;
-    this.emit('state', state);
+    this.interruption = interruption;
+    this.emit('state', state, interruption);
+  }
+
+  /** Media lost or back while the signalling is up: the page says so, in words. */
+  private mediaInterruptionChanged(): void {
+    // A restarting server or a lost socket is the bigger news: it keeps its own words.
+    if (this.ended || this.restarting || !this.socket.connected) return;
+    if (this.state !== 'connected' && this.state !== 'reconnecting') return;
+    if (this.iceRecovery.active) this.setState('reconnecting', 'network');
+    else this.setState('connected');
+  }
+
+  /** Tries again (once; Socket.IO's own backoff follows if that fails) after a jittered delay. */
+  private reconnectLater(): void {
+    setTimeout(
+      () => !this.ended && !this.socket.connected && this.socket.connect(),
+      retryDelay(this.restartAttempts++, SERVER_RETRY_BACKOFF),
+    );
   }
 
   private wireSocket(): void {
@@ -368,9 +403,21 @@ export class ConferenceClient extends TypedEmitter<Events> {
         setTimeout(() => !this.ended && s.connect(), 500);
         return;
       }
+      if (this.restarting) {
+        this.reconnectLater();
+        return;
+      }
       // 'io server disconnect' means the server ended us; sessionEnded says why.
       if (reason === 'io server disconnect') this.setState('ended');
-      else this.setState('reconnecting');
+      else this.setState('reconnecting', 'network');
+    });
+    s.on('connect_error', (error) => {
+      if (!this.restarting) return;
+      // A server still shutting down may refuse us for that reason: it is not back yet.
+      const refusal = handshakeRefusal(error);
+      if (refusal === undefined) return;
+      if (refusal.reason === 'server-shutdown') this.reconnectLater();
+      else this.setState('failed');
     });
     s.io.on('reconnect_failed', () => this.setState('failed'));
     s.on('participantJoined', (p) => this.emit('participantJoined', p));
@@ -441,6 +488,13 @@ export class ConferenceClient extends TypedEmitter<Events> {
       this.emit('permissionsChanged', permissions);
     });
     s.on('sessionEnded', ({ reason, redirect }) => {
+      if (reason === 'server-shutdown') {
+        // The service restarts: say so, and come back by ourselves once it answers.
+        this.restarting = true;
+        this.restartAttempts = 0;
+        this.setState('reconnecting', 'restarting');
+        return;
+      }
       if (reason === 'media-lost') {
         // The server lost the media worker of this room and replaces it: join again.
         this.rejoining = true;
@@ -484,6 +538,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
       iceTransportPolicy: this.iceTransportPolicy,
     });
     this.wireTransport(this.recvTransport);
+    this.restarting = false;
     this.setState('connected');
     this.emit('joined', result);
     for (const info of result.producers) this.offer(info);
@@ -526,16 +581,16 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') void this.readMediaPath(transport);
-      if (state === 'disconnected' || state === 'failed') {
-        // A network change: ask the server for fresh ICE credentials and restart ICE.
-        this.request('restartIce', { transportId: transport.id })
-          .then(async ({ iceParameters, iceServers }) => {
-            if (iceServers.length > 0) await transport.updateIceServers({ iceServers });
-            await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
-          })
-          .catch(() => undefined);
-      }
     });
+    this.iceRecovery.watch(transport);
+  }
+
+  /** A network change or cut: fresh ICE credentials from the server, and ICE restarted. */
+  private async restartIce(transport: types.Transport): Promise<void> {
+    const { iceParameters, iceServers } = await this.request('restartIce', { transportId: transport.id });
+    if (transport.closed) return;
+    if (iceServers.length > 0) await transport.updateIceServers({ iceServers });
+    await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
   }
 
   /**

@@ -3,7 +3,7 @@
  * with a way out: retry when the connection is lost, leave at any time. Once connected it also
  * says how the media flows (direct UDP, direct TCP, or relayed through TURN), in words.
  */
-import type { ConnectionState, MediaPath } from '../rtc/ConferenceClient.js';
+import type { ConnectionState, Interruption, MediaPath } from '../rtc/ConferenceClient.js';
 import { t } from '../i18n/i18n.js';
 import { h } from './element.js';
 import { icon } from './icons.js';
@@ -56,12 +56,17 @@ export class ConnectionStatus {
     this.set('connecting');
   }
 
-  set(state: ConnectionState): void {
+  /** `interruption` says why we are reconnecting, in words (lost path, restarting service). */
+  set(state: ConnectionState, interruption?: Interruption): void {
     this.state = state;
     this.element.dataset.state = state;
+    if (interruption) this.element.dataset.interruption = interruption;
+    else delete this.element.dataset.interruption;
     this.icon.textContent = ICONS[state];
-    this.text.textContent = t(`state_${state}`);
-    this.retryButton.hidden = state !== 'failed' && state !== 'reconnecting';
+    this.text.textContent =
+      state === 'reconnecting' && interruption ? t(`interrupted_${interruption}`) : t(`state_${state}`);
+    // While the service restarts the page retries by itself; a manual retry would only fail sooner.
+    this.retryButton.hidden = (state !== 'failed' && state !== 'reconnecting') || interruption === 'restarting';
     this.showPath();
   }
 

@@ -46,6 +46,8 @@ export class MeetingView {
   private readonly tiles = new Map<string, ParticipantTile>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly status: ConnectionStatus;
+  /** Whether the last state was a reconnection, so its end is announced as the return. */
+  private wasInterrupted = false;
   private readonly grid: HTMLUListElement;
   private readonly stage: ScreenStage;
   private readonly audio = new AudioSinks();
@@ -196,7 +198,15 @@ export class MeetingView {
   private wire(): void {
     const c = this.client;
     const on = this.unsubscribe;
-    on.push(c.on('state', (state) => this.status.set(state)));
+    on.push(
+      c.on('state', (state, interruption) => {
+        this.status.set(state, interruption);
+        // Said aloud too: a screen reader user hears the loss and the return, not only sees them.
+        if (state === 'reconnecting' && interruption) this.announcer.say(t(`interrupted_${interruption}`));
+        if (state === 'connected' && this.wasInterrupted) this.announcer.say(t('connectionBack'));
+        this.wasInterrupted = state === 'reconnecting';
+      }),
+    );
     on.push(c.on('mediaPath', (path) => this.status.setPath(path)));
     on.push(c.on('joined', (result) => this.joined(result)));
     const r = this.roster;
