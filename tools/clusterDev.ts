@@ -9,7 +9,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { issueToken } from '../server/src/auth/tokenIssuer.js';
 import { ConfigError, loadConfig } from '../server/src/config/config.js';
 import type { Role } from '../server/src/domain/roles.js';
+import { pingRedis } from './redisServer.js';
 import { freePortRange } from './freePorts.js';
 
 const USAGE = `usage: npm run cluster:dev -- [--nodes 3] [--room demo] [--raw] [--redis-server redis-server]
@@ -136,21 +136,6 @@ async function terminate(member: Member, timeoutMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/** One PING over a fresh connection: true when Redis answers. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
 /** Ports for one node (HTTP, RTC, then the pipe range), clear of the ranges already taken. */
 async function nodePorts(taken: [number, number][]) {
   const count = 2 + PIPE_PORTS_PER_NODE;
@@ -255,7 +240,7 @@ async function main(): Promise<void> {
     '[redis]',
   );
   const redisDeadline = Date.now() + REDIS_START_TIMEOUT_MS;
-  while (!(await ping(redisPort))) {
+  while (!(await pingRedis(redisPort))) {
     if (!redis.alive) await abort(`${opts.redisServer} did not start`, redis);
     if (Date.now() > redisDeadline) await abort(`${opts.redisServer} did not answer PING on ${redisPort}`, redis);
     await sleep(50);

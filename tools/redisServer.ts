@@ -27,7 +27,7 @@ export interface PrivateRedis {
 }
 
 /** One PING over a fresh connection: true when it answers PONG. */
-function ping(port: number): Promise<boolean> {
+export function pingRedis(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const done = (ok: boolean): void => {
@@ -93,7 +93,7 @@ export async function startPrivateRedis(
         await halt();
         throw new Error(`redis-server exited at start (port ${port}):\n${output}`);
       }
-      if (await Promise.race([ping(port), spawnError])) return;
+      if (await Promise.race([pingRedis(port), spawnError])) return;
       if (Date.now() > deadline) {
         await halt();
         throw new Error(`redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms:\n${output}`);
