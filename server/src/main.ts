@@ -56,10 +56,16 @@ async function main(): Promise<void> {
       },
     );
   };
-  // SIGTERM (an orchestrator, systemd): drain first — participants move to other nodes, or are
-  // told the service restarts when there is none — then stop. Ctrl-C stops at once.
+  // SIGTERM (an orchestrator, systemd) on a clustered node: drain first — participants move to
+  // other nodes, or are told the service restarts when there is none — then stop. Alone, or
+  // on Ctrl-C, it stops at once.
   process.on('SIGTERM', () => {
     if (stopping) return;
+    // Alone (no cluster), there is nowhere to move anyone: stop at once.
+    if (!config.redis) {
+      stop('SIGTERM');
+      return;
+    }
     logger.info({ signal: 'SIGTERM' }, 'draining before stopping');
     setTimeout(() => stop('drain timeout'), (config.cluster.drain.timeoutSeconds + 5) * 1000).unref();
     void server.drain();
