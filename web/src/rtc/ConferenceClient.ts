@@ -152,6 +152,8 @@ export class ConferenceClient extends TypedEmitter<Events> {
   private rejoining = false;
   /** The server said it restarts (`server-shutdown`): we try again until it answers, then rejoin. */
   private restarting = false;
+  /** Roster news held while a join is under way (see `rosterNews`). */
+  private rosterBacklog: (() => void)[] | undefined;
   private restartAttempts = 0;
   interruption: Interruption | undefined;
   private readonly iceRecovery = new IceRecovery(
@@ -420,12 +422,14 @@ export class ConferenceClient extends TypedEmitter<Events> {
       else this.setState('failed');
     });
     s.io.on('reconnect_failed', () => this.setState('failed'));
-    s.on('participantJoined', (p) => this.emit('participantJoined', p));
-    s.on('participantLeft', ({ participantId }) => this.emit('participantLeft', participantId));
-    s.on('participantUpdated', (p) => {
-      if (p.id === this.self?.id) this.self = p;
-      this.emit('participantUpdated', p);
-    });
+    s.on('participantJoined', (p) => this.rosterNews(() => this.emit('participantJoined', p)));
+    s.on('participantLeft', ({ participantId }) => this.rosterNews(() => this.emit('participantLeft', participantId)));
+    s.on('participantUpdated', (p) =>
+      this.rosterNews(() => {
+        if (p.id === this.self?.id) this.self = p;
+        this.emit('participantUpdated', p);
+      }),
+    );
     s.on('producerAdded', (info) => this.offer(info));
     s.on('producerClosed', ({ producerId }) => {
       const info = this.producerInfo.get(producerId);
@@ -507,8 +511,32 @@ export class ConferenceClient extends TypedEmitter<Events> {
     });
   }
 
+  /**
+   * Roster news that arrives while a join is under way is newer than the join result's list
+   * (someone joining at the same moment): held, and applied once that list is.
+   */
+  private rosterNews(apply: () => void): void {
+    if (this.rosterBacklog) this.rosterBacklog.push(apply);
+    else apply();
+  }
+
   /** Undefined while waiting in the lobby (`joined` follows an admission). */
   private async join(): Promise<JoinResult | undefined> {
+    this.rosterBacklog = [];
+    try {
+      return await this.joinNow();
+    } finally {
+      this.flushRosterNews();
+    }
+  }
+
+  private flushRosterNews(): void {
+    const backlog = this.rosterBacklog ?? [];
+    this.rosterBacklog = undefined;
+    for (const apply of backlog) apply();
+  }
+
+  private async joinNow(): Promise<JoinResult | undefined> {
     const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
     if (!this.device.loaded)
       await this.device.load({ routerRtpCapabilities: rtpCapabilities as unknown as types.RtpCapabilities });
@@ -541,6 +569,7 @@ export class ConferenceClient extends TypedEmitter<Events> {
     this.restarting = false;
     this.setState('connected');
     this.emit('joined', result);
+    this.flushRosterNews();
     for (const info of result.producers) this.offer(info);
     // After a reconnect, send again what we were sending (if still allowed).
     for (const [source, track] of [...this.published]) {
