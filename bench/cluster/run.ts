@@ -1,6 +1,6 @@
 /**
  * npm run bench:cluster -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 20]
- *   [--concurrency 20] [--processes 2] [--order cluster,single] [--label NAME]
+ *   [--concurrency 20] [--processes 2] [--order cluster,single] [--label NAME] [--cpu-prof DIR]
  *
  * One briefing two ways in the same run: on a cluster (a private redis-server and three relais
  * processes, one worker each; the commander on node 1, the listeners spread evenly over the
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '2' },
     order: { type: 'string', default: 'cluster,single' },
     label: { type: 'string' },
+    // Each relais process writes a V8 CPU profile of its main thread there when it stops.
+    'cpu-prof': { type: 'string' },
   },
 });
 const listeners = Number(values.listeners);
@@ -73,6 +75,11 @@ interface NodeFigures {
   node: string;
   listeners: number;
   cpuSeconds: number;
+  /** The same CPU split: the Node.js process (signalling, Redis, control of the worker) and its worker(s). */
+  nodeProcessCpuSeconds: number;
+  workerCpuSeconds: number;
+  /** CPU the node used per second before any room existed (timers, heartbeats, the adapter's reads). */
+  idleCpuPerSecond: number;
   usPerDeliveredPacket: number;
   rssMiB: number;
 }
@@ -99,28 +106,41 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     for (let i = 0; i < count; i++) {
       const pipeBase = await freePortRange(20);
       nodes.push(
-        await startRelaisProcess({
-          RELAIS_LOG_LEVEL: 'warn',
-          RELAIS_CONSUMERS_PER_ROUTER: '3000',
-          ...(counter
-            ? {
-                RELAIS_REDIS_URL: `redis://127.0.0.1:${counter.port}`,
-                RELAIS_NODE_ID: `node-${i + 1}`,
-                RELAIS_CLUSTER_ADDRESS: '127.0.0.1',
-                RELAIS_CLUSTER_SECRET: CLUSTER_SECRET,
-                RELAIS_PIPE_PORT_MIN: String(pipeBase),
-                RELAIS_PIPE_PORT_MAX: String(pipeBase + 19),
-              }
-            : {}),
-        }),
+        await startRelaisProcess(
+          {
+            RELAIS_LOG_LEVEL: 'warn',
+            RELAIS_CONSUMERS_PER_ROUTER: '3000',
+            ...(counter
+              ? {
+                  RELAIS_REDIS_URL: `redis://127.0.0.1:${counter.port}`,
+                  RELAIS_NODE_ID: `node-${i + 1}`,
+                  RELAIS_CLUSTER_ADDRESS: '127.0.0.1',
+                  RELAIS_CLUSTER_SECRET: CLUSTER_SECRET,
+                  RELAIS_PIPE_PORT_MIN: String(pipeBase),
+                  RELAIS_PIPE_PORT_MAX: String(pipeBase + 19),
+                }
+              : {}),
+          },
+          {},
+          values['cpu-prof']
+            ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'], `${kind}-${i + 1}`)}`]
+            : [],
+        ),
       );
     }
     const pids = nodes.map(pidsOf);
     // Start-up garbage (TypeScript compiled on the fly) is collected within seconds: measure idle after it.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
-    let cpuAtStart: number[] = [];
-    let cpuAtEnd: number[] = [];
+    // What each node costs with nothing to do, over a few seconds before the first join.
+    const IDLE_SECONDS = 10;
+    const idleStart = pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idlePerSecond = pids.map(
+      (list, i) => (list.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - (idleStart[i] ?? 0)) / IDLE_SECONDS,
+    );
+    let cpuAtStart: number[][] = [];
+    let cpuAtEnd: number[][] = [];
     let rssAtSteady = 0;
     let commandsAtRampStart = counter?.commands ?? 0;
     let commandsAtSteady = 0;
@@ -129,7 +149,9 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     let audioAtStart = 0;
     let audioAtEnd = 0;
     let windowSeconds = 0;
-    const cpuOf = (): number[] => pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+    // Per node: [its Node.js process, its worker(s)].
+    const cpuOf = (): number[][] =>
+      pids.map(([own, ...workers]) => [cpuSeconds(own ?? 0), workers.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]);
     commandsAtRampStart = counter?.commands ?? 0;
     const result = await runLoad({
       url: (nodes[0] as RelaisProcess).url,
@@ -163,7 +185,8 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
         throw new Error(`${kind}: node ${i + 1} or its worker died during the run`);
     // Packets the listeners counted in the window (delivered, not sent).
     const deliveredInWindow = audioAtEnd - audioAtStart;
-    const cpu = cpuAtEnd.map((end, i) => end - (cpuAtStart[i] ?? 0));
+    const split = cpuAtEnd.map((end, i) => end.map((value, j) => value - (cpuAtStart[i]?.[j] ?? 0)));
+    const cpu = split.map(([own = 0, workers = 0]) => own + workers);
     const cpuTotal = cpu.reduce((a, b) => a + b, 0);
     const okByNode = nodes.map((_, n) => result.perListener.filter((l) => l.ok && l.id % nodes.length === n).length);
     const perNode = nodes.map((_node, n) => {
@@ -172,6 +195,9 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
         node: kind === 'cluster' ? `node-${n + 1}` : 'single',
         listeners: okByNode[n] ?? 0,
         cpuSeconds: Number((cpu[n] ?? 0).toFixed(2)),
+        nodeProcessCpuSeconds: Number((split[n]?.[0] ?? 0).toFixed(2)),
+        workerCpuSeconds: Number((split[n]?.[1] ?? 0).toFixed(2)),
+        idleCpuPerSecond: Number((idlePerSecond[n] ?? 0).toFixed(3)),
         usPerDeliveredPacket: Number((((cpu[n] ?? 0) * 1e6) / Math.max(1, deliveredInWindow * share)).toFixed(2)),
         rssMiB: Number(((pids[n] ?? []).reduce((sum, pid) => sum + rssBytes(pid), 0) / 2 ** 20).toFixed(1)),
       };

