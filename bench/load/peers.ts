@@ -6,6 +6,7 @@ import {
   MAX_RECONNECT_ATTEMPTS,
   reconnectDelay,
   type Recovery,
+  redirectOf,
   type SpeakerRecovery,
   sleep,
   within,
@@ -108,6 +109,7 @@ export class OpusSpeaker {
   /** With `reconnectUrl`: each time the signalling dropped and the microphone was published again. */
   readonly recoveries: SpeakerRecovery[] = [];
   private closed = false;
+  private redirectTo: string | undefined;
   /** Set by `publish`, again at each recovery. */
   private current!: {
     signalling: LoadSignalling;
@@ -238,6 +240,9 @@ export class OpusSpeaker {
       track.onMessage((packet) => this.onRtcp(packet));
       if (this.reconnectUrl) {
         const reconnectUrl = this.reconnectUrl;
+        signalling.on('sessionEnded', ({ redirect }) => {
+          if (redirect) this.redirectTo = redirect.url;
+        });
         signalling.socket.on('disconnect', () => {
           if (this.current.signalling === signalling && !this.closed) void this.recover(reconnectUrl);
         });
@@ -303,7 +308,8 @@ export class OpusSpeaker {
 
   /**
    * The signalling dropped (its node died, or it was sent elsewhere): the old transport is
-   * useless, so publish again through `url` with backoff and jitter. The send loop never stops:
+   * useless, so publish again — at the node a redirect named, else through `url` — with backoff
+   * and jitter. The send loop never stops:
    * what it sends meanwhile is refused, as a page's microphone keeps capturing.
    */
   private async recover(url: string): Promise<void> {
@@ -311,16 +317,21 @@ export class OpusSpeaker {
     this.recoveries.push(recovery);
     this.current.pc.close();
     this.current.signalling.close();
+    let target = this.redirectTo ?? url;
+    const redirected = this.redirectTo !== undefined;
+    this.redirectTo = undefined;
     for (let attempt = 0; attempt < MAX_RECONNECT_ATTEMPTS && !this.closed; attempt++) {
-      await sleep(reconnectDelay(attempt));
+      // A redirect (its node drains) is followed at once; a lost node is retried after a jittered pause.
+      if (attempt > 0 || !redirected) await sleep(reconnectDelay(attempt));
       recovery.attempts = attempt + 1;
       try {
-        await within(this.publish(url, false), ATTEMPT_TIMEOUT_MS, 'publishing again');
+        await within(this.publish(target, false), ATTEMPT_TIMEOUT_MS, 'publishing again');
         if (this.closed) this.close();
         recovery.republishedAt = Date.now();
         return;
       } catch (error) {
         recovery.error = (error as Error).message;
+        target = redirectOf(error) ?? url;
       }
     }
   }
@@ -770,7 +781,7 @@ export class RtcListener {
         recovery.error = (error as Error).message;
         this.retire();
         this.dropSignalling();
-        url = reconnectUrl;
+        url = redirectOf(error) ?? reconnectUrl;
       }
     }
     if (!this.closed) this.error ??= `reconnection failed: ${recovery.error ?? 'no attempt'}`;

@@ -4,6 +4,7 @@
  * commander's microphone when it is published again elsewhere. What each recovery cost is
  * recorded in wall-clock time (Date.now()), comparable across the generator's processes.
  */
+import { RequestFailed } from '../../server/src/signalling/catalogRequest.js';
 import { type Backoff, retryDelay } from '../../web/src/rtc/reconnectPolicy.js';
 import { percentile } from './procStat.js';
 
@@ -45,6 +46,19 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Delay before attempt `attempt` (0 first): the web client's policy, at the generator's pace. */
 export function reconnectDelay(attempt: number): number {
   return retryDelay(attempt, LOAD_RECONNECT_BACKOFF);
+}
+
+/**
+ * Where a refusal sends the client, if anywhere: a join reaching a draining node (through the
+ * balancer) is refused `REDIRECT` with the node to go to, as the page follows it.
+ */
+export function redirectOf(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof RequestFailed && current.error.redirect) return current.error.redirect.url;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** Rejects after `ms` naming `what`: a hung step must not hold the recovery loop. */
