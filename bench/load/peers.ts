@@ -1,5 +1,10 @@
 import nodeDataChannel from 'node-datachannel';
-import type { Dictionary, ProducerInfo, TransportOptions } from '../../server/src/signalling/catalog.js';
+import type {
+  Dictionary,
+  ProducerInfo,
+  SessionEndReason,
+  TransportOptions,
+} from '../../server/src/signalling/catalog.js';
 import { LoadSignalling } from './signalling.js';
 import {
   ATTEMPT_TIMEOUT_MS,
@@ -35,6 +40,9 @@ type TrackT = ReturnType<PeerConnectionT['addTrack']>;
 
 /** A router header extension, as the capabilities carry it. */
 type RouterExtension = { kind: string; uri: string; preferredId: number };
+
+/** Session ends a page recovers from by itself (the others it shows and stops). */
+const RECOVERABLE_ENDS: ReadonlySet<SessionEndReason> = new Set(['server-shutdown', 'media-lost', 'node-draining']);
 
 /** What the generator's peers offer: Chrome's capabilities, or the lean set of the first benchmarks. */
 export type Fidelity = 'chrome' | 'lean';
@@ -510,6 +518,7 @@ export class RtcListener {
   private want: Recovery['cause'] | undefined;
   private nextProducer: ProducerInfo | undefined;
   private redirectTo: string | undefined;
+  private ended: SessionEndReason | undefined;
   private audioProducerId: string | undefined;
   private transport: TransportOptions | undefined;
   /** The m-sections offered so far on the current transport (a re-offer keeps them all). */
@@ -672,11 +681,18 @@ export class RtcListener {
    */
   private follow(signalling: LoadSignalling): void {
     const live = (): boolean => this.joined && !this.closed && this.signalling === signalling;
-    signalling.on('sessionEnded', ({ redirect }) => {
-      if (live() && redirect) this.redirectTo = redirect.url;
+    signalling.on('sessionEnded', ({ reason, redirect }) => {
+      if (!live()) return;
+      if (redirect) this.redirectTo = redirect.url;
+      // As the page: removed, revoked, replaced… is final; a restart, a drain or lost media is not.
+      else if (!RECOVERABLE_ENDS.has(reason)) this.ended = reason;
     });
     signalling.socket.on('disconnect', () => {
       if (!live()) return;
+      if (this.ended) {
+        this.error ??= `session ended: ${this.ended}`;
+        return;
+      }
       this.want = this.redirectTo ? 'redirected' : 'signalling-lost';
       void this.work();
     });
