@@ -677,7 +677,8 @@ export class RtcListener {
 
   /**
    * Recovery triggers on a joined listener's signalling: its drop (a redirect first names where
-   * to go), and the commander's microphone published again (a new producer announced).
+   * to go), and the commander's microphone published again: any new audio producer, a briefing
+   * having one speaker (a meeting's members would need to tell theirs apart by participant).
    */
   private follow(signalling: LoadSignalling): void {
     const live = (): boolean => this.joined && !this.closed && this.signalling === signalling;
