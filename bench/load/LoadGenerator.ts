@@ -28,6 +28,12 @@ export interface LoadOptions {
   /** A video briefing: the speaker also publishes a camera; listeners take its lowest layer. */
   video?: boolean;
   /**
+   * Resilience scenarios: the speaker and every listener reconnect through this address (the
+   * balancer) when their signalling drops, follow redirects, and listeners follow the
+   * commander's microphone published again (see reconnect.ts). Off: nobody recovers.
+   */
+  reconnectUrl?: string;
+  /**
    * Called once the ramp is over and every listener joined or failed, and just before the
    * speaker stops: `counts()` reads what the listeners have received so far, so the caller can
    * read its CPU counters and the listeners' packet counters at the same two instants.
@@ -73,6 +79,8 @@ export interface LoadResult {
   /** RTCP the listeners sent (mean per listener) and what the speaker got back from the SFU. */
   listenerRtcpSent: { receiverReports: number; transportCc: number };
   speakerRtcpReceived: OpusSpeaker['rtcpReceived'];
+  /** With `reconnectUrl`: the speaker's drops and republications. */
+  speakerRecoveries: OpusSpeaker['recoveries'];
   /** Video briefing: the listeners' video, and the keyframe requests that reached the commander. */
   video?: {
     packetsExpected: number;
@@ -209,6 +217,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.listeners < 1 || options.listeners > 5000) throw new Error('listeners must be within 1..5000');
   const speaker = await OpusSpeaker.start(options.url, options.token('speaker', 'load-speaker'), encodeTone(toneHz), {
     video: options.video === true,
+    ...(options.reconnectUrl ? { reconnectUrl: options.reconnectUrl } : {}),
   });
   log(`speaker publishing ${speaker.producerId}`);
   const groups: Group[] = [];
@@ -234,6 +243,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       joinTimeoutMs,
       fidelity: options.fidelity ?? 'chrome',
       video: options.video === true,
+      ...(options.reconnectUrl ? { reconnectUrl: options.reconnectUrl } : {}),
     }));
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
@@ -318,6 +328,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         ),
       },
       speakerRtcpReceived: { ...speaker.rtcpReceived },
+      speakerRecoveries: speaker.recoveries.map((r) => ({ ...r })),
       ...(speaker.video
         ? { video: videoSummary(perListener, speaker, { rampStart, steadyStart, steadyEnd: steadyEndAt }, stats) }
         : {}),

@@ -15,6 +15,8 @@ export interface GroupPlan {
   fidelity?: Fidelity;
   /** Listeners also take the camera's lowest layer. */
   video?: boolean;
+  /** Listeners recover through this address when their signalling drops (see reconnect.ts). */
+  reconnectUrl?: string;
 }
 
 /** Packets the group's listeners have received so far, by kind. */
@@ -90,6 +92,7 @@ export class ListenerGroup {
         toneHz: this.plan.toneHz,
         ...(this.plan.fidelity ? { fidelity: this.plan.fidelity } : {}),
         ...(this.plan.video ? { video: true } : {}),
+        ...(this.plan.reconnectUrl ? { reconnectUrl: this.plan.reconnectUrl } : {}),
       });
       this.listeners.push(listener);
       this.pending.push(

@@ -1,6 +1,21 @@
 import nodeDataChannel from 'node-datachannel';
-import type { Dictionary, ProducerInfo } from '../../server/src/signalling/catalog.js';
+import type {
+  Dictionary,
+  ProducerInfo,
+  SessionEndReason,
+  TransportOptions,
+} from '../../server/src/signalling/catalog.js';
 import { LoadSignalling } from './signalling.js';
+import {
+  ATTEMPT_TIMEOUT_MS,
+  MAX_RECONNECT_ATTEMPTS,
+  reconnectDelay,
+  type Recovery,
+  redirectOf,
+  type SpeakerRecovery,
+  sleep,
+  within,
+} from './reconnect.js';
 import { localFingerprint, remoteSdp, type MediaSection } from './sdp.js';
 import { isRtcp, readExtension, rtpPacket, rtpPayload, type HeaderExtension } from './rtp.js';
 import { ToneDetector } from './opusTone.js';
@@ -25,6 +40,9 @@ type TrackT = ReturnType<PeerConnectionT['addTrack']>;
 
 /** A router header extension, as the capabilities carry it. */
 type RouterExtension = { kind: string; uri: string; preferredId: number };
+
+/** Session ends a page recovers from by itself (the others it shows and stops). */
+const RECOVERABLE_ENDS: ReadonlySet<SessionEndReason> = new Set(['server-shutdown', 'media-lost', 'node-draining']);
 
 /** What the generator's peers offer: Chrome's capabilities, or the lean set of the first benchmarks. */
 export type Fidelity = 'chrome' | 'lean';
@@ -91,49 +109,79 @@ export class OpusSpeaker {
   private transportSeq = 0;
   private octets = 0;
   private startedAt = 0;
+  private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   /** The camera, when the speaker is a video commander. */
   video: { sender: Vp8SimulcastSender; producerId: string } | undefined;
   /** Keyframe requests (PLI, FIR) that reached the speaker, with when (performance.now()). */
   readonly keyframeRequestTimes: number[] = [];
+  /** With `reconnectUrl`: each time the signalling dropped and the microphone was published again. */
+  readonly recoveries: SpeakerRecovery[] = [];
+  private closed = false;
+  private redirectTo: string | undefined;
+  /** Set by `publish`, again at each recovery. */
+  private current!: {
+    signalling: LoadSignalling;
+    pc: PeerConnectionT;
+    track: TrackT;
+    extensionIds: { uri: string; id: number }[];
+    producerId: string;
+  };
 
   private constructor(
-    /** The speaker's participant: a meeting member also receives through it. */
-    readonly signalling: LoadSignalling,
-    private readonly pc: PeerConnectionT,
-    private readonly track: TrackT,
-    private readonly ssrc: number,
-    private readonly extensionIds: { uri: string; id: number }[],
-    readonly producerId: string,
+    private readonly token: string,
+    private readonly reconnectUrl: string | undefined,
   ) {}
 
-  /** `video`: also publish a camera (synthetic VP8, three simulcast layers) on the same transport. */
+  /** The speaker's participant: a meeting member also receives through it. */
+  get signalling(): LoadSignalling {
+    return this.current.signalling;
+  }
+
+  /** The microphone's producer (a new one after each recovery). */
+  get producerId(): string {
+    return this.current.producerId;
+  }
+
+  /**
+   * `video`: also publish a camera (synthetic VP8, three simulcast layers) on the same transport.
+   * `reconnectUrl`: when the signalling drops, publish the microphone again through this address
+   * (audio only: a video commander is not recovered).
+   */
   static async start(
     url: string,
     token: string,
     frames: Buffer[],
-    options: { video?: boolean } = {},
+    options: { video?: boolean; reconnectUrl?: string } = {},
   ): Promise<OpusSpeaker> {
     if (frames.length === 0) throw new Error('the speaker needs at least one Opus frame');
-    const signalling = await LoadSignalling.connect(url, token);
+    if (options.video && options.reconnectUrl) throw new Error('a video speaker does not reconnect');
+    const self = new OpusSpeaker(token, options.reconnectUrl);
+    await self.publish(url, options.video === true);
+    self.send(frames, 111);
+    return self;
+  }
+
+  private async publish(url: string, withVideo: boolean): Promise<void> {
+    const signalling = await LoadSignalling.connect(url, this.token);
     const pc = loopbackPeer('speaker');
     try {
       const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
       await signalling.request('join', {
-        rtpCapabilities: chromeRtpCapabilities(rtpCapabilities, options.video ? ['audio', 'video'] : ['audio']),
+        rtpCapabilities: chromeRtpCapabilities(rtpCapabilities, withVideo ? ['audio', 'video'] : ['audio']),
       });
       const transport = await signalling.request('createTransport', { direction: 'send' });
       const payloadType = 111;
       const audio = new Audio('0', 'SendOnly');
       audio.addOpusCodec(payloadType);
       const cname = 'relais-load-speaker';
-      const ssrc = (Math.random() * 0xffffffff) >>> 0;
+      const ssrc = this.ssrc;
       audio.addSSRC(ssrc, cname, 'speaker', 'mic');
       const track = pc.addTrack(audio);
       const opened = nextEvent<void>((done) => track.onOpen(() => done()), 15_000, 'the speaker track to open');
       const layers = webClientLayers();
       const vp8 = 96;
       let videoTrack: TrackT | undefined;
-      if (options.video) {
+      if (withVideo) {
         const video = new Video('1', 'SendOnly');
         video.addVP8Codec(vp8);
         for (const layer of layers) video.addSSRC(layer.ssrc, cname, 'speaker', 'camera');
@@ -166,10 +214,7 @@ export class OpusSpeaker {
         ],
         headerExtensions,
       };
-      pc.setRemoteDescription(
-        remoteSdp(transport, options.video ? [section, videoSection] : section, 'answer'),
-        'answer',
-      );
+      pc.setRemoteDescription(remoteSdp(transport, withVideo ? [section, videoSection] : section, 'answer'), 'answer');
       await signalling.request('connectTransport', {
         transportId: transport.id,
         dtlsParameters: {
@@ -199,8 +244,17 @@ export class OpusSpeaker {
         },
       });
       await opened;
-      const self = new OpusSpeaker(signalling, pc, track, ssrc, headerExtensions, producerId);
-      track.onMessage((packet) => self.onRtcp(packet));
+      this.current = { signalling, pc, track, extensionIds: headerExtensions, producerId };
+      track.onMessage((packet) => this.onRtcp(packet));
+      if (this.reconnectUrl) {
+        const reconnectUrl = this.reconnectUrl;
+        signalling.on('sessionEnded', ({ redirect }) => {
+          if (redirect) this.redirectTo = redirect.url;
+        });
+        signalling.socket.on('disconnect', () => {
+          if (this.current.signalling === signalling && !this.closed) void this.recover(reconnectUrl);
+        });
+      }
       if (videoTrack) {
         const camera = videoTrack;
         const { producerId: videoProducerId } = await signalling.request('produce', {
@@ -246,19 +300,47 @@ export class OpusSpeaker {
               return false; // closed under the sender, as the audio above
             }
           },
-          () => self.nextTransportSeq(),
+          () => this.nextTransportSeq(),
           absSendTime,
         );
-        self.video = { sender, producerId: videoProducerId };
-        camera.onMessage((packet) => self.onRtcp(packet));
+        this.video = { sender, producerId: videoProducerId };
+        camera.onMessage((packet) => this.onRtcp(packet));
         sender.start();
       }
-      self.send(frames, payloadType);
-      return self;
     } catch (error) {
       pc.close();
       signalling.close();
       throw error;
+    }
+  }
+
+  /**
+   * The signalling dropped (its node died, or it was sent elsewhere): the old transport is
+   * useless, so publish again — at the node a redirect named, else through `url` — with backoff
+   * and jitter. The send loop never stops:
+   * what it sends meanwhile is refused, as a page's microphone keeps capturing.
+   */
+  private async recover(url: string): Promise<void> {
+    const recovery: SpeakerRecovery = { noticedAt: Date.now(), attempts: 0 };
+    this.recoveries.push(recovery);
+    this.current.pc.close();
+    this.current.signalling.close();
+    let target = this.redirectTo ?? url;
+    const redirected = this.redirectTo !== undefined;
+    this.redirectTo = undefined;
+    for (let attempt = 0; attempt < MAX_RECONNECT_ATTEMPTS && !this.closed; attempt++) {
+      // A redirect (its node drains) is followed at once; a lost node is retried after a jittered pause.
+      if (attempt > 0 || !redirected) await sleep(reconnectDelay(attempt));
+      recovery.attempts = attempt + 1;
+      try {
+        await within(this.publish(target, false), ATTEMPT_TIMEOUT_MS, 'publishing again');
+        if (this.closed) this.close();
+        recovery.republishedAt = Date.now();
+        return;
+      } catch (error) {
+        recovery.error = (error as Error).message;
+        target = redirectOf(error) ?? url;
+      }
     }
   }
 
@@ -284,7 +366,8 @@ export class OpusSpeaker {
    */
   private sendPacket(packet: Buffer): boolean {
     try {
-      return this.track.isOpen() && this.track.sendMessageBinary(packet);
+      const { track } = this.current;
+      return track.isOpen() && track.sendMessageBinary(packet);
     } catch {
       return false;
     }
@@ -298,7 +381,7 @@ export class OpusSpeaker {
   }
 
   private extensions(now: number): HeaderExtension[] {
-    return this.extensionIds.map(({ uri, id }) => {
+    return this.current.extensionIds.map(({ uri, id }) => {
       if (uri === EXT.mid) return { id, value: Buffer.from('0') };
       if (uri === EXT.absSendTime) return { id, value: absSendTime(now) };
       if (uri === EXT.transportCc) {
@@ -346,9 +429,10 @@ export class OpusSpeaker {
   }
 
   close(): void {
+    this.closed = true;
     this.stop();
-    this.pc.close();
-    this.signalling.close();
+    this.current.pc.close();
+    this.current.signalling.close();
   }
 }
 
@@ -380,6 +464,8 @@ export interface ListenerReport {
   probationPackets: number;
   /** Sampled listeners decode the stream: the tone's share of the power, ~1 for real audio. */
   toneDominance?: number;
+  /** Listeners with `reconnectUrl`: each interruption of their audio and its recovery. */
+  recoveries?: Recovery[];
 }
 
 export interface ListenerOptions {
@@ -391,6 +477,11 @@ export interface ListenerOptions {
   fidelity?: Fidelity;
   /** Also take the camera at the lowest simulcast layer (the video briefing). */
   video?: boolean;
+  /**
+   * Opt-in recovery (audio): when the signalling drops, rejoin through this address (a redirect
+   * is followed first), and follow the commander's microphone when it is published again.
+   */
+  reconnectUrl?: string;
 }
 
 /**
@@ -420,6 +511,26 @@ export class RtcListener {
   /** Sampled listeners keep the first second of payloads, decoded once the run is over. */
   private captured: Buffer[] | undefined;
   private readonly keep: TrackT[] = [];
+  // Recovery (with `reconnectUrl`): see follow(), work() and reconnect().
+  private joined = false;
+  private closed = false;
+  private working = false;
+  private want: Recovery['cause'] | undefined;
+  private nextProducer: ProducerInfo | undefined;
+  private redirectTo: string | undefined;
+  private ended: SessionEndReason | undefined;
+  private audioProducerId: string | undefined;
+  private transport: TransportOptions | undefined;
+  /** The m-sections offered so far on the current transport (a re-offer keeps them all). */
+  private sections: MediaSection[] = [];
+  /** When the current audio stream could first receive (only the join's: a recovery's gap is counted apart). */
+  private streamReadyAt: number | undefined;
+  /** Audio of the streams before each recovery, and the recoveries themselves. */
+  private readonly retired: StreamReport[] = [];
+  private readonly recoveries: Recovery[] = [];
+  private lastAudioAt: number | undefined;
+  private firstAudioAt: number | undefined;
+  private gapFrom = 0;
 
   constructor(
     readonly id: number,
@@ -440,24 +551,55 @@ export class RtcListener {
   }
 
   private async joinSteps(): Promise<void> {
-    const signalling = await LoadSignalling.connect(this.options.url, this.options.token);
+    const { signalling, producers } = await this.signal(this.options.url);
+    await this.receive(signalling, producers, true);
+    this.joined = true;
+  }
+
+  /**
+   * Connects and joins; `producers` reads the room's producers: the join's list and any
+   * announced meanwhile (a producer added while the transport is being created is not missed).
+   */
+  private async signal(url: string): Promise<{ signalling: LoadSignalling; producers: () => ProducerInfo[] }> {
+    const signalling = await LoadSignalling.connect(url, this.options.token);
     this.signalling = signalling;
     signalling.socket.onAny(() => {
       this.notifications += 1;
     });
     const added: ProducerInfo[] = [];
     signalling.on('producerAdded', (p) => added.push(p));
+    if (this.options.reconnectUrl) this.follow(signalling);
     const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
-    const kinds: ('audio' | 'video')[] = this.options.video ? ['audio', 'video'] : ['audio'];
     const caps =
       this.options.fidelity !== 'lean'
-        ? chromeRtpCapabilities(rtpCapabilities, kinds)
+        ? chromeRtpCapabilities(rtpCapabilities, this.kinds)
         : leanRtpCapabilities(rtpCapabilities);
     const joined = await signalling.request('join', { rtpCapabilities: caps });
+    return { signalling, producers: () => [...joined.producers, ...added] };
+  }
+
+  private get kinds(): ('audio' | 'video')[] {
+    return this.options.video ? ['audio', 'video'] : ['audio'];
+  }
+
+  /**
+   * A receive transport and a consumer per kind, then ICE + DTLS. `first`: the join's own
+   * (its timings and negotiation are the report's); otherwise a recovery's.
+   */
+  private async receive(
+    signalling: LoadSignalling,
+    producers: () => ProducerInfo[],
+    first: boolean,
+    chosen?: ProducerInfo,
+  ): Promise<void> {
     const transport = await signalling.request('createTransport', { direction: 'recv' });
-    const producers = [...joined.producers, ...added];
-    const wanted = kinds.map((kind) => {
-      const producer = producers.find((p) => p.kind === kind);
+    this.transport = transport;
+    const wanted = this.kinds.map((kind) => {
+      const list = producers();
+      // A recovering listener takes the newest: a stale one may still be listed until its node is known dead.
+      const producer =
+        (kind === 'audio' ? chosen : undefined) ??
+        (this.options.reconnectUrl ? list.findLast((p) => p.kind === kind) : list.find((p) => p.kind === kind));
       if (!producer) throw new Error(`no ${kind} producer in the room`);
       return producer;
     });
@@ -475,18 +617,21 @@ export class RtcListener {
         consumer.kind === 'audio' ? 20 : undefined,
       );
       this.streams.set(section.ssrc, stream);
-      if (consumer.kind === 'audio') this.audio = stream;
-      else this.video = stream;
+      if (consumer.kind === 'audio') {
+        this.audio = stream;
+        this.audioProducerId = producer.producerId;
+      } else this.video = stream;
       const twcc = extensionId(rtpParameters, EXT.transportCc);
       if (twcc !== undefined && !this.transportCc)
         this.transportCc = { id: twcc, feedback: new TransportCcFeedback(this.ssrc, section.ssrc) };
-      this.negotiated.push(
-        ...(rtpParameters.headerExtensions ?? []).map((e) => `${consumer.kind} extmap ${e.uri}`),
-        ...rtpParameters.codecs.map(
-          (c) =>
-            `${consumer.kind} ${c.mimeType} rtcp-fb [${(c.rtcpFeedback ?? []).map((f) => `${f.type}${f.parameter ? ` ${f.parameter}` : ''}`).join(', ')}]`,
-        ),
-      );
+      if (first)
+        this.negotiated.push(
+          ...(rtpParameters.headerExtensions ?? []).map((e) => `${consumer.kind} extmap ${e.uri}`),
+          ...rtpParameters.codecs.map(
+            (c) =>
+              `${consumer.kind} ${c.mimeType} rtcp-fb [${(c.rtcpFeedback ?? []).map((f) => `${f.type}${f.parameter ? ` ${f.parameter}` : ''}`).join(', ')}]`,
+          ),
+        );
       sections.push(section);
       consumerIds.push(consumer.consumerId);
     }
@@ -497,7 +642,7 @@ export class RtcListener {
       (done) =>
         pc.onStateChange((state) => {
           if (state === 'connected') {
-            this.connectedAt = performance.now();
+            if (first) this.connectedAt = performance.now();
             done();
           }
         }),
@@ -510,6 +655,7 @@ export class RtcListener {
     });
     const answered = nextEvent<string>((done) => pc.onLocalDescription((sdp) => done(sdp)), 10_000, 'the local answer');
     pc.setRemoteDescription(remoteSdp(transport, sections, 'offer'), 'offer');
+    this.sections = sections;
     const answer = pc.localDescription()?.sdp ?? (await answered);
     await signalling.request('connectTransport', {
       transportId: transport.id,
@@ -517,11 +663,168 @@ export class RtcListener {
     });
     for (const consumerId of consumerIds) await signalling.request('resumeConsumer', { consumerId });
     const resumedAt = performance.now();
-    this.signalledMs = resumedAt - this.startedAt;
-    if (this.options.decode) this.captured = [];
+    if (first) {
+      this.signalledMs = resumedAt - this.startedAt;
+      if (this.options.decode) this.captured = [];
+    }
     await connected;
-    this.readyAt = Math.max(resumedAt, this.connectedAt ?? resumedAt);
+    if (first) {
+      this.readyAt = Math.max(resumedAt, this.connectedAt ?? resumedAt);
+      this.streamReadyAt = this.readyAt;
+    }
     this.startRtcp();
+  }
+
+  /**
+   * Recovery triggers on a joined listener's signalling: its drop (a redirect first names where
+   * to go), and the commander's microphone published again: any new audio producer, a briefing
+   * having one speaker (a meeting's members would need to tell theirs apart by participant).
+   */
+  private follow(signalling: LoadSignalling): void {
+    const live = (): boolean => this.joined && !this.closed && this.signalling === signalling;
+    signalling.on('sessionEnded', ({ reason, redirect }) => {
+      if (!live()) return;
+      if (redirect) this.redirectTo = redirect.url;
+      // As the page: removed, revoked, replaced… is final; a restart, a drain or lost media is not.
+      else if (!RECOVERABLE_ENDS.has(reason)) this.ended = reason;
+    });
+    signalling.socket.on('disconnect', () => {
+      if (!live()) return;
+      if (this.ended) {
+        this.error ??= `session ended: ${this.ended}`;
+        return;
+      }
+      this.want = this.redirectTo ? 'redirected' : 'signalling-lost';
+      void this.work();
+    });
+    signalling.on('producerClosed', ({ producerId }) => {
+      if (live() && producerId === this.audioProducerId) this.notice('producer-changed');
+    });
+    signalling.on('producerAdded', (producer) => {
+      if (!live() || producer.kind !== 'audio' || producer.producerId === this.audioProducerId) return;
+      this.notice('producer-changed');
+      this.nextProducer = producer;
+      this.want ??= 'producer-changed';
+      void this.work();
+    });
+  }
+
+  /** The open recovery (audio not back yet), or a new one from now. */
+  private notice(cause: Recovery['cause']): Recovery {
+    const open = this.recoveries.at(-1);
+    if (open && open.backAt === undefined) return open;
+    const recovery: Recovery = { cause, noticedAt: Date.now(), attempts: 0, lostAcrossGap: 0 };
+    this.recoveries.push(recovery);
+    this.gapFrom = this.lastAudioAt ?? performance.now();
+    return recovery;
+  }
+
+  /** One recovery at a time; a drop during a producer change turns it into a reconnection. */
+  private async work(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      while (this.want && !this.closed) {
+        const cause = this.want;
+        this.want = undefined;
+        if (cause !== 'producer-changed') {
+          const recovery = this.notice(cause);
+          this.retire();
+          await this.reconnect(recovery, cause);
+          continue;
+        }
+        const producer = this.nextProducer;
+        const signalling = this.signalling;
+        this.nextProducer = undefined;
+        if (!producer || !signalling || producer.producerId === this.audioProducerId) continue;
+        const recovery = this.notice(cause);
+        recovery.attempts += 1;
+        try {
+          await within(this.consumeAgain(signalling, producer), ATTEMPT_TIMEOUT_MS, 'consume');
+        } catch (error) {
+          // A drop meanwhile has queued a reconnection; otherwise the next announcement retries.
+          recovery.error = (error as Error).message;
+        }
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  /**
+   * The commander's microphone published again (from another node): consumed on the same
+   * transport (relais gives a participant one receive transport). The new consumer's SSRC is
+   * told to the peer in a new offer.
+   */
+  private async consumeAgain(signalling: LoadSignalling, producer: ProducerInfo): Promise<void> {
+    const pc = this.pc;
+    const transport = this.transport;
+    if (!pc || !transport) throw new Error('no receive transport to consume on');
+    const consumer = await signalling.request('consume', { producerId: producer.producerId });
+    const rtpParameters = consumer.rtpParameters as unknown as ConsumerRtpParameters;
+    const section = consumerSection('audio', rtpParameters);
+    if (section.ssrc === undefined) throw new Error('consumer without SSRC');
+    if (this.audio) {
+      this.retired.push(this.audio.report(this.streamReadyAt, undefined));
+      this.streams.delete(this.audio.ssrc);
+    }
+    this.streamReadyAt = undefined;
+    const stream = new ReceivedStream(section.ssrc, rtpParameters.codecs[0]?.clockRate ?? 48000, 20);
+    this.streams.set(section.ssrc, stream);
+    this.audio = stream;
+    this.audioProducerId = producer.producerId;
+    // The new consumer has its own mid on the transport: a section added, as a browser's re-offer.
+    this.sections.push(section);
+    pc.setRemoteDescription(remoteSdp(transport, this.sections, 'offer'), 'offer');
+    await signalling.request('resumeConsumer', { consumerId: consumer.consumerId });
+  }
+
+  /** Connects again (to the redirect's node, else the balancer) with backoff and jitter, bounded. */
+  private async reconnect(recovery: Recovery, cause: Recovery['cause']): Promise<void> {
+    const reconnectUrl = this.options.reconnectUrl ?? this.options.url;
+    let url = this.redirectTo ?? reconnectUrl;
+    this.redirectTo = undefined;
+    this.dropSignalling();
+    for (let attempt = 0; attempt < MAX_RECONNECT_ATTEMPTS && !this.closed; attempt++) {
+      // A redirect is followed at once; a lost node is retried after a jittered pause.
+      if (attempt > 0 || cause !== 'redirected') await sleep(reconnectDelay(attempt));
+      recovery.attempts += 1;
+      try {
+        const { signalling, producers } = await within(this.signal(url), ATTEMPT_TIMEOUT_MS, 'rejoin');
+        await within(this.receive(signalling, producers, false), ATTEMPT_TIMEOUT_MS, 'receive again');
+        // A drop meanwhile has set `want`: work() goes round again.
+        return;
+      } catch (error) {
+        recovery.error = (error as Error).message;
+        this.retire();
+        this.dropSignalling();
+        url = redirectOf(error) ?? reconnectUrl;
+      }
+    }
+    if (!this.closed) this.error ??= `reconnection failed: ${recovery.error ?? 'no attempt'}`;
+  }
+
+  private dropSignalling(): void {
+    const signalling = this.signalling;
+    this.signalling = undefined;
+    signalling?.close();
+  }
+
+  /** The current receive transport is of no more use: its counts are kept, its peer closed. */
+  private retire(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.length = 0;
+    if (this.audio) this.retired.push(this.audio.report(this.streamReadyAt, undefined));
+    this.streamReadyAt = undefined;
+    this.audio = undefined;
+    this.video = undefined;
+    this.audioProducerId = undefined;
+    this.streams.clear();
+    this.transportCc = undefined;
+    this.keep.length = 0;
+    this.pc?.close();
+    this.pc = undefined;
+    this.transport = undefined;
   }
 
   /** Receiver reports and transport-cc feedback, on libwebrtc's intervals. */
@@ -590,8 +893,19 @@ export class RtcListener {
       return;
     }
     stream.push(packet, now);
+    if (stream === this.audio) this.audioArrived(now);
     if (stream === this.audio && this.captured && this.captured.length < 50)
       this.captured.push(Buffer.from(rtpPayload(packet)));
+  }
+
+  /** The first audio packet after a gap closes the open recovery. */
+  private audioArrived(now: number): void {
+    this.lastAudioAt = now;
+    this.firstAudioAt ??= now;
+    const open = this.recoveries.at(-1);
+    if (!open || open.backAt !== undefined) return;
+    open.backAt = Date.now();
+    open.lostAcrossGap = Math.max(0, Math.floor((now - this.gapFrom) / 20) - 1);
   }
 
   /** Waits (bounded) for the first audio packet. */
@@ -611,8 +925,8 @@ export class RtcListener {
    * its last packet (sequence numbers alone cannot see a missing tail).
    */
   report(speakerStoppedAt?: number): ListenerReport {
-    const audio = this.audio?.report(this.readyAt, speakerStoppedAt);
-    const firstAudio = this.audio?.firstAt;
+    const audio = this.audioReport(speakerStoppedAt);
+    const firstAudio = this.firstAudioAt;
     const firstVideo = this.video?.firstAt;
     return {
       id: this.id,
@@ -633,6 +947,31 @@ export class RtcListener {
       negotiated: this.negotiated,
       probationPackets: this.probationPackets,
       ...(this.captured ? { toneDominance: this.toneDominance(this.captured) } : {}),
+      ...(this.recoveries.length > 0 ? { recoveries: this.recoveries.map((r) => ({ ...r })) } : {}),
+    };
+  }
+
+  /** The audio of every stream this listener had, and what each recovery's gap lost. */
+  private audioReport(speakerStoppedAt: number | undefined): StreamReport | undefined {
+    const current = this.audio?.report(this.streamReadyAt, speakerStoppedAt);
+    if (this.recoveries.length === 0) return current;
+    const open = this.recoveries.at(-1);
+    // A gap still open at the end: everything due from its start to the speaker's stop was lost.
+    const openLoss =
+      open?.backAt === undefined && speakerStoppedAt !== undefined
+        ? Math.max(0, Math.floor((speakerStoppedAt - this.gapFrom) / 20) - 1)
+        : 0;
+    const gaps = this.recoveries.reduce((sum, r) => sum + r.lostAcrossGap, 0) + openLoss;
+    const parts = [...this.retired, ...(current ? [current] : [])];
+    const sum = (key: keyof StreamReport): number => parts.reduce((total, part) => total + (part[key] ?? 0), 0);
+    const expected = sum('expected') + gaps;
+    const received = sum('received');
+    return {
+      expected,
+      received,
+      lost: expected - received,
+      lostBeforeFirst: sum('lostBeforeFirst'),
+      lostAtEnd: sum('lostAtEnd') + openLoss,
     };
   }
 
@@ -651,6 +990,7 @@ export class RtcListener {
   }
 
   close(): void {
+    this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     this.captured = undefined;

@@ -24,6 +24,10 @@ interface MeetingSummary {
   sizes: { runs: { joined: number; deliveredPackets: number; camerasWithoutFrame: number }[] }[];
 }
 
+interface ResilienceSummary {
+  scenarios: { scenario: string; affected: number; audioBackMs: { count: number } | null; sessionsLost: number }[];
+}
+
 /** Runs a workload script to its end (bounded) and returns its summary file. */
 async function runWorkload(script: string, args: string[], out: string): Promise<Summary> {
   // Each workload in its own process, as `npm run bench:*` starts it.
@@ -90,6 +94,20 @@ describe('benchmark workloads, small (smoke)', function () {
     const run = summary.sizes[0]?.runs[0];
     assert.equal(run?.joined, 4);
     assert.ok((run?.deliveredPackets ?? 0) > 0 && run?.camerasWithoutFrame === 0, JSON.stringify(run));
+  });
+
+  it('resilience: the listeners of a node killed come back through the balancer, no session lost', async () => {
+    const out = path.join(dir, 'resilience.json');
+    await runWorkload(
+      'bench/resilience/run.ts',
+      ['--listeners', '6', '--scenarios', 'node-kill', '--recovery-seconds', '8', '--processes', '1'],
+      out,
+    );
+    const summary = JSON.parse(readFileSync(out, 'utf8')) as unknown as ResilienceSummary;
+    const run = summary.scenarios[0];
+    assert.equal(run?.scenario, 'node-kill');
+    assert.ok(run.affected > 0 && run.audioBackMs?.count === run.affected, JSON.stringify(run));
+    assert.equal(run.sessionsLost, 0, JSON.stringify(run));
   });
 
   it('join storm: every listener of a fast ramp gets audio', async () => {

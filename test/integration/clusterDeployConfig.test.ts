@@ -234,6 +234,7 @@ describe('the cluster example (deploy/cluster)', function () {
       defaults.some((l) => /^timeout tunnel \d+[smh]$/.test(l)),
       'a tunnel timeout for upgraded WebSockets',
     );
+    assert.ok(defaults.includes('option redispatch'), 'a killed node’s clients are sent to another at once');
     const frontend = [...haproxy.entries()].find(([name]) => name.startsWith('frontend'))?.[1] ?? [];
     assert.ok(frontend.includes('acl socket_io path_beg /socket.io/'));
     assert.ok(frontend.includes('acl websocket_upgrade hdr(upgrade) -i websocket'));

@@ -735,15 +735,15 @@ export class LiveRoom {
   /** The person joined again through this node: their session on `node` ends. */
   private endElsewhere(node: string, participantId: string): void {
     if (!this.cluster.commands) return;
-    this.record(
-      this.cluster.commands.send(node, {
-        action: 'endSession',
-        roomId: this.id,
-        target: participantId,
-        reason: 'replaced',
-      }),
-      'end a replaced session on another node',
-    );
+    this.cluster.commands
+      .send(node, { action: 'endSession', roomId: this.id, target: participantId, reason: 'replaced' })
+      .catch((error: unknown) => {
+        // The usual case: that node was killed and its people come back here, before or after
+        // its registry entry expires. Nothing is left to end there: not worth a warning each.
+        if (nodeGone(error))
+          this.logger.info({ node }, 'replaced session on a node that is gone: nothing to end there');
+        else this.logger.warn({ err: error, node }, 'a replaced session on another node could not be ended');
+      });
   }
 
   /** A write to the shared state that the request does not wait for: a failure is logged. */
@@ -756,6 +756,13 @@ export class LiveRoom {
     if (!connection.joined || !connection.admitted) throw conflict('Join the room first.');
     return this.members.get(connection.participantId);
   }
+}
+
+/** The node is out of the registry, refuses connections, or no longer hosts the room. */
+function nodeGone(error: unknown): boolean {
+  if (error instanceof RelaisError) return error.code === 'NOT_FOUND';
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
 }
 
 function actorFrom(moderator: Participant): Extract<EventActor, { kind: 'moderator' }> {
