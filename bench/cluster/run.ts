@@ -1,10 +1,11 @@
 /**
  * npm run bench:cluster -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 20]
- *   [--concurrency 20] [--processes 2] [--order cluster,single] [--label NAME] [--cpu-prof DIR]
+ *   [--concurrency 20] [--processes 2] [--order cluster,single,workers] [--label NAME] [--cpu-prof DIR]
  *
- * One briefing two ways in the same run: on a cluster (a private redis-server and three relais
- * processes, one worker each; the commander on node 1, the listeners spread evenly over the
- * three nodes) and on a single relais process (one worker, no Redis). For each: delivered %,
+ * One briefing several ways in the same run (in the order given, repeated kinds allowed): on a
+ * cluster (a private redis-server and three relais processes, one worker each; the commander on
+ * node 1, the listeners spread evenly over the three nodes), on a single relais process (one
+ * worker, no Redis), and on a single process with three workers (`workers`, see Kind). For each: delivered %,
  * failed joins, first audio p50/p95, CPU µs per delivered packet (every relais process and its
  * worker, read at the two ends of the steady window), per node too, memory per listener, and
  * for the cluster the Redis commands each join costs (counted on the wire by a relay, since
@@ -44,13 +45,22 @@ const rampSeconds = Number(values['ramp-seconds']);
 const durationSeconds = Number(values['duration-seconds']);
 const concurrency = Number(values.concurrency);
 const processes = Number(values.processes);
-const order = (values.order ?? '').split(',').filter((s): s is Kind => s === 'cluster' || s === 'single');
+const KINDS = ['cluster', 'single', 'workers'] as const;
+const order = (values.order ?? '').split(',').filter((s): s is Kind => (KINDS as readonly string[]).includes(s));
 if (![listeners, rampSeconds, durationSeconds, concurrency, processes].every((n) => Number.isInteger(n) && n >= 0))
   throw new Error('numeric options must be non-negative integers');
 if (listeners < 3 || listeners > 3000) throw new Error('--listeners must be within 3..3000');
-if (order.length === 0) throw new Error('--order lists cluster and/or single');
+if (order.length === 0) throw new Error('--order lists cluster, single and/or workers');
 
-type Kind = 'cluster' | 'single';
+/**
+ * cluster: three nodes of one worker; single: one node of one worker; workers: one node with as
+ * many workers as the cluster has nodes (the room's listeners spread over them with pipeToRouter),
+ * which pays the same number of worker processes on this machine's two cores as the cluster does,
+ * so that cluster / workers is what the cluster itself costs (Redis, three Node.js processes, pipes
+ * over UDP instead of inside one process).
+ */
+type Kind = (typeof KINDS)[number];
+const CLUSTER_NODES = 3;
 const ROOM = 'briefing-cluster-bench';
 const CLUSTER_SECRET = 'relais-bench-cluster-secret-0123456789abcdef';
 const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -78,6 +88,7 @@ interface NodeFigures {
   /** The same CPU split: the Node.js process (signalling, Redis, control of the worker) and its worker(s). */
   nodeProcessCpuSeconds: number;
   workerCpuSeconds: number;
+  workers: number;
   /** CPU the node used per second before any room existed (timers, heartbeats, the adapter's reads). */
   idleCpuPerSecond: number;
   usPerDeliveredPacket: number;
@@ -98,7 +109,7 @@ interface ScenarioResult {
 }
 
 async function scenario(kind: Kind): Promise<ScenarioResult> {
-  const count = kind === 'cluster' ? 3 : 1;
+  const count = kind === 'cluster' ? CLUSTER_NODES : 1;
   const redis = kind === 'cluster' ? await startPrivateRedis() : undefined;
   const counter = redis ? await RedisCommandCounter.start(redis.port) : undefined;
   const nodes: RelaisProcess[] = [];
@@ -109,7 +120,10 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
         await startRelaisProcess(
           {
             RELAIS_LOG_LEVEL: 'warn',
-            RELAIS_CONSUMERS_PER_ROUTER: '3000',
+            // One router per worker holds all its listeners, except for `workers`, whose room must
+            // spread evenly over its workers as the cluster's spreads over its nodes.
+            RELAIS_CONSUMERS_PER_ROUTER: kind === 'workers' ? String(Math.ceil(listeners / CLUSTER_NODES)) : '3000',
+            ...(kind === 'workers' ? { RELAIS_WORKERS: String(CLUSTER_NODES) } : {}),
             ...(counter
               ? {
                   RELAIS_REDIS_URL: `redis://127.0.0.1:${counter.port}`,
@@ -131,7 +145,6 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     const pids = nodes.map(pidsOf);
     // Start-up garbage (TypeScript compiled on the fly) is collected within seconds: measure idle after it.
     await new Promise((resolve) => setTimeout(resolve, 5000));
-    const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
     // What each node costs with nothing to do, over a few seconds before the first join.
     const IDLE_SECONDS = 10;
     const idleStart = pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
@@ -139,6 +152,7 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     const idlePerSecond = pids.map(
       (list, i) => (list.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - (idleStart[i] ?? 0)) / IDLE_SECONDS,
     );
+    const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
     let cpuAtStart: number[][] = [];
     let cpuAtEnd: number[][] = [];
     let rssAtSteady = 0;
@@ -192,11 +206,12 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     const perNode = nodes.map((_node, n) => {
       const share = (okByNode[n] ?? 0) / Math.max(1, result.joined);
       return {
-        node: kind === 'cluster' ? `node-${n + 1}` : 'single',
+        node: kind === 'cluster' ? `node-${n + 1}` : kind,
         listeners: okByNode[n] ?? 0,
         cpuSeconds: Number((cpu[n] ?? 0).toFixed(2)),
         nodeProcessCpuSeconds: Number((split[n]?.[0] ?? 0).toFixed(2)),
         workerCpuSeconds: Number((split[n]?.[1] ?? 0).toFixed(2)),
+        workers: (pids[n]?.length ?? 1) - 1,
         idleCpuPerSecond: Number((idlePerSecond[n] ?? 0).toFixed(3)),
         usPerDeliveredPacket: Number((((cpu[n] ?? 0) * 1e6) / Math.max(1, deliveredInWindow * share)).toFixed(2)),
         rssMiB: Number(((pids[n] ?? []).reduce((sum, pid) => sum + rssBytes(pid), 0) / 2 ** 20).toFixed(1)),
@@ -253,10 +268,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 const of = (kind: Kind) => runs.filter((run) => run.kind === kind).map((run) => run.usPerDeliveredPacket);
-const ratio =
-  of('cluster').length && of('single').length
-    ? Number((median(of('cluster')) / median(of('single'))).toFixed(3))
-    : undefined;
+const ratioTo = (base: Kind): number | undefined =>
+  of('cluster').length && of(base).length ? Number((median(of('cluster')) / median(of(base))).toFixed(3)) : undefined;
+const ratio = ratioTo('single');
+const ratioToWorkers = ratioTo('workers');
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
@@ -273,6 +288,7 @@ const summary = {
   durationSeconds,
   order,
   clusterToSingleUsPerPacketRatio: ratio,
+  clusterToSameWorkersUsPerPacketRatio: ratioToWorkers,
   runs: runs.map(({ result, ...run }) => {
     const { perListener: _perListener, generatorPids: _pids, ...load } = result;
     return { ...run, load };
@@ -285,4 +301,6 @@ const files = writeResults(
   runs.flatMap((run) => run.result.perListener.map((listener) => ({ ...listener, run: run.kind }))),
 );
 console.log(JSON.stringify({ ...summary, runs: summary.runs.map((r) => ({ ...r, load: undefined })) }, null, 2));
-log(`written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}`);
+log(
+  `written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}; cluster/workers: ${ratioToWorkers}`,
+);
