@@ -2,7 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ListenerGroup, type GroupCounts, type GroupPlan, type GroupReport } from './listenerGroup.js';
 import { encodeTone } from './opusTone.js';
-import { OpusSpeaker, type Fidelity, type ListenerReport } from './peers.js';
+import { OpusSpeaker } from './opusSpeaker.js';
+import type { Fidelity } from './peers.js';
+import type { ListenerReport } from './rtcListener.js';
 import { percentile } from './procStat.js';
 
 export interface LoadOptions {

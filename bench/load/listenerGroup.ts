@@ -1,5 +1,6 @@
 import nodeDataChannel from 'node-datachannel';
-import { RtcListener, type Fidelity, type ListenerReport } from './peers.js';
+import type { Fidelity } from './peers.js';
+import { RtcListener, type ListenerReport } from './rtcListener.js';
 
 export interface GroupPlan {
   url: string;

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { ListenerReport } from './peers.js';
+import type { ListenerReport } from './rtcListener.js';
 
 /** Where a run's per-listener detail goes: beside its summary, gzip-compressed. */
 export function detailFileOf(summaryFile: string): string {

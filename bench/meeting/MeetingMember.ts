@@ -10,7 +10,8 @@
  */
 import { EXT } from '../load/chromeCapabilities.js';
 import { consumerSection, type ConsumerRtpParameters, extensionId } from '../load/consumerSection.js';
-import { loopbackPeer, nextEvent, type OpusSpeaker } from '../load/peers.js';
+import type { OpusSpeaker } from '../load/opusSpeaker.js';
+import { loopbackPeer, nextEvent } from '../load/peers.js';
 import { ReceivedStream } from '../load/receivedStream.js';
 import { RTCP, receiverReport, rtcpPackets, senderReportMiddle, TransportCcFeedback } from '../load/rtcp.js';
 import { isRtcp, readExtension } from '../load/rtp.js';

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { machine, startTarget, workerIoOf } from '../briefing/target.js';
 import { encodeTone } from '../load/opusTone.js';
-import { OpusSpeaker } from '../load/peers.js';
+import { OpusSpeaker } from '../load/opusSpeaker.js';
 import { percentile, totalCpuSeconds } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
 import { MeetingMember, type MemberReport } from './MeetingMember.js';

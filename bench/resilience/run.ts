@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GroupCounts } from '../load/listenerGroup.js';
 import { type LoadResult, runLoad } from '../load/LoadGenerator.js';
-import type { ListenerReport } from '../load/peers.js';
+import type { ListenerReport } from '../load/rtcListener.js';
 import { type Spread, sleep } from '../load/reconnect.js';
 import { writeResults } from '../load/resultFiles.js';
 import { startTcpBalancer } from '../../tools/tcpBalancer.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { encodeTone } from '../../bench/load/opusTone.js';
-import { OpusSpeaker, RtcListener } from '../../bench/load/peers.js';
+import { OpusSpeaker } from '../../bench/load/opusSpeaker.js';
+import { RtcListener } from '../../bench/load/rtcListener.js';
 import type { RelaisProcess } from '../support/relaisProcess.js';
 import { SignallingClient } from '../support/signallingClient.js';
 import { startTestCluster, type TestCluster } from '../support/threeNodeCluster.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { encodeTone } from '../../bench/load/opusTone.js';
-import { OpusSpeaker, RtcListener } from '../../bench/load/peers.js';
+import { OpusSpeaker } from '../../bench/load/opusSpeaker.js';
+import { RtcListener } from '../../bench/load/rtcListener.js';
 import { roomNodesKey } from '../../server/src/cluster/RedisRoomNodes.js';
 import { freePortRange } from '../../tools/freePorts.js';
 import { type PrivateRedis, startPrivateRedis } from '../../tools/redisServer.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { encodeTone } from '../../bench/load/opusTone.js';
-import { OpusSpeaker, RtcListener } from '../../bench/load/peers.js';
+import { OpusSpeaker } from '../../bench/load/opusSpeaker.js';
+import { RtcListener } from '../../bench/load/rtcListener.js';
 import { internalKey, SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '../../server/src/http/internalAuth.js';
 import { freePortRange } from '../../tools/freePorts.js';
 import { startTestServer, type TestServer } from '../support/server.js';

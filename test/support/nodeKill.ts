@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ListenerReport } from '../../bench/load/peers.js';
+import type { ListenerReport } from '../../bench/load/rtcListener.js';
 import { type Spread, spread } from '../../bench/load/reconnect.js';
 import type { RelaisProcess } from './relaisProcess.js';
 
