@@ -110,6 +110,8 @@ export class RtcListener {
   private redirectTo: string | undefined;
   private ended: SessionEndReason | undefined;
   private audioProducerId: string | undefined;
+  /** The room's audio producers as this signalling knows them (join's list, added, less closed). */
+  private audioProducers = new Map<string, ProducerInfo>();
   private transport: TransportOptions | undefined;
   /** The m-sections offered so far on the current transport (a re-offer keeps them all). */
   private sections: MediaSection[] = [];
@@ -157,7 +159,13 @@ export class RtcListener {
       this.notifications += 1;
     });
     const added: ProducerInfo[] = [];
-    signalling.on('producerAdded', (p) => added.push(p));
+    const known = new Map<string, ProducerInfo>();
+    this.audioProducers = known;
+    signalling.on('producerAdded', (p) => {
+      added.push(p);
+      if (p.kind === 'audio') known.set(p.producerId, p);
+    });
+    signalling.on('producerClosed', ({ producerId }) => known.delete(producerId));
     if (this.options.reconnectUrl) this.follow(signalling);
     const { rtpCapabilities } = await signalling.request('getRouterRtpCapabilities', {});
     const caps =
@@ -165,6 +173,7 @@ export class RtcListener {
         ? chromeRtpCapabilities(rtpCapabilities, this.kinds)
         : leanRtpCapabilities(rtpCapabilities);
     const joined = await signalling.request('join', { rtpCapabilities: caps });
+    for (const p of joined.producers) if (p.kind === 'audio' && !known.has(p.producerId)) known.set(p.producerId, p);
     return { signalling, producers: () => [...joined.producers, ...added] };
   }
 
@@ -288,7 +297,15 @@ export class RtcListener {
       void this.work();
     });
     signalling.on('producerClosed', ({ producerId }) => {
-      if (live() && producerId === this.audioProducerId) this.notice('producer-changed');
+      if (!live() || producerId !== this.audioProducerId) return;
+      this.notice('producer-changed');
+      // Rejoined while the dead node's producer was still listed beside the commander's new one,
+      // this listener may have taken the stale one: when it closes, take the one still there.
+      const other = [...this.audioProducers.values()].findLast((p) => p.producerId !== producerId);
+      if (!other) return;
+      this.nextProducer = other;
+      this.want ??= 'producer-changed';
+      void this.work();
     });
     signalling.on('producerAdded', (producer) => {
       if (!live() || producer.kind !== 'audio' || producer.producerId === this.audioProducerId) return;
