@@ -50,7 +50,7 @@ const durationSeconds = Number(values['duration-seconds']);
 const settleSeconds = Number(values['settle-seconds']);
 const concurrency = Number(values.concurrency);
 const processes = Number(values.processes);
-const KINDS = ['cluster', 'single', 'workers'] as const;
+const KINDS = ['cluster', 'single', 'workers', 'default'] as const;
 const order = (values.order ?? '').split(',').filter((s): s is Kind => (KINDS as readonly string[]).includes(s));
 if (
   ![listeners, rampSeconds, durationSeconds, settleSeconds, concurrency, processes].every(
@@ -66,7 +66,9 @@ if (order.length === 0) throw new Error('--order lists cluster, single and/or wo
  * many workers as the cluster has nodes (the room's listeners spread over them with pipeToRouter),
  * which pays the same number of worker processes on this machine's two cores as the cluster does,
  * so that cluster / workers is what the cluster itself costs (Redis, three Node.js processes, pipes
- * over UDP instead of inside one process).
+ * over UDP instead of inside one process); default: one node as shipped (RELAIS_WORKERS and
+ * RELAIS_CONSUMERS_PER_ROUTER left to their defaults: a worker per core, 250 listeners per router,
+ * so here two workers sharing the room).
  */
 type Kind = (typeof KINDS)[number];
 const CLUSTER_NODES = 3;
@@ -131,7 +133,12 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
             RELAIS_LOG_LEVEL: 'warn',
             // One router per worker holds all its listeners, except for `workers`, whose room must
             // spread evenly over its workers as the cluster's spreads over its nodes.
-            RELAIS_CONSUMERS_PER_ROUTER: kind === 'workers' ? String(Math.ceil(listeners / CLUSTER_NODES)) : '3000',
+            ...(kind === 'default'
+              ? { RELAIS_WORKERS: String(os.availableParallelism()) }
+              : {
+                  RELAIS_CONSUMERS_PER_ROUTER:
+                    kind === 'workers' ? String(Math.ceil(listeners / CLUSTER_NODES)) : '3000',
+                }),
             ...(kind === 'workers' ? { RELAIS_WORKERS: String(CLUSTER_NODES) } : {}),
             ...(counter
               ? {
@@ -283,6 +290,7 @@ const ratioTo = (base: Kind): number | undefined =>
   of('cluster').length && of(base).length ? Number((median(of('cluster')) / median(of(base))).toFixed(3)) : undefined;
 const ratio = ratioTo('single');
 const ratioToWorkers = ratioTo('workers');
+const ratioToDefault = ratioTo('default');
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
@@ -301,6 +309,7 @@ const summary = {
   order,
   clusterToSingleUsPerPacketRatio: ratio,
   clusterToSameWorkersUsPerPacketRatio: ratioToWorkers,
+  clusterToDefaultNodeUsPerPacketRatio: ratioToDefault,
   runs: runs.map(({ result, ...run }) => {
     const { perListener: _perListener, generatorPids: _pids, ...load } = result;
     return { ...run, load };
