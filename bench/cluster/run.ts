@@ -323,5 +323,5 @@ const files = writeResults(
 );
 console.log(JSON.stringify({ ...summary, runs: summary.runs.map((r) => ({ ...r, load: undefined })) }, null, 2));
 log(
-  `written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}; cluster/workers: ${ratioToWorkers}`,
+  `written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}; cluster/workers: ${ratioToWorkers}; cluster/default: ${ratioToDefault}`,
 );
