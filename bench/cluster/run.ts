@@ -1,17 +1,3 @@
-/**
- * npm run bench:cluster -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 20] [--settle-seconds 15]
- *   [--concurrency 20] [--processes 2] [--order cluster,single,workers] [--label NAME] [--cpu-prof DIR]
- *
- * One briefing several ways in the same run (in the order given, repeated kinds allowed): on a
- * cluster (a private redis-server and three relais processes, one worker each; the commander on
- * node 1, the listeners spread evenly over the three nodes), on a single relais process (one
- * worker, no Redis), and on a single process with three workers (`workers`, see Kind). For each: delivered %,
- * failed joins, first audio p50/p95, CPU µs per delivered packet (every relais process and its
- * worker, read at the two ends of the steady window), per node too, memory per listener, and
- * for the cluster the Redis commands each join costs (counted on the wire by a relay, since
- * Redis's own counters include what its scripts run). Writes bench/results/cluster-<date>.json.
- */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +6,7 @@ import { freePortRange } from '../../tools/freePorts.js';
 import { LOCAL_SECRET } from '../../tools/localRelais.js';
 import { startPrivateRedis } from '../../tools/redisServer.js';
 import { mintTestToken } from '../../tools/testTokens.js';
-import { type RelaisProcess, startRelaisProcess } from '../../test/support/relaisProcess.js';
+import { type RelaisProcess, startRelaisProcess, workerPids } from '../../test/support/relaisProcess.js';
 import { type LoadResult, runLoad } from '../load/LoadGenerator.js';
 import { cpuSeconds, rssBytes } from '../load/procStat.js';
 import { writeResults } from '../load/resultFiles.js';
@@ -78,18 +64,7 @@ const log = (line: string): void => console.error(`[${new Date().toISOString().s
 
 /** The relais process and its mediasoup worker(s): what the SFU costs. */
 function pidsOf(node: RelaisProcess): number[] {
-  const pid = node.child.pid ?? 0;
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    // Gone: counted as an error below.
-  }
-  return [pid, ...children];
+  return [node.child.pid ?? 0, ...workerPids(node)];
 }
 
 interface NodeFigures {
@@ -163,11 +138,10 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     // What each node costs with nothing to do, over a few seconds before the first join.
     const IDLE_SECONDS = 10;
-    const idleStart = pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+    const nodeCpu = (): number[] => pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+    const idleStart = nodeCpu();
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
-    const idlePerSecond = pids.map(
-      (list, i) => (list.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - (idleStart[i] ?? 0)) / IDLE_SECONDS,
-    );
+    const idlePerSecond = nodeCpu().map((end, i) => (end - (idleStart[i] ?? 0)) / IDLE_SECONDS);
     const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
     let cpuAtStart: number[][] = [];
     let cpuAtEnd: number[][] = [];

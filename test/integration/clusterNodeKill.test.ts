@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { type LoadResult, runLoad } from '../../bench/load/LoadGenerator.js';
 import { startTcpBalancer, type TcpBalancer } from '../../tools/tcpBalancer.js';
-import { backAfter, deliveredPct, killHard, running, workerPids } from '../support/nodeKill.js';
-import type { RelaisProcess } from '../support/relaisProcess.js';
+import { backAfter, deliveredPct, killHard, running } from '../support/nodeKill.js';
+import { type RelaisProcess, workerPids } from '../support/relaisProcess.js';
 import { startTestCluster, type TestCluster } from '../support/threeNodeCluster.js';
 import { eventually } from '../support/wait.js';
 

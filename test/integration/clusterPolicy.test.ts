@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { fakeMicrophone } from '../support/fakeMicrophone.js';
 import type { RelaisProcess } from '../support/relaisProcess.js';
-import { RequestFailed, SignallingClient } from '../support/signallingClient.js';
+import { SignallingClient } from '../support/signallingClient.js';
 import { startTestCluster, type TestCluster } from '../support/threeNodeCluster.js';
 import { eventually } from '../support/wait.js';
 import { WebhookReceiverStub } from '../support/webhookReceiver.js';
@@ -48,64 +48,53 @@ describe('room policy over two nodes (separate processes, real Redis)', function
     return client;
   }
 
-  async function tryJoin(client: SignallingClient): Promise<string> {
-    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities', {});
-    try {
-      await client.request('join', { rtpCapabilities });
-      return 'joined';
-    } catch (error) {
-      if (error instanceof RequestFailed) return error.error.code;
-      throw error;
-    }
-  }
-
   let chief: SignallingClient;
 
   it('a moderator on node 1 sees and admits someone waiting on node 2, and refuses another', async () => {
     chief = await connect(n1, 'chief', 'moderator');
-    assert.equal(await tryJoin(chief), 'joined');
+    assert.equal(await chief.tryJoin(), 'joined');
     const ana = await connect(n2, 'ana', 'speaker');
-    assert.equal(await tryJoin(ana), 'IN_LOBBY');
+    assert.equal(await ana.tryJoin(), 'IN_LOBBY');
     await chief.next('lobbyChanged', (l) => l.waiting.some((w) => w.id === 'ana' && w.name === 'Nom ana'));
     assert.equal((await ana.refusal('createTransport', { direction: 'recv' })).code, 'IN_LOBBY');
 
     await chief.request('decideLobby', { decision: 'admit', participantId: 'ana' });
     await ana.next('lobbyAdmitted');
-    assert.equal(await tryJoin(ana), 'joined');
+    assert.equal(await ana.tryJoin(), 'joined');
     await chief.next('participantJoined', (p) => p.id === 'ana');
 
     const bob = await connect(n2, 'bob', 'speaker');
-    assert.equal(await tryJoin(bob), 'IN_LOBBY');
+    assert.equal(await bob.tryJoin(), 'IN_LOBBY');
     await chief.next('lobbyChanged', (l) => l.waiting.some((w) => w.id === 'bob'));
     await chief.request('decideLobby', { decision: 'refuse', participantId: 'bob' });
     assert.deepEqual(await bob.next('sessionEnded'), { reason: 'refused' });
     await eventually('node 2 disconnects the refused one', () => bob.socket.disconnected);
     // Banned on every node.
-    assert.equal(await tryJoin(await connect(n1, 'bob', 'speaker')), 'BANNED');
-    assert.equal(await tryJoin(await connect(n2, 'bob', 'speaker')), 'BANNED');
+    assert.equal(await (await connect(n1, 'bob', 'speaker')).tryJoin(), 'BANNED');
+    assert.equal(await (await connect(n2, 'bob', 'speaker')).tryJoin(), 'BANNED');
   });
 
   it('locked from node 1: refused on node 2; a member who dropped comes back through the other node', async () => {
     const ana = clients[1] as SignallingClient;
     await chief.request('setRoomPolicy', { policy: 'locked' });
     assert.deepEqual(await ana.next('roomPolicy'), { policy: 'locked' });
-    assert.equal(await tryJoin(await connect(n2, 'carl', 'speaker')), 'ROOM_LOCKED');
+    assert.equal(await (await connect(n2, 'carl', 'speaker')).tryJoin(), 'ROOM_LOCKED');
 
     ana.close();
     await chief.next('participantLeft', (p) => p.participantId === 'ana');
     const back = await connect(n1, 'ana', 'speaker');
-    assert.equal(await tryJoin(back), 'joined');
+    assert.equal(await back.tryJoin(), 'joined');
     back.close();
     await eventually('ana left again', async () => {
       const rooms = await cluster.admin(n2, 'GET', '/rooms');
       return (rooms.body.rooms as { participants: number }[])[0]?.participants === 1;
     });
     const onTwo = await connect(n2, 'ana', 'speaker');
-    assert.equal(await tryJoin(onTwo), 'joined');
+    assert.equal(await onTwo.tryJoin(), 'joined');
     // Removed through node 2 (the moderator is on node 1): banned everywhere.
     await chief.request('removeParticipant', { participantId: 'ana' });
     await onTwo.next('sessionEnded');
-    assert.equal(await tryJoin(await connect(n1, 'ana', 'speaker')), 'BANNED');
+    assert.equal(await (await connect(n1, 'ana', 'speaker')).tryJoin(), 'BANNED');
   });
 
   it('room-wide moderation from node 1 reaches members on node 2: mute all, hands, role, spotlight, end for all', async () => {

@@ -5,22 +5,16 @@
  * commander over a new pipe.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { encodeTone } from '../../bench/load/opusTone.js';
 import { OpusSpeaker } from '../../bench/load/opusSpeaker.js';
 import { RtcListener } from '../../bench/load/rtcListener.js';
-import type { RelaisProcess } from '../support/relaisProcess.js';
+import { type RelaisProcess, workerPids } from '../support/relaisProcess.js';
 import { SignallingClient } from '../support/signallingClient.js';
 import { startTestCluster, type TestCluster } from '../support/threeNodeCluster.js';
 import { eventually } from '../support/wait.js';
 
 const ROOM = 'worker-loss';
 const TONE_HZ = 550;
-
-function workerPidsOf(node: RelaisProcess): number[] {
-  const pid = node.child.pid ?? 0;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
 
 describe('a media worker killed on a node of a cluster: pipes re-established', function () {
   this.timeout(180_000);
@@ -67,7 +61,7 @@ describe('a media worker killed on a node of a cluster: pipes re-established', f
     closers.push(observer);
     assert.equal(await cluster.metric(n2, 'relais_pipes', 'direction="in"'), 1);
 
-    const [worker] = workerPidsOf(n2);
+    const [worker] = workerPids(n2);
     assert.ok(worker, 'node 2 runs a worker');
     process.kill(worker, 'SIGKILL');
     assert.deepEqual(await observer.next('sessionEnded', () => true, 20_000), { reason: 'media-lost' });
@@ -80,7 +74,7 @@ describe('a media worker killed on a node of a cluster: pipes re-established', f
       'node 2 ready again with a new worker',
       async () => {
         const ready = await fetch(`${n2.url}/readyz`);
-        return ready.status === 200 && workerPidsOf(n2)[0] !== worker;
+        return ready.status === 200 && workerPids(n2)[0] !== worker;
       },
       30_000,
     );

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { RequestFailed, SignallingClient } from '../support/signallingClient.js';
+import { SignallingClient } from '../support/signallingClient.js';
 import { eventually } from '../support/wait.js';
 import { WebhookReceiverStub } from '../support/webhookReceiver.js';
 
@@ -32,18 +32,6 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     return client;
   }
 
-  /** Sends `join` as a page does; resolves with the refusal's code, or 'joined'. */
-  async function tryJoin(client: SignallingClient): Promise<string> {
-    const { rtpCapabilities } = await client.request('getRouterRtpCapabilities', {});
-    try {
-      await client.request('join', { rtpCapabilities });
-      return 'joined';
-    } catch (error) {
-      if (error instanceof RequestFailed) return error.error.code;
-      throw error;
-    }
-  }
-
   before(async () => {
     receiver = await WebhookReceiverStub.start(SECRET);
     t = await startTestServer({ RELAIS_WEBHOOK_URLS: receiver.url, RELAIS_WEBHOOK_SECRET: SECRET });
@@ -65,7 +53,7 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     assert.deepEqual(joined.lobby, []);
 
     const ana = await connect('ana', 'speaker');
-    assert.equal(await tryJoin(ana), 'IN_LOBBY');
+    assert.equal(await ana.tryJoin(), 'IN_LOBBY');
     const seen = await chief.next('lobbyChanged', (l) => l.waiting.some((w) => w.id === 'ana'));
     const entry = seen.waiting.find((w) => w.id === 'ana');
     assert.equal(entry?.name, 'Nom ana');
@@ -73,13 +61,13 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     assert.ok(Math.abs((entry?.since ?? 0) - Date.now()) < 10_000);
     // A pre-admitted token does not wait.
     const invited = await connect('invited', 'listener', { preadmitted: true });
-    assert.equal(await tryJoin(invited), 'joined');
+    assert.equal(await invited.tryJoin(), 'joined');
   });
 
   it('while waiting, a crafted join and every media request are refused with IN_LOBBY', async () => {
     const bob = await connect('bob', 'speaker');
-    assert.equal(await tryJoin(bob), 'IN_LOBBY');
-    assert.equal(await tryJoin(bob), 'IN_LOBBY', 'joining again changes nothing');
+    assert.equal(await bob.tryJoin(), 'IN_LOBBY');
+    assert.equal(await bob.tryJoin(), 'IN_LOBBY', 'joining again changes nothing');
     const requests = [
       ['createTransport', { direction: 'send' }],
       ['createTransport', { direction: 'recv' }],
@@ -107,7 +95,7 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     const admitted = await chief.request('decideLobby', { decision: 'admit', participantId: 'ana' });
     assert.deepEqual(admitted.decided, ['ana']);
     await ana.next('lobbyAdmitted');
-    assert.equal(await tryJoin(ana), 'joined');
+    assert.equal(await ana.tryJoin(), 'joined');
     await ana.request('createTransport', { direction: 'send' });
     await chief.next('participantJoined', (p) => p.id === 'ana');
 
@@ -115,7 +103,7 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     assert.deepEqual(await bob.next('sessionEnded'), { reason: 'refused' });
     await eventually('the refused one is disconnected', () => bob.socket.disconnected);
     const again = await connect('bob', 'speaker');
-    assert.equal(await tryJoin(again), 'BANNED');
+    assert.equal(await again.tryJoin(), 'BANNED');
     const lobby = await chief.next('lobbyChanged', (l) => l.waiting.length === 0);
     assert.deepEqual(lobby.waiting, []);
 
@@ -130,28 +118,28 @@ describe('room policy: lobby, locked, bans (real server, socket.io clients)', fu
     await chief.request('setRoomPolicy', { policy: 'locked' });
     assert.deepEqual(await ana.next('roomPolicy'), { policy: 'locked' });
     const newcomer = await connect('carl', 'listener');
-    assert.equal(await tryJoin(newcomer), 'ROOM_LOCKED');
+    assert.equal(await newcomer.tryJoin(), 'ROOM_LOCKED');
     const moderator = await connect('deputy', 'moderator');
-    assert.equal(await tryJoin(moderator), 'joined', 'moderators still enter');
+    assert.equal(await moderator.tryJoin(), 'joined', 'moderators still enter');
 
     ana.close();
     await chief.next('participantLeft', (p) => p.participantId === 'ana');
     const back = await connect('ana', 'speaker');
-    assert.equal(await tryJoin(back), 'joined');
+    assert.equal(await back.tryJoin(), 'joined');
   });
 
   it('removed: banned until the room ends; opening the room lets the waiting in', async () => {
     const removed = await chief.request('removeParticipant', { participantId: 'ana' });
     assert.deepEqual(removed, {});
     const ana = await connect('ana', 'speaker');
-    assert.equal(await tryJoin(ana), 'BANNED');
+    assert.equal(await ana.tryJoin(), 'BANNED');
 
     await chief.request('setRoomPolicy', { policy: 'lobby' });
     const dora = await connect('dora', 'listener');
-    assert.equal(await tryJoin(dora), 'IN_LOBBY');
+    assert.equal(await dora.tryJoin(), 'IN_LOBBY');
     await chief.request('setRoomPolicy', { policy: 'open' });
     await dora.next('lobbyAdmitted');
-    assert.equal(await tryJoin(dora), 'joined');
+    assert.equal(await dora.tryJoin(), 'joined');
   });
 
   it('operators are told: policy changes, lobby decisions, with the moderator who made them', async () => {

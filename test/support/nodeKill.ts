@@ -3,16 +3,6 @@ import type { ListenerReport } from '../../bench/load/rtcListener.js';
 import { type Spread, spread } from '../../bench/load/reconnect.js';
 import type { RelaisProcess } from './relaisProcess.js';
 
-/** The mediasoup workers of a relais process: its children. */
-export function workerPids(node: RelaisProcess): number[] {
-  const pid = node.child.pid ?? 0;
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** A process still running (a zombie waiting to be reaped does not count). */
 export function running(pid: number): boolean {
   try {

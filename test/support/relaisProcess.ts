@@ -1,3 +1,4 @@
+import { childPids } from '../../bench/load/procStat.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePortRange } from '../../tools/freePorts.js';
 import { LOCAL_SECRET } from '../../tools/localRelais.js';
@@ -81,4 +82,9 @@ export async function startRelaisProcess(
     throw error;
   }
   return node;
+}
+
+/** The mediasoup workers of a relais process: its children. */
+export function workerPids(node: RelaisProcess): number[] {
+  return childPids(node.child.pid ?? 0);
 }

@@ -97,6 +97,18 @@ export class SignallingClient {
     }
   }
 
+  /** Sends `join` as a page does (the router's own capabilities); resolves with the refusal's code, or 'joined'. */
+  async tryJoin(): Promise<string> {
+    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
+    try {
+      await this.request('join', { rtpCapabilities });
+      return 'joined';
+    } catch (error) {
+      if (error instanceof RequestFailed) return error.error.code;
+      throw error;
+    }
+  }
+
   /** Sends a request and resolves with its data, or rejects with `RequestFailed` (the wire error in `.error`). */
   request<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<RequestResults[N]> {
     return sendRequest(this.socket, name, payload, REQUEST_TIMEOUT_MS);

@@ -8,7 +8,7 @@ import { lang, t } from '../i18n/i18n.js';
 import type { ConferenceClient } from '../rtc/ConferenceClient.js';
 import type { Announcer } from './Announcer.js';
 import { clear, h } from './element.js';
-import { requestErrorText } from './requestErrorText.js';
+import { sayRefusal } from './requestErrorText.js';
 
 const POLICIES: readonly RoomPolicy[] = ['open', 'lobby', 'locked'];
 
@@ -201,13 +201,7 @@ export class RoomControls {
   }
 
   /** Said in the page's own words when the server refuses. */
-  private async act(request: () => Promise<unknown>): Promise<void> {
-    this.error.hidden = true;
-    try {
-      await request();
-    } catch (error) {
-      this.error.textContent = requestErrorText(error);
-      this.error.hidden = false;
-    }
+  private act(request: () => Promise<unknown>): Promise<void> {
+    return sayRefusal(this.error, request);
   }
 }
