@@ -1,5 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkBenchChild } from './childProcess.js';
 import { ListenerGroup, type GroupCounts, type GroupPlan, type GroupReport } from './listenerGroup.js';
 import { encodeTone } from './opusTone.js';
 import { OpusSpeaker } from './opusSpeaker.js';
@@ -124,52 +124,27 @@ function localGroup(plan: GroupPlan): Group {
 }
 
 async function childGroup(plan: GroupPlan): Promise<Group> {
-  const child: ChildProcess = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = await forkBenchChild(CHILD, 'listener process');
   type Reply = { type: string; report?: GroupReport; counts?: GroupCounts };
-  const next = (type: string, timeoutMs: number): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`listener process ${child.pid}: no ${type} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const onMessage = (message: Reply): void => {
-        if (message.type !== type) return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(message);
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`listener process exited (${code}) before ${type}`));
-      });
-    });
-  await next('ready', 30_000);
   return {
     run: async () => {
       child.send({ type: 'plan', plan });
       const lastStart = plan.listeners.at(-1)?.startAtMs ?? 0;
-      await next('joined', lastStart + plan.joinTimeoutMs + 60_000);
+      await child.next('joined', lastStart + plan.joinTimeoutMs + 60_000);
     },
     counts: async () => {
       child.send({ type: 'counts' });
-      return (await next('counts', 30_000)).counts ?? { audio: 0, video: 0 };
+      return (await child.next<Reply>('counts', 30_000)).counts ?? { audio: 0, video: 0 };
     },
     speakerStopped: () => child.send({ type: 'speakerStopped' }),
     report: async () => {
       child.send({ type: 'report' });
-      const { report } = await next('report', 30_000);
+      const { report } = await child.next<Reply>('report', 30_000);
       if (!report) throw new Error(`listener process ${child.pid}: a report message without a report`);
       return report;
     },
-    close: () => {
-      if (child.connected) child.send({ type: 'close' });
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    },
-    pid: child.pid ?? 0,
+    close: () => child.close(),
+    pid: child.pid,
   };
 }
 

@@ -45,3 +45,17 @@ export function nextEvent<T>(
   event.catch(() => undefined);
   return event;
 }
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function boundedConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+    }),
+  );
+}

@@ -1,30 +1,33 @@
 /**
  * npm run bench:crisis-meeting -- [--members 20,50] [--duration-seconds 20] [--repetitions 2]
- *   [--workers 2] [--no-baseline] [--out FILE] [--no-row]
+ *   [--workers 2] [--member-processes 2] [--no-baseline] [--out FILE] [--no-row]
  *
  * A crisis meeting: N members each publishing audio and a three-layer simulcast camera, each
  * receiving everyone (one camera at the high layer, the rest at the low layer, as the grid asks).
- * For each N, relais and bare mediasoup alternate (`--repetitions` pairs). Members live in this
- * process. Writes bench/results/crisis-meeting-<date>.json and a row per N to BENCHMARKS.md.
+ * For each N, relais and bare mediasoup alternate (`--repetitions` pairs). Members live in
+ * `--member-processes` child processes (memberProcess.ts), dealt round-robin, so that their
+ * packet handling is not one process's core. Writes bench/results/crisis-meeting-<date>.json and a row per N to BENCHMARKS.md.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { machine, startTarget, workerIoOf } from '../briefing/target.js';
-import { encodeTone } from '../load/opusTone.js';
-import { OpusSpeaker } from '../load/opusSpeaker.js';
+import { forkBenchChild } from '../load/childProcess.js';
 import { percentile, totalCpuSeconds } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
-import { MeetingMember, type MemberReport } from './MeetingMember.js';
+import type { MemberReport } from './MeetingMember.js';
+import type { PublishedMember } from './memberProcess.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MEMBER_PROCESS = fileURLToPath(new URL('./memberProcess.ts', import.meta.url));
 const { values } = parseArgs({
   options: {
     members: { type: 'string', default: '20,50' },
     'duration-seconds': { type: 'string', default: '20' },
     repetitions: { type: 'string', default: '2' },
     workers: { type: 'string', default: '2' },
+    'member-processes': { type: 'string', default: '2' },
     'consumers-per-router': { type: 'string', default: '250' },
     'no-baseline': { type: 'boolean', default: false },
     'no-row': { type: 'boolean', default: false },
@@ -35,8 +38,9 @@ const sizes = (values.members ?? '').split(',').map(Number);
 const durationSeconds = Number(values['duration-seconds']);
 const repetitions = Number(values.repetitions);
 const workers = Number(values.workers);
+const memberProcesses = Number(values['member-processes']);
 if (
-  ![...sizes, durationSeconds, repetitions, workers].every((n) => Number.isInteger(n) && n > 0) ||
+  ![...sizes, durationSeconds, repetitions, workers, memberProcesses].every((n) => Number.isInteger(n) && n > 0) ||
   sizes.some((n) => n < 2 || n > 100)
 )
   throw new Error('members within 2..100; other numeric options positive integers');
@@ -51,16 +55,6 @@ setTimeout(() => {
   console.error('benchmark: hard deadline reached, exiting');
   process.exit(2);
 }, budget).unref();
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function bounded<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
-    }),
-  );
-}
 
 interface MeetingRun {
   label: string;
@@ -78,7 +72,7 @@ interface MeetingRun {
   camerasWithoutFrame: number;
   fpsLowP50: number;
   fpsHighP50: number;
-  /** This process's CPU (members' JS and libdatachannel's threads) from the first join to the report, % of a core. */
+  /** The member processes' CPU (members' JS and libdatachannel's threads) from their start to the report, % of a core. */
   generatorCpuPct: number;
   steadySeconds: number;
   workerSrtp: string;
@@ -93,67 +87,77 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     room: ROOM,
   });
   const pids = [target.pid, ...target.workerPids];
-  const members: MeetingMember[] = [];
+  const children = await Promise.all(
+    Array.from({ length: Math.min(memberProcesses, size) }, () => forkBenchChild(MEMBER_PROCESS, 'member process')),
+  );
   const errors: Record<string, number> = {};
-  const fail = (error: unknown): void => {
-    const message = (error as Error).message;
-    errors[message] = (errors[message] ?? 0) + 1;
+  const fail = (message: string, times = 1): void => {
+    errors[message] = (errors[message] ?? 0) + times;
+  };
+  const collect = (childErrors: Record<string, number>): void => {
+    for (const [message, times] of Object.entries(childErrors)) fail(message, times);
+  };
+  // Every child answers `type` (a step is bounded: 60 s plus a second per member).
+  const ask = async <T extends { type: string }>(type: string, reply: string, extra = {}): Promise<T[]> => {
+    for (const child of children) child.send({ type, ...extra });
+    return Promise.all(children.map((child) => child.next<T>(reply, 60_000 + size * 1000)));
   };
   try {
     await sleep(1000);
     const key = { algorithm: 'HS256' as const, key: SECRET };
-    const tone = encodeTone(440);
-    const cpuAtStart = process.cpuUsage();
     const startedAt = performance.now();
-    await bounded(
-      Array.from({ length: size }, (_, i) => i),
-      5,
-      async (i) => {
-        const token = mintTestToken(key, { room: ROOM, role: 'speaker', sub: `member-${i}`, name: `member-${i}` });
-        try {
-          members.push(new MeetingMember(i, await OpusSpeaker.start(target.url, token, tone, { video: true })));
-        } catch (error) {
-          fail(error);
-        }
-      },
+    // Members dealt round-robin over the processes.
+    const joins = await Promise.all(
+      children.map((child, c) => {
+        const share = Array.from({ length: size }, (_, i) => i)
+          .filter((i) => i % children.length === c)
+          .map((id) => ({
+            id,
+            token: mintTestToken(key, { room: ROOM, role: 'speaker', sub: `member-${id}`, name: `member-${id}` }),
+          }));
+        child.send({ type: 'join', url: target.url, members: share, toneHz: 440 });
+        return child.next<{ type: string; published: PublishedMember[]; errors: Record<string, number> }>(
+          'published',
+          60_000 + size * 2000,
+        );
+      }),
     );
-    members.sort((a, b) => a.id - b.id);
-    log(`${label}: ${members.length}/${size} publishing`);
-    const published = members.map((m) => ({
-      id: m.id,
-      audio: m.speaker.producerId,
-      camera: m.speaker.video?.producerId,
-    }));
-    await bounded(members, 5, async (member) => {
-      const others = published.filter((p) => p.id !== member.id);
-      const producers = others.flatMap((p) => [
-        { producerId: p.audio, kind: 'audio' as const },
-        ...(p.camera ? [{ producerId: p.camera, kind: 'video' as const }] : []),
-      ]);
-      // The grid's large tile: the next member's camera.
-      const high = others.find((p) => p.id > member.id)?.camera ?? others[0]?.camera;
-      await member.receive(producers, high).catch(fail);
+    for (const j of joins) collect(j.errors);
+    const published = joins.flatMap((j) => j.published).sort((a, b) => a.id - b.id);
+    const joined = published.length;
+    log(`${label}: ${joined}/${size} publishing (${children.length} member processes)`);
+    const receiving = await ask<{ type: string; errors: Record<string, number> }>('receive', 'receiving', {
+      published,
     });
+    for (const r of receiving) collect(r.errors);
     log(`${label}: every member receiving; settling`);
     await sleep(3000);
-    const counts = (): { audio: number; video: number; bytes: number } =>
-      members.reduce(
-        (sum, m) => {
-          const c = m.counts();
-          return { audio: sum.audio + c.audio, video: sum.video + c.video, bytes: sum.bytes + c.bytes };
-        },
+    type Counts = { audio: number; video: number; bytes: number };
+    // CPU and packet counters at the same two instants: the SFU's CPU is read while the
+    // children's counters are on their way.
+    const snapshot = async (): Promise<{ at: number; cpu: number; counts: Counts }> => {
+      const replies = ask<{ type: string; counts: Counts }>('counts', 'counts');
+      const at = performance.now();
+      const cpu = totalCpuSeconds(pids);
+      const counts = (await replies).reduce(
+        (sum, r) => ({
+          audio: sum.audio + r.counts.audio,
+          video: sum.video + r.counts.video,
+          bytes: sum.bytes + r.counts.bytes,
+        }),
         { audio: 0, video: 0, bytes: 0 },
       );
-    // CPU and packet counters at the same two instants (the members are in this process).
-    const start = { at: performance.now(), cpu: totalCpuSeconds(pids), counts: counts() };
+      return { at, cpu, counts };
+    };
+    const start = await snapshot();
     await sleep(durationSeconds * 1000);
-    const end = { at: performance.now(), cpu: totalCpuSeconds(pids), counts: counts() };
-    for (const m of members) m.speaker.stop();
-    const stoppedAt = performance.now();
+    const end = await snapshot();
+    await ask('stop', 'stopped');
     await sleep(500);
-    const generatorCpu = process.cpuUsage(cpuAtStart);
-    const reports: MemberReport[] = members.map((m) => m.report(stoppedAt));
-    for (const r of reports) if (r.error) fail(new Error(r.error));
+    const childReports = await ask<{ type: string; reports: MemberReport[]; cpuSeconds: number }>('report', 'report');
+    const generatorCpuSeconds = childReports.reduce((s, r) => s + r.cpuSeconds, 0);
+    const reports = childReports.flatMap((r) => r.reports);
+    for (const r of reports) if (r.error) fail(r.error);
     const seconds = (end.at - start.at) / 1000;
     const delivered = end.counts.audio - start.counts.audio + (end.counts.video - start.counts.video);
     const cpu = end.cpu - start.cpu;
@@ -164,13 +168,13 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     const run: MeetingRun = {
       label,
       members: size,
-      joined: members.length,
+      joined,
       errors,
       sfuCpuPctSteady: Number(((100 * cpu) / seconds).toFixed(1)),
       usPerDeliveredPacket: Number(((cpu * 1e6) / Math.max(1, delivered)).toFixed(2)),
       deliveredPackets: delivered,
       egressKbpsPerMember: Number(
-        (((end.counts.bytes - start.counts.bytes) * 8) / 1000 / seconds / Math.max(1, members.length)).toFixed(1),
+        (((end.counts.bytes - start.counts.bytes) * 8) / 1000 / seconds / Math.max(1, joined)).toFixed(1),
       ),
       audioDeliveredPct: pct(
         sum((r) => r.audio.received),
@@ -194,9 +198,7 @@ async function measure(script: string, label: string, size: number): Promise<Mee
         reports.map((r) => r.video.fpsHigh),
         50,
       ),
-      generatorCpuPct: Number(
-        ((100 * (generatorCpu.user + generatorCpu.system)) / 1e6 / ((performance.now() - startedAt) / 1000)).toFixed(1),
-      ),
+      generatorCpuPct: Number(((100 * generatorCpuSeconds) / ((performance.now() - startedAt) / 1000)).toFixed(1)),
       steadySeconds: Number(seconds.toFixed(2)),
       workerSrtp: workerIoOf(target.workerPids[0]),
     };
@@ -207,7 +209,7 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     );
     return run;
   } finally {
-    for (const m of members) m.close();
+    for (const child of children) child.close();
     await target.stop();
   }
 }
