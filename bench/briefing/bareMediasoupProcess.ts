@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
+import { udpBufferSizes } from '../../server/src/media/udpBuffers.js';
 import type { RequestName, RequestPayload } from '../../server/src/signalling/catalog.js';
 
 selectWorkerBinary(process.env.MEDIASOUP_WORKER_BIN);
@@ -19,6 +20,9 @@ const mediasoup = await import('mediasoup');
 const workers = Number(process.env.RELAIS_WORKERS ?? '2');
 const portBase = Number(process.env.RELAIS_RTC_PORT_BASE ?? '47000');
 const perRouter = Number(process.env.BARE_CONSUMERS_PER_ROUTER ?? '250');
+// The same socket buffers as relais (RELAIS_UDP_BUFFER_BYTES, 4 MiB by default): what a tuned
+// mediasoup deployment sets too, so that the comparison is not about the kernel's default.
+const buffers = udpBufferSizes(Number(process.env.RELAIS_UDP_BUFFER_BYTES ?? 4 * 2 ** 20));
 
 interface Slot {
   worker: types.Worker;
@@ -32,7 +36,7 @@ async function openSlot(index: number): Promise<Slot> {
   const listen = { ip: '127.0.0.1', port: portBase + index };
   const server = await worker.createWebRtcServer({
     listenInfos: [
-      { protocol: 'udp', ...listen },
+      { protocol: 'udp', ...listen, ...buffers },
       { protocol: 'tcp', ...listen },
     ],
   });
@@ -127,7 +131,11 @@ io.on('connection', (socket) => {
       // Once per router, and every consumer there waits for the same pipe.
       let pipe = slot.piped.get(producerId);
       if (!pipe) {
-        pipe = originRouter.pipeToRouter({ producerId, router: routerOf(slot) });
+        pipe = originRouter.pipeToRouter({
+          producerId,
+          router: routerOf(slot),
+          listenInfo: { protocol: 'udp', ip: '127.0.0.1', ...buffers },
+        });
         slot.piped.set(producerId, pipe);
       }
       await pipe;

@@ -123,6 +123,7 @@ export class RelaisServer {
       portBase: config.media.portBase,
       ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
       ...(config.media.workerBin ? { workerBin: config.media.workerBin } : {}),
+      udpBufferBytes: config.media.udpBufferBytes,
       logger: logger.child({ component: 'media' }),
     });
     this.pool.on('workerDied', () => this.metrics.workerDeaths.inc());
@@ -155,6 +156,7 @@ export class RelaisServer {
           ip: config.cluster.address,
           portMin: config.cluster.pipePorts.min,
           portMax: config.cluster.pipePorts.max,
+          buffers: this.pool.udpBuffers,
         },
         roomNodes: options.roomNodes ?? this.cluster.roomNodes ?? this.staticRoomNodes,
         linkTo: (node) => client.linkTo(node),

@@ -128,6 +128,19 @@ const schema = z.object({
   RELAIS_RTC_PORT_BASE: port.default(40000),
   /** A room spreads its listeners to a further worker's router once each router carries this many consumers. */
   RELAIS_CONSUMERS_PER_ROUTER: z.coerce.number().int().min(1).max(100_000).default(250),
+  /**
+   * Receive and send buffer of each worker's UDP socket and of pipe transports, in bytes (0: the
+   * kernel's default, 208 KiB on Linux). One socket per worker takes every participant's RTCP
+   * (receiver reports, transport-cc feedback ten times a second per video receiver) besides the
+   * speakers' media; at 600 video listeners the default overflows whenever the worker is off its
+   * core for ~30 ms. The kernel caps it at net.core.rmem_max / wmem_max.
+   */
+  RELAIS_UDP_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 2 ** 20)
+    .default(4 * 2 ** 20),
   RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
   // TURN through coturn (shared-secret scheme): unset = no ICE server is given to browsers.
   /** Comma-separated `turn:` / `turns:` URLs handed to browsers. */
@@ -191,6 +204,8 @@ export interface RelaisConfig {
     portBase: number;
     workerBin?: string;
     consumersPerRouter: number;
+    /** RELAIS_UDP_BUFFER_BYTES; 0 leaves the kernel's default. */
+    udpBufferBytes: number;
   };
   rooms: {
     maxParticipants: number;
@@ -324,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       ...(raw.RELAIS_RTC_ANNOUNCED_ADDRESS ? { announcedAddress: raw.RELAIS_RTC_ANNOUNCED_ADDRESS } : {}),
       portBase: raw.RELAIS_RTC_PORT_BASE,
       consumersPerRouter: raw.RELAIS_CONSUMERS_PER_ROUTER,
+      udpBufferBytes: raw.RELAIS_UDP_BUFFER_BYTES,
       ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
     },
     rooms: {

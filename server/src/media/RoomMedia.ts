@@ -733,7 +733,12 @@ export class RoomMedia extends EventEmitter<Events> {
     let pipe = entry.pipes.get(producerId);
     if (!pipe) {
       pipe = this.origin.router
-        .pipeToRouter({ producerId, router: entry.router })
+        // Inside one node, over loopback; the fan-out's one stream, so the same buffers as the workers' sockets.
+        .pipeToRouter({
+          producerId,
+          router: entry.router,
+          listenInfo: { protocol: 'udp', ip: '127.0.0.1', ...this.pool.udpBuffers },
+        })
         .then(() => undefined)
         .catch((error: unknown) => {
           entry.pipes.delete(producerId);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../observability/logger.js';
 import { MediaObjectCounter } from './mediaObjectCounts.js';
+import { kernelUdpBufferCaps, type UdpBufferSizes, udpBufferSizes } from './udpBuffers.js';
 import { selectWorkerBinary } from './workerBinary.js';
 
 export interface WorkerPoolOptions {
@@ -11,6 +12,8 @@ export interface WorkerPoolOptions {
   /** Worker i listens on portBase + i, UDP and TCP: the whole firewall opening. */
   portBase: number;
   workerBin?: string;
+  /** RELAIS_UDP_BUFFER_BYTES: each worker's UDP socket buffers, and the room's pipes'; 0 = the kernel's default. */
+  udpBufferBytes?: number;
   logger: Logger;
 }
 
@@ -38,8 +41,12 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
   private mediasoup: Mediasoup | undefined;
   private closed = false;
 
+  /** Buffer sizes for every UDP socket on this node's workers (WebRtcServers and pipe transports). */
+  readonly udpBuffers: UdpBufferSizes;
+
   constructor(private readonly options: WorkerPoolOptions) {
     super();
+    this.udpBuffers = udpBufferSizes(options.udpBufferBytes ?? 0);
   }
 
   async start(): Promise<void> {
@@ -49,6 +56,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
       { workers: this.options.workers, workerBin: bin ?? 'mediasoup default', version: this.mediasoup.version },
       'starting mediasoup workers',
     );
+    this.warnIfKernelCapsBuffers();
     for (let index = 0; index < this.options.workers; index++) {
       this.slots[index] = await this.spawn(index);
     }
@@ -86,6 +94,17 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
     if (slot === worker) slot.load += amount;
   }
 
+  /** The kernel silently grants less than asked: say so once, with the setting that fixes it. */
+  private warnIfKernelCapsBuffers(): void {
+    const wanted = this.options.udpBufferBytes ?? 0;
+    const { rmemMax, wmemMax } = kernelUdpBufferCaps();
+    if (wanted > 0 && rmemMax !== undefined && wmemMax !== undefined && Math.min(rmemMax, wmemMax) < wanted)
+      this.options.logger.warn(
+        { wanted, rmemMax, wmemMax },
+        `the kernel caps UDP socket buffers below RELAIS_UDP_BUFFER_BYTES: large rooms may lose packets; raise them with sysctl -w net.core.rmem_max=${wanted} net.core.wmem_max=${wanted}`,
+      );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const slot of this.all()) slot.worker.close();
@@ -105,7 +124,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [index: number]; work
     };
     const webRtcServer = await worker.createWebRtcServer({
       listenInfos: [
-        { protocol: 'udp', ...listen },
+        { protocol: 'udp', ...listen, ...this.udpBuffers },
         { protocol: 'tcp', ...listen },
       ],
     });

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { UdpBufferSizes } from './udpBuffers.js';
 import type { NodeRef, PipeAnswer, PipeEndpoint, PipeEvent, WatchAnswer } from '../http/internalProtocol.js';
 
 /** Where and how this node's pipe transports listen (RELAIS_CLUSTER_ADDRESS, RELAIS_PIPE_PORT_MIN/MAX). */
@@ -6,6 +7,8 @@ export interface PipeListen {
   ip: string;
   portMin: number;
   portMax: number;
+  /** Socket buffer sizes (RELAIS_UDP_BUFFER_BYTES); the kernel's default when absent. */
+  buffers?: UdpBufferSizes;
 }
 
 /** Another node on which a room is open, as seen from this one: the internal calls it answers. */
@@ -40,7 +43,12 @@ export function endpointOf(transport: types.PipeTransport): PipeEndpoint {
 /** Options of every node-to-node pipe transport. */
 export function pipeTransportOptions(listen: PipeListen): types.PipeTransportOptions {
   return {
-    listenInfo: { protocol: 'udp', ip: listen.ip, portRange: { min: listen.portMin, max: listen.portMax } },
+    listenInfo: {
+      protocol: 'udp',
+      ip: listen.ip,
+      portRange: { min: listen.portMin, max: listen.portMax },
+      ...listen.buffers,
+    },
     // The keys travel over the authenticated internal API; RTX lets video recover losses on the hop.
     enableSrtp: true,
     enableRtx: true,
