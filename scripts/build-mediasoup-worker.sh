@@ -19,6 +19,8 @@
 #     receiver. RELAIS_LIBSRTP=debian links Debian's binary libsrtp2 instead.
 #   RELAIS_LIBURING=on (default, Linux >= 6): liburing 2.9, so a packet's copies leave in one
 #     io_uring submission instead of one sendmsg() each. RELAIS_LIBURING=off goes without.
+# RELAIS_WORKER_LTO=off (default) | on: link-time optimisation (-Db_lto=true), which inlines the
+#   per-packet helpers (RTP accessors, rate counters) across the worker's source files.
 # Without the archive's sources, RELAIS_LIBSRTP_TARBALL / RELAIS_LIBURING_TARBALL name local
 # copies of libsrtp2_2.5.0.orig.tar.gz / liburing_2.9.orig.tar.gz.
 set -euo pipefail
@@ -39,7 +41,9 @@ if [ "$uring_variant" = on ] && [ "$(uname -r | cut -d. -f1)" -lt 6 ]; then
   echo "[build-mediasoup-worker] Linux $(uname -r) < 6: building without liburing" >&2
   uring_variant=off
 fi
-script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant uring=$uring_variant") | sha256sum | cut -c1-12)"
+lto_variant="${RELAIS_WORKER_LTO:-off}"
+case "$lto_variant" in on|off) ;; *) echo "RELAIS_WORKER_LTO must be 'on' or 'off', got '$lto_variant'" >&2; exit 1 ;; esac
+script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant uring=$uring_variant lto=$lto_variant") | sha256sum | cut -c1-12)"
 cache_root="${RELAIS_WORKER_CACHE:-${HOME:-/root}/.cache/relais/mediasoup-worker}"
 cache_dir="$cache_root/$version-$script_hash"
 bin="$cache_dir/mediasoup-worker"
@@ -108,7 +112,9 @@ log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
   cd "$src"
   uring_options=(-Dms_disable_liburing=true)
   [ -n "$uring_prefix" ] && uring_options=(-Dms_disable_liburing=false -Dliburing:relais_uring_prefix="$uring_prefix")
-  meson setup build --buildtype release -Db_ndebug=true "${uring_options[@]}" \
+  lto_options=(-Db_lto=false)
+  [ "$lto_variant" = on ] && lto_options=(-Db_lto=true)
+  meson setup build --buildtype release -Db_ndebug=true "${uring_options[@]}" "${lto_options[@]}" \
     -Dlibsrtp3:relais_srtp_prefix="$srtp_prefix" >&2
   # The generated FlatBuffers headers are not declared as inputs of the worker target: make them first.
   ninja -C build fbs/FBS >&2
@@ -118,5 +124,5 @@ log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 mkdir -p "$cache_dir"
 install -m 0755 "$src/build/mediasoup-worker" "$bin.tmp"
 mv "$bin.tmp" "$bin"
-log "built $bin (SRTP: $srtp_variant, liburing: $uring_variant)"
+log "built $bin (SRTP: $srtp_variant, liburing: $uring_variant, LTO: $lto_variant)"
 link_into_project

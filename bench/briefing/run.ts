@@ -1,7 +1,7 @@
 /**
  * npm run bench:briefing -- [--listeners 600] [--ramp-seconds 60] [--duration-seconds 30]
  *   [--concurrency 20] [--processes 2] [--workers 2] [--repetitions 2] [--no-lean] [--no-baseline]
- *   [--name briefing] [--out FILE] [--no-row]
+ *   [--name briefing] [--out FILE] [--no-row] [--b-worker PATH] [--listener-nice 10]
  *
  * One briefing: relais in its own process (RELAIS_WORKERS workers), one speaker looping an
  * Opus tone, N real WebRTC listeners from the load generator offering what Chrome offers.
@@ -11,6 +11,10 @@
  * benchmarks (Opus only, no extensions, no RTCP), for comparison. Writes the summary
  * bench/results/<name>-<date>.json (every figure, every repetition, the machine), the first
  * relais repetition's listeners gzip-compressed beside it, and appends a row to BENCHMARKS.md.
+ *
+ * `--b-worker PATH` compares two builds of the mediasoup worker instead: the B side is relais
+ * again, with the worker at PATH (the A side uses MEDIASOUP_WORKER_BIN); the ratio is A / B, and
+ * no row is written (the briefing table's columns name bare mediasoup).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +24,7 @@ import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
 import type { GroupCounts } from '../load/listenerGroup.js';
 import type { Fidelity } from '../load/peers.js';
-import { totalCpuSeconds, totalRssBytes } from '../load/procStat.js';
+import { totalCpuSeconds, totalRssBytes, udpReceiveDrops } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
 import { machine, messagesSent, startTarget, workerIoOf } from './target.js';
 
@@ -41,8 +45,15 @@ const { values } = parseArgs({
     video: { type: 'boolean', default: false },
     'no-row': { type: 'boolean', default: false },
     out: { type: 'string' },
+    'b-worker': { type: 'string' },
+    // Listener processes yield the CPU to the SFU and the speaker (see GroupPlan.nice); -1: not reniced.
+    'listener-nice': { type: 'string', default: '10' },
   },
 });
+const bWorker = values['b-worker'];
+const listenerNice = Number(values['listener-nice']);
+if (!Number.isInteger(listenerNice) || listenerNice < -1 || listenerNice > 19)
+  throw new Error('--listener-nice must be an integer within -1 (not reniced) .. 19');
 const listeners = Number(values.listeners);
 const rampSeconds = Number(values['ramp-seconds']);
 const durationSeconds = Number(values['duration-seconds']);
@@ -88,6 +99,8 @@ interface Measured {
   /** RTP packets the SFU's consumers sent (relais only), against what the listeners counted: where loss happens. */
   sfuSentPackets?: number;
   listenersReceivedPackets?: number;
+  /** Datagrams the kernel dropped at the SFU's full UDP receive buffers during the run (workers' and pipes' sockets). */
+  sfuUdpReceiveDrops: number;
   /** Transports whose ICE left 'connected' (consent lapsed), by direction; relais only. */
   iceDisconnects: { send: number; recv: number };
   listenIp: string;
@@ -95,9 +108,14 @@ interface Measured {
   workerSrtp: string;
 }
 
-async function measure(script: string, label: string, fidelity: Fidelity): Promise<Measured> {
+async function measure(
+  script: string,
+  label: string,
+  fidelity: Fidelity,
+  env: Record<string, string> = {},
+): Promise<Measured> {
   log(`${label}: starting`);
-  const target = await startTarget(script, { workers, perRouter, secret: SECRET, room: ROOM });
+  const target = await startTarget(script, { workers, perRouter, secret: SECRET, room: ROOM, env });
   const pids = [target.pid, ...target.workerPids];
   try {
     await sleep(2000);
@@ -126,6 +144,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
       decodeSample: 10,
       fidelity,
       video: values.video,
+      ...(listenerNice >= 0 ? { listenerNice } : {}),
       token: (role, sub) => mintTestToken(key, { room: ROOM, role, sub, name: sub }),
       log: (line) => log(`${label}: ${line}`),
       // The CPU counters and the listeners' packet counters at the same two instants: the
@@ -155,6 +174,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
     const received = load.packetsReceived + (load.video?.packetsReceived ?? 0);
     // Every process must still be there once the run is over: a replaced worker is an error.
     totalCpuSeconds(pids);
+    const sfuUdpReceiveDrops = udpReceiveDrops(pids);
     const result: Measured = {
       label,
       fidelity,
@@ -174,6 +194,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
       listenIp: target.listenIp,
       workerSrtp: workerIoOf(target.workerPids[0]),
       speakerToSfuLost,
+      sfuUdpReceiveDrops,
       ...(sfuSentPackets !== undefined ? { sfuSentPackets, listenersReceivedPackets: received } : {}),
       iceDisconnects: {
         send: iceEvents.filter((e) => e.direction === 'send').length,
@@ -185,7 +206,7 @@ async function measure(script: string, label: string, fidelity: Fidelity): Promi
     };
     log(
       `${label}: ${load.joined}/${listeners} joined, ${load.deliveredPct} % delivered${load.video ? ` (video ${load.video.deliveredPct} %, ${load.video.fps.p50} fps, ${load.video.keyframeRequests} keyframe requests)` : ''}, first audio p95 ${load.joinToFirstAudioMs.p95} ms, ` +
-        `speaker→SFU lost ${speakerToSfuLost}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${received}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/delivered packet (${deliveredPackets} delivered in the window), ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
+        `speaker→SFU lost ${speakerToSfuLost}, dropped at the SFU's full sockets ${sfuUdpReceiveDrops}, at the listeners' ${load.listenerSocketDrops}, SFU sent ${sfuSentPackets ?? '?'} / listeners got ${received}, SFU ${result.steadyCpuPct} % → ${result.usPerPacket} µs/delivered packet (${deliveredPackets} delivered in the window), ${Math.round(result.bytesPerListener / 1024)} KB/listener, routers ${JSON.stringify(routers)}`,
     );
     return result;
   } finally {
@@ -207,11 +228,17 @@ const bareRuns: Measured[] = [];
 // Alternating, relais first then bare, so that drift over the run favours neither.
 for (let r = 1; r <= Math.max(1, repetitions); r++) {
   relaisRuns.push(await measure('relaisProcess.ts', `relais #${r}`, 'chrome'));
-  if (!values['no-baseline']) bareRuns.push(await measure('bareMediasoupProcess.ts', `bare mediasoup #${r}`, 'chrome'));
+  if (bWorker)
+    bareRuns.push(
+      await measure('relaisProcess.ts', `relais, worker ${bWorker} #${r}`, 'chrome', { MEDIASOUP_WORKER_BIN: bWorker }),
+    );
+  else if (!values['no-baseline'])
+    bareRuns.push(await measure('bareMediasoupProcess.ts', `bare mediasoup #${r}`, 'chrome'));
 }
-const leanRelais = values['no-lean'] ? undefined : await measure('relaisProcess.ts', 'relais, lean listeners', 'lean');
+const leanRelais =
+  values['no-lean'] || bWorker ? undefined : await measure('relaisProcess.ts', 'relais, lean listeners', 'lean');
 const leanBare =
-  values['no-lean'] || values['no-baseline']
+  values['no-lean'] || values['no-baseline'] || bWorker
     ? undefined
     : await measure('bareMediasoupProcess.ts', 'bare mediasoup, lean listeners', 'lean');
 const median = (xs: number[]): number => {
@@ -237,6 +264,9 @@ const result = {
   workers,
   repetitions,
   consumersPerRouter: Number(perRouter),
+  /** With --b-worker: the B side is relais with this worker, not bare mediasoup. */
+  bWorker: bWorker ?? null,
+  aWorker: bWorker ? (process.env.MEDIASOUP_WORKER_BIN ?? null) : null,
   loadAverageAtStart: round(loadAverage),
   failedJoins: Math.max(...relaisRuns.map((m) => m.load.failedJoins)),
   /** The worst of relais's repetitions. */
@@ -283,7 +313,7 @@ const out =
 const written = writeResults(out, result, relais.load.perListener);
 log(`wrote ${path.relative(root, written.summaryFile)} and ${path.relative(root, written.detailFile)}`);
 
-if (!values['no-row']) {
+if (!values['no-row'] && !bWorker) {
   const j = result.joinToFirstAudioMs;
   const lean = result.lean;
   const row =

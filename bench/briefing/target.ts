@@ -30,7 +30,7 @@ export interface Target {
 
 export async function startTarget(
   script: string,
-  options: { workers: number; perRouter: string; secret: string; room: string },
+  options: { workers: number; perRouter: string; secret: string; room: string; env?: Record<string, string> },
 ): Promise<Target> {
   const { workers, perRouter, room } = options;
   const portBase = await freePortRange(workers);
@@ -43,6 +43,7 @@ export async function startTarget(
       RELAIS_JWT_SECRET: options.secret,
       RELAIS_CONSUMERS_PER_ROUTER: perRouter,
       BARE_CONSUMERS_PER_ROUTER: perRouter,
+      ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -22,6 +22,9 @@ const { values } = parseArgs({
     // the last summaries): join costs, not forwarding, and paid once per process. The CPU window
     // opens after it.
     'settle-seconds': { type: 'string', default: '15' },
+    // A Node.js process's RSS falls for tens of seconds after start (the TypeScript loader's
+    // garbage, V8 giving back the start-up heap): idle memory is read this long after the start.
+    'idle-after-seconds': { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '20' },
     processes: { type: 'string', default: '2' },
     order: { type: 'string', default: 'cluster,single' },
@@ -34,12 +37,13 @@ const listeners = Number(values.listeners);
 const rampSeconds = Number(values['ramp-seconds']);
 const durationSeconds = Number(values['duration-seconds']);
 const settleSeconds = Number(values['settle-seconds']);
+const idleAfterSeconds = Number(values['idle-after-seconds']);
 const concurrency = Number(values.concurrency);
 const processes = Number(values.processes);
 const KINDS = ['cluster', 'single', 'workers', 'default'] as const;
 const order = (values.order ?? '').split(',').filter((s): s is Kind => (KINDS as readonly string[]).includes(s));
 if (
-  ![listeners, rampSeconds, durationSeconds, settleSeconds, concurrency, processes].every(
+  ![listeners, rampSeconds, durationSeconds, settleSeconds, idleAfterSeconds, concurrency, processes].every(
     (n) => Number.isInteger(n) && n >= 0,
   )
 )
@@ -90,7 +94,11 @@ interface ScenarioResult {
   cpuSeconds: number;
   usPerDeliveredPacket: number;
   perNode: NodeFigures[];
+  /** RSS at steady state less RSS at idle (read --idle-after-seconds after start), per listener joined. */
   memoryPerListenerKiB: number;
+  nodeProcessMemoryPerListenerKiB: number;
+  workerMemoryPerListenerKiB: number;
+  idleRssMiB: { nodeProcesses: number; workers: number };
   redis?: { commandsPerJoin: number; backgroundPerSecond: number; rampCommands: number };
 }
 
@@ -134,18 +142,22 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       );
     }
     const pids = nodes.map(pidsOf);
-    // Start-up garbage (TypeScript compiled on the fly) is collected within seconds: measure idle after it.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    // What each node costs with nothing to do, over a few seconds before the first join.
+    // What each node costs with nothing to do, over the last seconds before the first join.
     const IDLE_SECONDS = 10;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, idleAfterSeconds - IDLE_SECONDS) * 1000));
     const nodeCpu = (): number[] => pids.map((list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
     const idleStart = nodeCpu();
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
     const idlePerSecond = nodeCpu().map((end, i) => (end - (idleStart[i] ?? 0)) / IDLE_SECONDS);
-    const idleRss = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
+    // The nodes' Node.js processes apart from their workers, as CPU is split below.
+    const rssOf = (): { node: number; workers: number } => ({
+      node: pids.reduce((sum, [nodePid]) => sum + rssBytes(nodePid ?? 0), 0),
+      workers: pids.reduce((sum, [, ...list]) => sum + list.reduce((s2, pid) => s2 + rssBytes(pid), 0), 0),
+    });
+    const idleRss = rssOf();
     let cpuAtStart: number[][] = [];
     let cpuAtEnd: number[][] = [];
-    let rssAtSteady = 0;
+    let rssAtSteady = { node: 0, workers: 0 };
     let commandsAtRampStart = counter?.commands ?? 0;
     let commandsAtSteady = 0;
     let commandsAtEnd = 0;
@@ -173,7 +185,7 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       onSteady: async (counts) => {
         await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
         commandsAtSteady = counter?.commands ?? 0;
-        rssAtSteady = pids.flat().reduce((sum, pid) => sum + rssBytes(pid), 0);
+        rssAtSteady = rssOf();
         cpuAtStart = cpuOf();
         audioAtStart = (await counts()).audio;
         steadyStartedAt = performance.now();
@@ -221,7 +233,23 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       cpuSeconds: Number(cpuTotal.toFixed(2)),
       usPerDeliveredPacket: Number(((cpuTotal * 1e6) / Math.max(1, deliveredInWindow)).toFixed(2)),
       perNode,
-      memoryPerListenerKiB: Number(((rssAtSteady - idleRss) / 1024 / Math.max(1, result.joined)).toFixed(1)),
+      memoryPerListenerKiB: Number(
+        (
+          (rssAtSteady.node + rssAtSteady.workers - idleRss.node - idleRss.workers) /
+          1024 /
+          Math.max(1, result.joined)
+        ).toFixed(1),
+      ),
+      nodeProcessMemoryPerListenerKiB: Number(
+        ((rssAtSteady.node - idleRss.node) / 1024 / Math.max(1, result.joined)).toFixed(1),
+      ),
+      workerMemoryPerListenerKiB: Number(
+        ((rssAtSteady.workers - idleRss.workers) / 1024 / Math.max(1, result.joined)).toFixed(1),
+      ),
+      idleRssMiB: {
+        nodeProcesses: Number((idleRss.node / 2 ** 20).toFixed(1)),
+        workers: Number((idleRss.workers / 2 ** 20).toFixed(1)),
+      },
       ...(counter
         ? {
             redis: {
@@ -280,6 +308,7 @@ const summary = {
   rampSeconds,
   durationSeconds,
   settleSeconds,
+  idleAfterSeconds,
   order,
   clusterToSingleUsPerPacketRatio: ratio,
   clusterToSameWorkersUsPerPacketRatio: ratioToWorkers,

@@ -35,6 +35,8 @@ export interface LoadOptions {
    * commander's microphone published again (see reconnect.ts). Off: nobody recovers.
    */
   reconnectUrl?: string;
+  /** Niceness of the listener processes (see GroupPlan.nice); unset: the generator's own. */
+  listenerNice?: number;
   /**
    * Called once the ramp is over and every listener joined or failed, and just before the
    * speaker stops: `counts()` reads what the listeners have received so far, so the caller can
@@ -70,6 +72,8 @@ export interface LoadResult {
   generatorCpuPctPerListener: number;
   generatorRssBytes: number;
   generatorPids: number[];
+  /** Datagrams dropped at the listener processes' full receive buffers (delivered by the SFU, unread for lack of CPU). */
+  listenerSocketDrops: number;
   /** Audio packets lost before a listener's first packet and after its last (included in packetsLost). */
   lostBeforeFirst: number;
   lostAtEnd: number;
@@ -221,6 +225,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       fidelity: options.fidelity ?? 'chrome',
       video: options.video === true,
       ...(options.reconnectUrl ? { reconnectUrl: options.reconnectUrl } : {}),
+      // Only for child processes: renicing this process would slow the speaker too.
+      ...(options.listenerNice !== undefined && processes > 0 ? { nice: options.listenerNice } : {}),
     }));
     for (const plan of plans) groups.push(processes === 0 ? localGroup(plan) : await childGroup(plan));
     log(
@@ -289,6 +295,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       generatorCpuPctPerListener: Number(((100 * generatorCpuSeconds) / elapsed / Math.max(1, ok.length)).toFixed(4)),
       generatorRssBytes: reports.reduce((s, r) => s + r.rssBytes, 0),
       generatorPids: groups.map((g) => g.pid),
+      listenerSocketDrops: reports.reduce((s, r) => s + r.socketDrops, 0),
       lostBeforeFirst: perListener.reduce((s, l) => s + l.lostBeforeFirst, 0),
       lostAtEnd: perListener.reduce((s, l) => s + l.lostAtEnd, 0),
       fidelity: options.fidelity ?? 'chrome',

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import nodeDataChannel from 'node-datachannel';
 import type { Fidelity } from './peers.js';
+import { udpReceiveDrops } from './procStat.js';
 import { RtcListener, type ListenerReport } from './rtcListener.js';
 
 export interface GroupPlan {
@@ -18,6 +20,12 @@ export interface GroupPlan {
   video?: boolean;
   /** Listeners recover through this address when their signalling drops (see reconnect.ts). */
   reconnectUrl?: string;
+  /**
+   * The niceness of the process holding the group (a child of the generator): above the SFU's and
+   * the speaker's (0), so that on a machine they share, the listeners starve before the SFU or the
+   * speaker does, and a shortfall shows up as the listeners' own socket drops.
+   */
+  nice?: number;
 }
 
 /** Packets the group's listeners have received so far, by kind. */
@@ -34,6 +42,8 @@ export interface GroupReport {
   pid: number;
   /** The SRTP profile libdatachannel logged for this group's first DTLS handshake. */
   srtpProfile?: string;
+  /** Datagrams the kernel dropped at this process's full UDP receive buffers: packets the SFU delivered that it had no CPU to read. */
+  socketDrops: number;
 }
 
 /**
@@ -69,6 +79,7 @@ export class ListenerGroup {
   /** Starts the ramp; resolves when every listener has joined or failed. */
   async run(): Promise<void> {
     this.cpuAtStart = process.cpuUsage();
+    if (this.plan.nice !== undefined) os.setPriority(this.plan.nice);
     watchSrtpProfile();
     const start = performance.now();
     let inFlight = 0;
@@ -134,6 +145,7 @@ export class ListenerGroup {
       rssBytes: process.memoryUsage().rss,
       pid: process.pid,
       ...(srtpProfile ? { srtpProfile } : {}),
+      socketDrops: udpReceiveDrops([process.pid]),
     };
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
@@ -54,4 +54,47 @@ export function childPids(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** The socket inodes a process holds open (its UDP sockets among them). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1]) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Datagrams the kernel dropped because the receive buffer of one of these processes' UDP
+ * sockets was full, over each socket's life (/proc/net/udp's `drops` column): packets that reached
+ * the machine and were lost before the SFU read them.
+ */
+export function udpReceiveDrops(pids: number[]): number {
+  const owned = new Set(pids.flatMap((pid) => [...socketInodes(pid)]));
+  let drops = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (owned.has(fields[9] ?? '')) drops += Number(fields.at(-1) ?? 0);
+    }
+  }
+  return drops;
 }

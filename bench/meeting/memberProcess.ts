@@ -6,12 +6,13 @@
  *   parent → { type: 'receive', published }                            child → { type: 'receiving', errors }
  *   parent → { type: 'counts' }                                        child → { type: 'counts', counts }
  *   parent → { type: 'stop' } (speakers stop; the loss window ends)    child → { type: 'stopped' }
- *   parent → { type: 'report' }                                        child → { type: 'report', reports, cpuSeconds }
+ *   parent → { type: 'report' }                                        child → { type: 'report', reports, cpuSeconds, socketDrops }
  *   parent → { type: 'close' }
  */
 import { encodeTone } from '../load/opusTone.js';
 import { OpusSpeaker } from '../load/opusSpeaker.js';
 import { boundedConcurrency } from '../load/peers.js';
+import { udpReceiveDrops } from '../load/procStat.js';
 import { MeetingMember, type MemberCounts } from './MeetingMember.js';
 
 export interface PublishedMember {

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { machine, startTarget, workerIoOf } from '../briefing/target.js';
 import { forkBenchChild } from '../load/childProcess.js';
-import { percentile, totalCpuSeconds } from '../load/procStat.js';
+import { percentile, totalCpuSeconds, udpReceiveDrops } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
 import type { MemberReport } from './MeetingMember.js';
 import type { PublishedMember } from './memberProcess.js';
@@ -75,6 +75,9 @@ interface MeetingRun {
   /** The member processes' CPU (members' JS and libdatachannel's threads) from their start to the report, % of a core. */
   generatorCpuPct: number;
   steadySeconds: number;
+  /** Datagrams dropped at full UDP receive buffers: the SFU's sockets, the members' (packets they had no CPU to read). */
+  sfuSocketDrops: number;
+  memberSocketDrops: number;
   workerSrtp: string;
 }
 
@@ -154,7 +157,12 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     const end = await snapshot();
     await ask('stop', 'stopped');
     await sleep(500);
-    const childReports = await ask<{ type: string; reports: MemberReport[]; cpuSeconds: number }>('report', 'report');
+    const childReports = await ask<{ type: string; reports: MemberReport[]; cpuSeconds: number; socketDrops: number }>(
+      'report',
+      'report',
+    );
+    const memberSocketDrops = childReports.reduce((s, r) => s + r.socketDrops, 0);
+    const sfuSocketDrops = udpReceiveDrops(pids);
     const generatorCpuSeconds = childReports.reduce((s, r) => s + r.cpuSeconds, 0);
     const reports = childReports.flatMap((r) => r.reports);
     for (const r of reports) if (r.error) fail(r.error);
@@ -200,12 +208,14 @@ async function measure(script: string, label: string, size: number): Promise<Mee
       ),
       generatorCpuPct: Number(((100 * generatorCpuSeconds) / ((performance.now() - startedAt) / 1000)).toFixed(1)),
       steadySeconds: Number(seconds.toFixed(2)),
+      sfuSocketDrops,
+      memberSocketDrops,
       workerSrtp: workerIoOf(target.workerPids[0]),
     };
     // Every process must still be there: a replaced worker is an error.
     totalCpuSeconds(pids);
     log(
-      `${label}: ${run.joined}/${size} members, audio ${run.audioDeliveredPct} %, video ${run.videoDeliveredPct} %, SFU ${run.sfuCpuPctSteady} % → ${run.usPerDeliveredPacket} µs/delivered packet, ${run.egressKbpsPerMember} kbit/s per member, first frame p95 ${run.firstFrameMs.p95} ms, fps low/high ${run.fpsLowP50}/${run.fpsHighP50}, generator ${run.generatorCpuPct} %`,
+      `${label}: ${run.joined}/${size} members, audio ${run.audioDeliveredPct} %, video ${run.videoDeliveredPct} %, SFU ${run.sfuCpuPctSteady} % → ${run.usPerDeliveredPacket} µs/delivered packet, ${run.egressKbpsPerMember} kbit/s per member, first frame p95 ${run.firstFrameMs.p95} ms, fps low/high ${run.fpsLowP50}/${run.fpsHighP50}, generator ${run.generatorCpuPct} %, dropped at full sockets: SFU ${run.sfuSocketDrops}, members ${run.memberSocketDrops}`,
     );
     return run;
   } finally {
