@@ -116,6 +116,7 @@ process.on('message', (message: Message) => {
         type: 'report',
         reports: members.map((m) => m.report(stoppedAt)),
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        socketDrops: udpReceiveDrops([process.pid]),
       });
       break;
     }

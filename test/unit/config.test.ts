@@ -28,6 +28,13 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ RELAIS_ROOM_GRACE: 'soon' }), /RELAIS_ROOM_GRACE/);
   });
 
+  it('sizes the workers’ UDP buffers at 4 MiB unless RELAIS_UDP_BUFFER_BYTES says otherwise (0: the kernel’s)', () => {
+    assert.equal(loadConfig({}).media.udpBufferBytes, 4 * 2 ** 20);
+    assert.equal(loadConfig({ RELAIS_UDP_BUFFER_BYTES: '0' }).media.udpBufferBytes, 0);
+    for (const bad of ['-1', 'big', '1.5', String(65 * 2 ** 20)])
+      assert.throws(() => loadConfig({ RELAIS_UDP_BUFFER_BYTES: bad }), /RELAIS_UDP_BUFFER_BYTES/);
+  });
+
   it('names the variable when a value is bad', () => {
     assert.throws(
       () => loadConfig({ RELAIS_HTTP_PORT: 'eighty' }),
