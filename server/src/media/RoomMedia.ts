@@ -82,6 +82,8 @@ export class RoomMedia extends EventEmitter<Events> {
   private closed = false;
   /** A router being opened on a further worker: concurrent placements wait for it. */
   private growing: Promise<RoomRouter> | undefined;
+  /** Receivers are being placed over the routers' threshold (every router full, no worker left): warned once per episode. */
+  private overflowing = false;
   private speaker: string | null = null;
   /** This opening of the room: other nodes name it, so a late message about an earlier opening is ignored. */
   readonly instance = newOpeningId();
@@ -697,13 +699,16 @@ export class RoomMedia extends EventEmitter<Events> {
       workers: this.pool.all().map((slot) => ({ index: slot.index, load: slot.load })),
     });
     let chosen: RoomRouter | undefined;
+    const overflow = placement.kind === 'use' && placement.overflow;
+    // Once per episode, not once per receiver: a 600-listener briefing would log hundreds of lines.
+    if (overflow && !this.overflowing)
+      this.logger.warn(
+        { worker: placement.worker, routers: usable.length, consumersPerRouter: this.options.consumersPerRouter },
+        'every router of the room is full; placing receivers over the threshold until one has room',
+      );
+    this.overflowing = overflow;
     if (placement.kind === 'use') {
       chosen = this.routers.get(placement.worker);
-      if (placement.overflow)
-        this.logger.warn(
-          { worker: placement.worker, routers: usable.length, consumersPerRouter: this.options.consumersPerRouter },
-          'every router of the room is full; placing a receiver over the threshold',
-        );
     } else if (placement.kind === 'open') {
       const slot = this.pool.at(placement.worker);
       if (slot) {
