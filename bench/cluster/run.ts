@@ -50,6 +50,14 @@ if (
   throw new Error('numeric options must be non-negative integers');
 if (listeners < 3 || listeners > 3000) throw new Error('--listeners must be within 3..3000');
 if (order.length === 0) throw new Error('--order lists cluster, single and/or workers');
+// Whatever happens, the benchmark ends.
+setTimeout(
+  () => {
+    console.error('benchmark: hard deadline reached, exiting');
+    process.exit(2);
+  },
+  (order.length * (idleAfterSeconds + rampSeconds + settleSeconds + durationSeconds + 120) + 300) * 1000,
+).unref();
 
 /**
  * cluster: three nodes of one worker; single: one node of one worker; workers: one node with as
@@ -328,3 +336,5 @@ console.log(JSON.stringify({ ...summary, runs: summary.runs.map((r) => ({ ...r, 
 log(
   `written ${path.relative(root, files.summaryFile)}; cluster/single µs per delivered packet: ${ratio}; cluster/workers: ${ratioToWorkers}; cluster/default: ${ratioToDefault}`,
 );
+// Whatever is left open (a child's IPC channel, a socket being closed), the benchmark ends here.
+process.exit(0);

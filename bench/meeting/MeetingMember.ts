@@ -29,8 +29,16 @@ export interface MemberCounts {
 export interface MemberReport {
   id: number;
   error?: string;
-  audio: { expected: number; received: number };
-  video: { expected: number; received: number; fpsLow: number[]; fpsHigh: number };
+  /** Of the lost (expected − received): due before a stream's first packet, after its last. */
+  audio: { expected: number; received: number; lostBeforeFirst: number; lostAtEnd: number };
+  video: {
+    expected: number;
+    received: number;
+    lostBeforeFirst: number;
+    lostAtEnd: number;
+    fpsLow: number[];
+    fpsHigh: number;
+  };
   /** From the start of receiving (transport connected) to each camera's first complete frame. */
   firstFrameMs: number[];
   camerasWithoutFrame: number;
@@ -179,8 +187,8 @@ export class MeetingMember {
   }
 
   report(stoppedAt: number | undefined): MemberReport {
-    const audio = { expected: 0, received: 0 };
-    const video = { expected: 0, received: 0, fpsLow: [] as number[], fpsHigh: 0 };
+    const audio = { expected: 0, received: 0, lostBeforeFirst: 0, lostAtEnd: 0 };
+    const video = { expected: 0, received: 0, lostBeforeFirst: 0, lostAtEnd: 0, fpsLow: [] as number[], fpsHigh: 0 };
     const firstFrameMs: number[] = [];
     let camerasWithoutFrame = 0;
     let bytesReceived = 0;
@@ -190,6 +198,8 @@ export class MeetingMember {
       const target = kind === 'audio' ? audio : video;
       target.expected += r.expected;
       target.received += r.received;
+      target.lostBeforeFirst += r.lostBeforeFirst;
+      target.lostAtEnd += r.lostAtEnd;
       if (kind === 'video') {
         if (high) video.fpsHigh = r.fps ?? 0;
         else video.fpsLow.push(r.fps ?? 0);

@@ -67,6 +67,8 @@ interface MeetingRun {
   /** RTP bytes (after SRTP, headers included) each member received per second: the SFU's egress per member. */
   egressKbpsPerMember: number;
   audioDeliveredPct: number;
+  /** Where the lost went, by kind: due before each stream's first packet, after its last, and gaps in between. */
+  lostSplit: Record<'audio' | 'video', { beforeFirst: number; atEnd: number; gaps: number }>;
   videoDeliveredPct: number;
   firstFrameMs: { p50: number; p95: number; max: number };
   camerasWithoutFrame: number;
@@ -184,6 +186,18 @@ async function measure(script: string, label: string, size: number): Promise<Mee
       egressKbpsPerMember: Number(
         (((end.counts.bytes - start.counts.bytes) * 8) / 1000 / seconds / Math.max(1, joined)).toFixed(1),
       ),
+      lostSplit: {
+        audio: {
+          beforeFirst: sum((r) => r.audio.lostBeforeFirst),
+          atEnd: sum((r) => r.audio.lostAtEnd),
+          gaps: sum((r) => r.audio.expected - r.audio.received - r.audio.lostBeforeFirst - r.audio.lostAtEnd),
+        },
+        video: {
+          beforeFirst: sum((r) => r.video.lostBeforeFirst),
+          atEnd: sum((r) => r.video.lostAtEnd),
+          gaps: sum((r) => r.video.expected - r.video.received - r.video.lostBeforeFirst - r.video.lostAtEnd),
+        },
+      },
       audioDeliveredPct: pct(
         sum((r) => r.audio.received),
         sum((r) => r.audio.expected),
@@ -215,7 +229,7 @@ async function measure(script: string, label: string, size: number): Promise<Mee
     // Every process must still be there: a replaced worker is an error.
     totalCpuSeconds(pids);
     log(
-      `${label}: ${run.joined}/${size} members, audio ${run.audioDeliveredPct} %, video ${run.videoDeliveredPct} %, SFU ${run.sfuCpuPctSteady} % → ${run.usPerDeliveredPacket} µs/delivered packet, ${run.egressKbpsPerMember} kbit/s per member, first frame p95 ${run.firstFrameMs.p95} ms, fps low/high ${run.fpsLowP50}/${run.fpsHighP50}, generator ${run.generatorCpuPct} %, dropped at full sockets: SFU ${run.sfuSocketDrops}, members ${run.memberSocketDrops}`,
+      `${label}: ${run.joined}/${size} members, audio ${run.audioDeliveredPct} %, video ${run.videoDeliveredPct} %, SFU ${run.sfuCpuPctSteady} % → ${run.usPerDeliveredPacket} µs/delivered packet, ${run.egressKbpsPerMember} kbit/s per member, first frame p95 ${run.firstFrameMs.p95} ms, fps low/high ${run.fpsLowP50}/${run.fpsHighP50}, generator ${run.generatorCpuPct} %, dropped at full sockets: SFU ${run.sfuSocketDrops}, members ${run.memberSocketDrops}, audio lost before first/at end/gaps ${Object.values(run.lostSplit.audio).join('/')}`,
     );
     return run;
   } finally {
