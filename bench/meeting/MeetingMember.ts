@@ -47,7 +47,11 @@ export interface MemberReport {
 
 export class MeetingMember {
   private pc: PeerConnectionT | undefined;
-  private readonly streams = new Map<number, { stream: ReceivedStream; kind: 'audio' | 'video'; high: boolean }>();
+  /** By SSRC; `resumedAt`: when relais answered the stream's resume, from which its packets are due. */
+  private readonly streams = new Map<
+    number,
+    { stream: ReceivedStream; kind: 'audio' | 'video'; high: boolean; resumedAt?: number }
+  >();
   private readonly tracks: TrackT[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
@@ -77,7 +81,7 @@ export class MeetingMember {
     const signalling = this.speaker.signalling;
     const transport = await signalling.request('createTransport', { direction: 'recv' });
     const sections: MediaSection[] = [];
-    const consumers: { consumerId: string; high: boolean }[] = [];
+    const consumers: { consumerId: string; high: boolean; ssrc: number }[] = [];
     for (const producer of producers) {
       const consumer = await signalling.request('consume', { producerId: producer.producerId });
       // The catalog carries RTP parameters as a mediasoup dictionary.
@@ -95,7 +99,7 @@ export class MeetingMember {
       if (twcc !== undefined && !this.transportCc)
         this.transportCc = { id: twcc, feedback: new TransportCcFeedback(this.ssrc, section.ssrc) };
       sections.push(section);
-      consumers.push({ consumerId: consumer.consumerId, high: isHigh });
+      consumers.push({ consumerId: consumer.consumerId, high: isHigh, ssrc: section.ssrc });
     }
     const pc = loopbackPeer(`member-${this.id}-recv`);
     this.pc = pc;
@@ -121,6 +125,9 @@ export class MeetingMember {
       // As the grid asks: the large tile at the highest layer; relais starts the others at the lowest.
       if (c.high) await signalling.request('setConsumerLayers', { consumerId: c.consumerId, spatialLayer: 2 });
       await signalling.request('resumeConsumer', { consumerId: c.consumerId });
+      // Resumed one after the other, as a page does: nothing of a stream is due before its own resume.
+      const entry = this.streams.get(c.ssrc);
+      if (entry) entry.resumedAt = performance.now();
     }
     this.startRtcp();
   }
@@ -192,8 +199,8 @@ export class MeetingMember {
     const firstFrameMs: number[] = [];
     let camerasWithoutFrame = 0;
     let bytesReceived = 0;
-    for (const { stream, kind, high } of this.streams.values()) {
-      const r = stream.report(this.receivingAt, stoppedAt);
+    for (const { stream, kind, high, resumedAt } of this.streams.values()) {
+      const r = stream.report(resumedAt ?? this.receivingAt, stoppedAt);
       bytesReceived += stream.bytes;
       const target = kind === 'audio' ? audio : video;
       target.expected += r.expected;
