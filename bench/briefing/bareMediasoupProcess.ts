@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
-import { udpBufferSizes } from '../../server/src/media/udpBuffers.js';
+import { DEFAULT_UDP_BUFFER_BYTES, udpBufferSizes } from '../../server/src/media/udpBuffers.js';
 import type { RequestName, RequestPayload } from '../../server/src/signalling/catalog.js';
 
 selectWorkerBinary(process.env.MEDIASOUP_WORKER_BIN);
@@ -22,7 +22,7 @@ const portBase = Number(process.env.RELAIS_RTC_PORT_BASE ?? '47000');
 const perRouter = Number(process.env.BARE_CONSUMERS_PER_ROUTER ?? '250');
 // The same socket buffers as relais (RELAIS_UDP_BUFFER_BYTES, 4 MiB by default): what a tuned
 // mediasoup deployment sets too, so that the comparison is not about the kernel's default.
-const buffers = udpBufferSizes(Number(process.env.RELAIS_UDP_BUFFER_BYTES ?? 4 * 2 ** 20));
+const buffers = udpBufferSizes(Number(process.env.RELAIS_UDP_BUFFER_BYTES ?? DEFAULT_UDP_BUFFER_BYTES));
 
 interface Slot {
   worker: types.Worker;

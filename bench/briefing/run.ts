@@ -24,7 +24,7 @@ import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad, type LoadResult } from '../load/LoadGenerator.js';
 import type { GroupCounts } from '../load/listenerGroup.js';
 import type { Fidelity } from '../load/peers.js';
-import { totalCpuSeconds, totalRssBytes, udpReceiveDrops } from '../load/procStat.js';
+import { median, totalCpuSeconds, totalRssBytes, udpReceiveDrops } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
 import { machine, messagesSent, startTarget, workerIoOf } from './target.js';
 
@@ -241,11 +241,6 @@ const leanBare =
   values['no-lean'] || values['no-baseline'] || bWorker
     ? undefined
     : await measure('bareMediasoupProcess.ts', 'bare mediasoup, lean listeners', 'lean');
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const ratios = bareRuns.map((b, i) => (relaisRuns[i]?.usPerPacket ?? Number.NaN) / b.usPerPacket);
 const relais = relaisRuns[0] as Measured;
 const date = new Date().toISOString().slice(0, 10);
@@ -311,7 +306,7 @@ const out =
   values.out ??
   path.join(root, 'bench/results', `${values.name}-${date}${listeners === 600 ? '' : `-n${listeners}`}.json`);
 const written = writeResults(out, result, relais.load.perListener);
-log(`wrote ${path.relative(root, written.summaryFile)} and ${path.relative(root, written.detailFile)}`);
+log(`wrote ${path.relative(root, written.summaryFile)} and ${path.relative(root, written.detailFile ?? '')}`);
 
 if (!values['no-row'] && !bWorker) {
   const j = result.joinToFirstAudioMs;

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { runLoad } from '../load/LoadGenerator.js';
 import type { GroupCounts } from '../load/listenerGroup.js';
-import { cpuSeconds } from '../load/procStat.js';
+import { cpuSeconds, median } from '../load/procStat.js';
 import { writeResults } from '../load/resultFiles.js';
 import { machine, startTarget, type Target, workerIoOf } from './target.js';
 
@@ -153,11 +153,6 @@ async function round(index: number): Promise<{ round: number; sides: Side[]; rat
   }
 }
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const date = new Date().toISOString().slice(0, 10);
 const loadAverageAtStart = Number(os.loadavg()[0]?.toFixed(2));
 const results = [];

@@ -8,7 +8,7 @@ import { startPrivateRedis } from '../../tools/redisServer.js';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { type RelaisProcess, startRelaisProcess, workerPids } from '../../test/support/relaisProcess.js';
 import { type LoadResult, runLoad } from '../load/LoadGenerator.js';
-import { cpuSeconds, rssBytes } from '../load/procStat.js';
+import { cpuSeconds, median, rssBytes } from '../load/procStat.js';
 import { writeResults } from '../load/resultFiles.js';
 import { RedisCommandCounter } from './redisCommandCounter.js';
 
@@ -290,11 +290,6 @@ for (const kind of order) {
       `first audio p95 ${last.result.joinToFirstAudioMs.p95} ms, ${last.usPerDeliveredPacket} µs/packet`,
   );
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const of = (kind: Kind) => runs.filter((run) => run.kind === kind).map((run) => run.usPerDeliveredPacket);
 const ratioTo = (base: Kind): number | undefined =>
   of('cluster').length && of(base).length ? Number((median(of('cluster')) / median(of(base))).toFixed(3)) : undefined;

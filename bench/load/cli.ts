@@ -89,7 +89,7 @@ try {
   console.log(JSON.stringify(summary, null, 2));
   if (values.json) {
     const written = writeResults(values.json, summary, perListener);
-    console.error(`wrote ${written.summaryFile} and ${written.detailFile}`);
+    console.error(`wrote ${written.summaryFile}${written.detailFile ? ` and ${written.detailFile}` : ''}`);
   }
 } finally {
   await stop();

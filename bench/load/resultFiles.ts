@@ -17,14 +17,15 @@ export function writeResults(
   summaryFile: string,
   summary: Record<string, unknown>,
   perListener: ListenerReport[],
-): { summaryFile: string; detailFile: string } {
-  const detailFile = detailFileOf(summaryFile);
+): { summaryFile: string; detailFile: string | undefined } {
+  // A run with no listeners to detail (a meeting, a comparison of builds) writes its summary only.
+  const detailFile = perListener.length > 0 ? detailFileOf(summaryFile) : undefined;
   mkdirSync(path.dirname(summaryFile), { recursive: true });
   writeFileSync(
     summaryFile,
-    `${JSON.stringify({ ...summary, perListenerDetail: path.basename(detailFile) }, null, 2)}\n`,
+    `${JSON.stringify({ ...summary, ...(detailFile ? { perListenerDetail: path.basename(detailFile) } : {}) }, null, 2)}\n`,
   );
-  writeFileSync(detailFile, gzipSync(`${JSON.stringify(perListener)}\n`, { level: 9 }));
+  if (detailFile) writeFileSync(detailFile, gzipSync(`${JSON.stringify(perListener)}\n`, { level: 9 }));
   return { summaryFile, detailFile };
 }
 

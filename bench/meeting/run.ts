@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { machine, startTarget, workerIoOf } from '../briefing/target.js';
 import { forkBenchChild } from '../load/childProcess.js';
-import { percentile, totalCpuSeconds, udpReceiveDrops } from '../load/procStat.js';
+import { median, percentile, totalCpuSeconds, udpReceiveDrops } from '../load/procStat.js';
 import { insertRow, writeResults } from '../load/resultFiles.js';
 import type { MemberReport } from './MeetingMember.js';
 import type { PublishedMember } from './memberProcess.js';
@@ -257,11 +257,6 @@ interface SizeSummary {
   runs: MeetingRun[];
 }
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const date = new Date().toISOString().slice(0, 10);
 const loadAverage = Number((await import('node:os')).loadavg()[0]?.toFixed(2));
 const command = `npm run bench:crisis-meeting -- ${process.argv.slice(2).join(' ')}`.trim();

@@ -3,6 +3,7 @@
  * optional JSON file (RELAIS_CONFIG_FILE, same keys as the variables), environment.
  * A bad value stops start-up with a message that names the variable.
  */
+import { DEFAULT_UDP_BUFFER_BYTES } from '../media/udpBuffers.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -140,7 +141,7 @@ const schema = z.object({
     .int()
     .min(0)
     .max(64 * 2 ** 20)
-    .default(4 * 2 ** 20),
+    .default(DEFAULT_UDP_BUFFER_BYTES),
   RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
   // TURN through coturn (shared-secret scheme): unset = no ICE server is given to browsers.
   /** Comma-separated `turn:` / `turns:` URLs handed to browsers. */

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 
+/** RELAIS_UDP_BUFFER_BYTES's default: 4 MiB. */
+export const DEFAULT_UDP_BUFFER_BYTES = 4 * 2 ** 20;
+
 /** What a mediasoup UDP listen info carries to size its socket's buffers. */
 export interface UdpBufferSizes {
   recvBufferSize?: number;
