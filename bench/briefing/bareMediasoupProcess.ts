@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { selectWorkerBinary } from '../../server/src/media/workerBinary.js';
 import { MEDIA_CODECS } from '../../server/src/media/mediaCodecs.js';
+import { DEFAULT_KEYFRAME_REQUEST_DELAY_MS } from '../../server/src/media/keyFrameRequests.js';
 import { DEFAULT_UDP_BUFFER_BYTES, udpBufferSizes } from '../../server/src/media/udpBuffers.js';
 import type { RequestName, RequestPayload } from '../../server/src/signalling/catalog.js';
 
@@ -23,6 +24,8 @@ const perRouter = Number(process.env.BARE_CONSUMERS_PER_ROUTER ?? '250');
 // The same socket buffers as relais (RELAIS_UDP_BUFFER_BYTES, 4 MiB by default): what a tuned
 // mediasoup deployment sets too, so that the comparison is not about the kernel's default.
 const buffers = udpBufferSizes(Number(process.env.RELAIS_UDP_BUFFER_BYTES ?? DEFAULT_UDP_BUFFER_BYTES));
+// Keyframe requests merged as relais merges them (RELAIS_KEYFRAME_REQUEST_DELAY_MS), for the same reason.
+const keyFrameRequestDelay = Number(process.env.RELAIS_KEYFRAME_REQUEST_DELAY_MS ?? DEFAULT_KEYFRAME_REQUEST_DELAY_MS);
 
 interface Slot {
   worker: types.Worker;
@@ -117,6 +120,7 @@ io.on('connection', (socket) => {
     const producer = await transportOf(p.transportId).produce({
       kind: p.kind,
       rtpParameters: p.rtpParameters as types.RtpParameters,
+      ...(p.kind === 'video' ? { keyFrameRequestDelay } : {}),
       appData: { source: p.source },
     });
     producers.set(producer.id, producer);

@@ -99,6 +99,11 @@ export interface LoadResult {
     keyframeRequests: number;
     keyframeRequestsPerMinuteSteady: number;
     keyframeRequestsPerMinuteRamp: number;
+    /**
+     * Shortest time between two requests for the same stream (SSRC) at the commander: what
+     * RELAIS_KEYFRAME_REQUEST_DELAY_MS bounds from below; null with fewer than two requests for any stream.
+     */
+    shortestKeyframeRequestGapMs: number | null;
     probationPacketsPerListener: number;
   };
   perListener: ListenerReport[];
@@ -167,7 +172,7 @@ function videoSummary(
   const expected = videos.reduce((s, v) => s + v.expected, 0);
   const received = videos.reduce((s, v) => s + v.received, 0);
   const fps = videos.map((v) => v.fps ?? 0);
-  const requests = speaker.keyframeRequestTimes;
+  const requests = speaker.keyframeRequestLog.map((r) => r.at);
   const within = (from: number, to: number): number => requests.filter((t) => t >= from && t < to).length;
   const perMinute = (count: number, ms: number): number => Number(((count * 60_000) / Math.max(1, ms)).toFixed(1));
   return {
@@ -181,10 +186,23 @@ function videoSummary(
     keyframeRequests: requests.length,
     keyframeRequestsPerMinuteSteady: perMinute(within(at.steadyStart, at.steadyEnd), at.steadyEnd - at.steadyStart),
     keyframeRequestsPerMinuteRamp: perMinute(within(at.rampStart, at.steadyStart), at.steadyStart - at.rampStart),
+    shortestKeyframeRequestGapMs: shortestGapPerStream(speaker.keyframeRequestLog),
     probationPacketsPerListener: Number(
       (perListener.reduce((s, l) => s + l.probationPackets, 0) / Math.max(1, perListener.length)).toFixed(1),
     ),
   };
+}
+
+/** The shortest time between two consecutive keyframe requests for the same SSRC, in ms. */
+export function shortestGapPerStream(log: readonly { at: number; ssrc: number }[]): number | null {
+  const last = new Map<number, number>();
+  let shortest: number | null = null;
+  for (const { at, ssrc } of log) {
+    const previous = last.get(ssrc);
+    if (previous !== undefined) shortest = Math.min(shortest ?? Number.POSITIVE_INFINITY, at - previous);
+    last.set(ssrc, at);
+  }
+  return shortest === null ? null : Math.round(shortest);
 }
 
 /**

@@ -65,8 +65,8 @@ export class OpusSpeaker {
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   /** The camera, when the speaker is a video commander. */
   video: { sender: Vp8SimulcastSender; producerId: string } | undefined;
-  /** Keyframe requests (PLI, FIR) that reached the speaker, with when (performance.now()). */
-  readonly keyframeRequestTimes: number[] = [];
+  /** Keyframe requests (PLI, FIR) that reached the speaker: when (performance.now()) and for which SSRC. */
+  readonly keyframeRequestLog: { at: number; ssrc: number }[] = [];
   /** With `reconnectUrl`: each time the signalling dropped and the microphone was published again. */
   readonly recoveries: SpeakerRecovery[] = [];
   private closed = false;
@@ -305,9 +305,10 @@ export class OpusSpeaker {
       else if (p.pt === RTCP.RR || p.pt === RTCP.SR) this.rtcpReceived.receiverReports += 1;
       else if (isKeyframeRequest(p)) {
         this.rtcpReceived.keyframeRequests += 1;
-        if (this.keyframeRequestTimes.length < 100_000) this.keyframeRequestTimes.push(performance.now());
         // PLI names the stream in its media SSRC; FIR in its first FCI entry.
         const target = p.fmt === 1 ? p.packet.readUInt32BE(8) : p.packet.length >= 16 ? p.packet.readUInt32BE(12) : 0;
+        if (this.keyframeRequestLog.length < 100_000)
+          this.keyframeRequestLog.push({ at: performance.now(), ssrc: target });
         this.video?.sender.keyframeRequested(target);
       } else this.rtcpReceived.other += 1;
     }

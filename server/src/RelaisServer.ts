@@ -223,6 +223,7 @@ export class RelaisServer {
       media: {
         consumersPerRouter: config.media.consumersPerRouter,
         maxRouters: config.media.workers,
+        keyFrameRequestDelayMs: config.media.keyFrameRequestDelayMs,
         ...(nodePipes ? { pipes: nodePipes.mediaOptions } : {}),
       },
       metrics: this.metrics,

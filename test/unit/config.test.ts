@@ -28,6 +28,13 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ RELAIS_ROOM_GRACE: 'soon' }), /RELAIS_ROOM_GRACE/);
   });
 
+  it('merges keyframe requests to a sender over 1 s unless RELAIS_KEYFRAME_REQUEST_DELAY_MS says otherwise', () => {
+    assert.equal(loadConfig({}).media.keyFrameRequestDelayMs, 1000);
+    assert.equal(loadConfig({ RELAIS_KEYFRAME_REQUEST_DELAY_MS: '0' }).media.keyFrameRequestDelayMs, 0);
+    for (const bad of ['-1', 'soon', '1.5', '20000'])
+      assert.throws(() => loadConfig({ RELAIS_KEYFRAME_REQUEST_DELAY_MS: bad }), /RELAIS_KEYFRAME_REQUEST_DELAY_MS/);
+  });
+
   it('sizes the workers’ UDP buffers at 4 MiB unless RELAIS_UDP_BUFFER_BYTES says otherwise (0: the kernel’s)', () => {
     assert.equal(loadConfig({}).media.udpBufferBytes, 4 * 2 ** 20);
     assert.equal(loadConfig({ RELAIS_UDP_BUFFER_BYTES: '0' }).media.udpBufferBytes, 0);

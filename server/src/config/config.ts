@@ -3,6 +3,7 @@
  * optional JSON file (RELAIS_CONFIG_FILE, same keys as the variables), environment.
  * A bad value stops start-up with a message that names the variable.
  */
+import { DEFAULT_KEYFRAME_REQUEST_DELAY_MS } from '../media/keyFrameRequests.js';
 import { DEFAULT_UDP_BUFFER_BYTES } from '../media/udpBuffers.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -142,6 +143,19 @@ const schema = z.object({
     .min(0)
     .max(64 * 2 ** 20)
     .default(DEFAULT_UDP_BUFFER_BYTES),
+  /**
+   * Shortest time between two keyframe requests relayed to a camera or screen's sender, per
+   * stream (mediasoup's keyFrameRequestDelay). Every receiver that joins, or whose layer comes
+   * back after congestion, asks for a keyframe; in a briefing of hundreds they would reach the
+   * commander's laptop many times a second, each keyframe several times a normal frame's size.
+   * Requests inside the interval are merged into one sent when it ends. 0: every request relayed.
+   */
+  RELAIS_KEYFRAME_REQUEST_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(DEFAULT_KEYFRAME_REQUEST_DELAY_MS),
   RELAIS_MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(2).max(5000).default(1000),
   // TURN through coturn (shared-secret scheme): unset = no ICE server is given to browsers.
   /** Comma-separated `turn:` / `turns:` URLs handed to browsers. */
@@ -207,6 +221,8 @@ export interface RelaisConfig {
     consumersPerRouter: number;
     /** RELAIS_UDP_BUFFER_BYTES; 0 leaves the kernel's default. */
     udpBufferBytes: number;
+    /** RELAIS_KEYFRAME_REQUEST_DELAY_MS; 0 relays every request. */
+    keyFrameRequestDelayMs: number;
   };
   rooms: {
     maxParticipants: number;
@@ -341,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelaisConfig {
       portBase: raw.RELAIS_RTC_PORT_BASE,
       consumersPerRouter: raw.RELAIS_CONSUMERS_PER_ROUTER,
       udpBufferBytes: raw.RELAIS_UDP_BUFFER_BYTES,
+      keyFrameRequestDelayMs: raw.RELAIS_KEYFRAME_REQUEST_DELAY_MS,
       ...(raw.MEDIASOUP_WORKER_BIN ? { workerBin: raw.MEDIASOUP_WORKER_BIN } : {}),
     },
     rooms: {

@@ -25,6 +25,8 @@ export interface RoomMediaOptions {
   consumersPerRouter: number;
   /** Largest number of routers (workers) a room may spread over. */
   maxRouters: number;
+  /** Shortest time between two keyframe requests relayed to a video sender, per stream (0: all relayed). */
+  keyFrameRequestDelayMs: number;
   /** Node-to-node pipes (a cluster secret is configured); without them the room lives on this node only. */
   pipes?: NodePipeOptions;
 }
@@ -265,6 +267,8 @@ export class RoomMedia extends EventEmitter<Events> {
     const producer = await transport.produce({
       kind,
       rtpParameters: request.rtpParameters as unknown as types.RtpParameters,
+      // Requests from this node's routers and from other nodes' pipes all meet here, at the origin.
+      ...(kind === 'video' ? { keyFrameRequestDelay: this.options.keyFrameRequestDelayMs } : {}),
       appData: { source, peerId },
     });
     peer.producers.set(producer.id, producer);
