@@ -104,6 +104,12 @@ export interface LoadResult {
      * RELAIS_KEYFRAME_REQUEST_DELAY_MS bounds from below; null with fewer than two requests for any stream.
      */
     shortestKeyframeRequestGapMs: number | null;
+    /**
+     * Requests per stream (the commander's layers, lowest first): listeners take the lowest
+     * layer, but a request that crosses a pipe (another worker's router, another node) asks
+     * for every layer (mediasoup's PipeConsumer).
+     */
+    keyframeRequestsPerLayer: number[];
     probationPacketsPerListener: number;
   };
   perListener: ListenerReport[];
@@ -187,6 +193,9 @@ function videoSummary(
     keyframeRequestsPerMinuteSteady: perMinute(within(at.steadyStart, at.steadyEnd), at.steadyEnd - at.steadyStart),
     keyframeRequestsPerMinuteRamp: perMinute(within(at.rampStart, at.steadyStart), at.steadyStart - at.rampStart),
     shortestKeyframeRequestGapMs: shortestGapPerStream(speaker.keyframeRequestLog),
+    keyframeRequestsPerLayer: (speaker.video?.sender.layerSsrcs ?? []).map(
+      (ssrc) => speaker.keyframeRequestLog.filter((r) => r.ssrc === ssrc).length,
+    ),
     probationPacketsPerListener: Number(
       (perListener.reduce((s, l) => s + l.probationPackets, 0) / Math.max(1, perListener.length)).toFixed(1),
     ),

@@ -106,6 +106,11 @@ export class Vp8SimulcastSender {
     }));
   }
 
+  /** The layers' SSRCs, lowest first. */
+  get layerSsrcs(): number[] {
+    return this.states.map((s) => s.layer.ssrc);
+  }
+
   /** A PLI or FIR for `ssrc`: that layer's next frame is a key frame (at most one per 300 ms). */
   keyframeRequested(ssrc: number): void {
     const state = this.states.find((s) => s.layer.ssrc === ssrc);
