@@ -24,6 +24,8 @@ export interface PrivateRedis {
   /** Kills it (SIGKILL, a crash), keeping its files for `restart`. */
   kill(): Promise<void>;
   readonly running: boolean;
+  /** The server's process id while it runs (benchmarks read its CPU and pin it to cores). */
+  readonly pid: number | undefined;
 }
 
 /** One PING over a fresh connection: true when it answers PONG. */
@@ -127,6 +129,9 @@ export async function startPrivateRedis(
     },
     get running() {
       return child !== undefined;
+    },
+    get pid() {
+      return child?.pid;
     },
   };
 }

@@ -8,6 +8,7 @@ import { startPrivateRedis } from '../../tools/redisServer.js';
 import { mintTestToken } from '../../tools/testTokens.js';
 import { type RelaisProcess, startRelaisProcess, workerPids } from '../../test/support/relaisProcess.js';
 import { type LoadResult, runLoad } from '../load/LoadGenerator.js';
+import { pinToCpus } from '../load/cpuPinning.js';
 import { cpuSeconds, median, rssBytes } from '../load/procStat.js';
 import { writeResults } from '../load/resultFiles.js';
 import { RedisCommandCounter } from './redisCommandCounter.js';
@@ -31,8 +32,17 @@ const { values } = parseArgs({
     label: { type: 'string' },
     // Each relais process writes a V8 CPU profile of its main thread there when it stops.
     'cpu-prof': { type: 'string' },
+    // CPU lists (taskset), e.g. --pin-sfu 0 --pin-generator 1: the relais processes, their workers
+    // and Redis on the first, this process and its listener processes on the second, so that the
+    // cluster and the single node get the same core to themselves.
+    'pin-sfu': { type: 'string' },
+    'pin-generator': { type: 'string' },
   },
 });
+const pinSfu = values['pin-sfu'];
+const pinGenerator = values['pin-generator'];
+// Listener processes forked from here inherit the mask.
+if (pinGenerator) pinToCpus(process.pid, pinGenerator);
 const listeners = Number(values.listeners);
 const rampSeconds = Number(values['ramp-seconds']);
 const durationSeconds = Number(values['duration-seconds']);
@@ -99,7 +109,9 @@ interface ScenarioResult {
   result: LoadResult;
   windowSeconds: number;
   deliveredInWindow: number;
+  /** Every relais process, its workers and (cluster) Redis, over the window. */
   cpuSeconds: number;
+  redisCpuSeconds: number;
   usPerDeliveredPacket: number;
   perNode: NodeFigures[];
   /** RSS at steady state less RSS at idle (read --idle-after-seconds after start), per listener joined. */
@@ -113,6 +125,7 @@ interface ScenarioResult {
 async function scenario(kind: Kind): Promise<ScenarioResult> {
   const count = kind === 'cluster' ? CLUSTER_NODES : 1;
   const redis = kind === 'cluster' ? await startPrivateRedis() : undefined;
+  if (redis?.pid && pinSfu) pinToCpus(redis.pid, pinSfu);
   const counter = redis ? await RedisCommandCounter.start(redis.port) : undefined;
   const nodes: RelaisProcess[] = [];
   try {
@@ -150,6 +163,8 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       );
     }
     const pids = nodes.map(pidsOf);
+    if (pinSfu) for (const pid of pids.flat()) pinToCpus(pid, pinSfu);
+    const redisCpu = (): number => (redis?.pid ? cpuSeconds(redis.pid) : 0);
     // What each node costs with nothing to do, over the last seconds before the first join.
     const IDLE_SECONDS = 10;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, idleAfterSeconds - IDLE_SECONDS) * 1000));
@@ -165,6 +180,8 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     const idleRss = rssOf();
     let cpuAtStart: number[][] = [];
     let cpuAtEnd: number[][] = [];
+    let redisCpuAtStart = 0;
+    let redisCpuAtEnd = 0;
     let rssAtSteady = { node: 0, workers: 0 };
     let commandsAtRampStart = counter?.commands ?? 0;
     let commandsAtSteady = 0;
@@ -195,11 +212,13 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
         commandsAtSteady = counter?.commands ?? 0;
         rssAtSteady = rssOf();
         cpuAtStart = cpuOf();
+        redisCpuAtStart = redisCpu();
         audioAtStart = (await counts()).audio;
         steadyStartedAt = performance.now();
       },
       onSteadyEnd: async (counts) => {
         cpuAtEnd = cpuOf();
+        redisCpuAtEnd = redisCpu();
         audioAtEnd = (await counts()).audio;
         windowSeconds = (performance.now() - steadyStartedAt) / 1000;
         commandsAtEnd = counter?.commands ?? 0;
@@ -212,7 +231,9 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
     const deliveredInWindow = audioAtEnd - audioAtStart;
     const split = cpuAtEnd.map((end, i) => end.map((value, j) => value - (cpuAtStart[i]?.[j] ?? 0)));
     const cpu = split.map(([own = 0, workers = 0]) => own + workers);
-    const cpuTotal = cpu.reduce((a, b) => a + b, 0);
+    // Redis is part of what the cluster costs (the single node has none).
+    const redisCpuSeconds = redisCpuAtEnd - redisCpuAtStart;
+    const cpuTotal = cpu.reduce((a, b) => a + b, 0) + redisCpuSeconds;
     const okByNode = nodes.map((_, n) => result.perListener.filter((l) => l.ok && l.id % nodes.length === n).length);
     const perNode = nodes.map((_node, n) => {
       const share = (okByNode[n] ?? 0) / Math.max(1, result.joined);
@@ -239,6 +260,7 @@ async function scenario(kind: Kind): Promise<ScenarioResult> {
       windowSeconds: Number(windowSeconds.toFixed(2)),
       deliveredInWindow: Math.round(deliveredInWindow),
       cpuSeconds: Number(cpuTotal.toFixed(2)),
+      redisCpuSeconds: Number(redisCpuSeconds.toFixed(3)),
       usPerDeliveredPacket: Number(((cpuTotal * 1e6) / Math.max(1, deliveredInWindow)).toFixed(2)),
       perNode,
       memoryPerListenerKiB: Number(
@@ -313,6 +335,7 @@ const summary = {
   settleSeconds,
   idleAfterSeconds,
   order,
+  pinned: pinSfu || pinGenerator ? { sfu: pinSfu ?? null, generator: pinGenerator ?? null } : null,
   clusterToSingleUsPerPacketRatio: ratio,
   clusterToSameWorkersUsPerPacketRatio: ratioToWorkers,
   clusterToDefaultNodeUsPerPacketRatio: ratioToDefault,
