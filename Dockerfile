@@ -16,6 +16,7 @@ COPY package.json package-lock.json ./
 ARG RELAIS_DEBIAN_MIRROR
 ARG RELAIS_LIBSRTP
 ARG RELAIS_LIBURING
+ARG RELAIS_WORKER_ZEROCOPY
 RUN RELAIS_WORKER_CACHE=/opt/relais/worker-cache bash scripts/build-mediasoup-worker.sh \
  && cp --dereference .worker/mediasoup-worker /opt/relais/mediasoup-worker
 ENV MEDIASOUP_WORKER_BIN=/opt/relais/mediasoup-worker \

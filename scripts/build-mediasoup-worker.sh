@@ -21,6 +21,12 @@
 #     io_uring submission instead of one sendmsg() each. RELAIS_LIBURING=off goes without.
 # RELAIS_WORKER_LTO=off (default) | on: link-time optimisation (-Db_lto=true), which inlines the
 #   per-packet helpers (RTP accessors, rate counters) across the worker's source files.
+# RELAIS_WORKER_ZEROCOPY=off (default) | on: mediasoup sends through io_uring with zero-copy sends
+#   (send_zc on registered buffers) whenever it may register them; for RTP's small datagrams the
+#   page pinning and the extra completion per send cost more than the copy they save (the kernel's
+#   MSG_ZEROCOPY notes: effective above ~10 KB), and on loopback the kernel copies anyway. off
+#   keeps io_uring's batched submission but with plain sendto: ~5 % less worker CPU per packet in
+#   a side-by-side briefing (BENCHMARKS.md, `npm run bench:worker-builds`).
 # Without the archive's sources, RELAIS_LIBSRTP_TARBALL / RELAIS_LIBURING_TARBALL name local
 # copies of libsrtp2_2.5.0.orig.tar.gz / liburing_2.9.orig.tar.gz.
 set -euo pipefail
@@ -43,7 +49,9 @@ if [ "$uring_variant" = on ] && [ "$(uname -r | cut -d. -f1)" -lt 6 ]; then
 fi
 lto_variant="${RELAIS_WORKER_LTO:-off}"
 case "$lto_variant" in on|off) ;; *) echo "RELAIS_WORKER_LTO must be 'on' or 'off', got '$lto_variant'" >&2; exit 1 ;; esac
-script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant uring=$uring_variant lto=$lto_variant") | sha256sum | cut -c1-12)"
+zerocopy_variant="${RELAIS_WORKER_ZEROCOPY:-off}"
+case "$zerocopy_variant" in on|off) ;; *) echo "RELAIS_WORKER_ZEROCOPY must be 'on' or 'off', got '$zerocopy_variant'" >&2; exit 1 ;; esac
+script_hash="$( (cat "${BASH_SOURCE[0]}"; find "$shims" -type f | LC_ALL=C sort | xargs cat; echo "srtp=$srtp_variant uring=$uring_variant lto=$lto_variant zerocopy=$zerocopy_variant") | sha256sum | cut -c1-12)"
 cache_root="${RELAIS_WORKER_CACHE:-${HOME:-/root}/.cache/relais/mediasoup-worker}"
 cache_dir="$cache_root/$version-$script_hash"
 bin="$cache_dir/mediasoup-worker"
@@ -107,6 +115,13 @@ dtls="$src/src/RTC/DtlsTransport.cpp"
 grep -q '(operationType == BIO_CB_RETURN)' "$dtls" || { log "DtlsTransport.cpp no longer has the BIO_CB_RETURN comparison: review the patch for mediasoup $version"; exit 1; }
 sed -i 's/(operationType == BIO_CB_RETURN)/((operationType \& BIO_CB_RETURN) != 0)/' "$dtls"
 
+# 4. Zero-copy sends off (RELAIS_WORKER_ZEROCOPY, above): the same io_uring path with sendto.
+if [ "$zerocopy_variant" = off ]; then
+  uring_header="$src/include/DepLibUring.hpp"
+  grep -q 'bool zeroCopyEnabled{ true };' "$uring_header" || { log "DepLibUring.hpp no longer has 'bool zeroCopyEnabled{ true };': review the patch for mediasoup $version"; exit 1; }
+  sed -i 's/bool zeroCopyEnabled{ true };/bool zeroCopyEnabled{ false };/' "$uring_header"
+fi
+
 log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 (
   cd "$src"
@@ -124,5 +139,5 @@ log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 mkdir -p "$cache_dir"
 install -m 0755 "$src/build/mediasoup-worker" "$bin.tmp"
 mv "$bin.tmp" "$bin"
-log "built $bin (SRTP: $srtp_variant, liburing: $uring_variant, LTO: $lto_variant)"
+log "built $bin (SRTP: $srtp_variant, liburing: $uring_variant, LTO: $lto_variant, zero-copy sends: $zerocopy_variant)"
 link_into_project

@@ -11,8 +11,3 @@ export function pinToCpus(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** The CPUs a process may run on, as taskset prints them (e.g. `0-1`). */
-export function cpusOf(pid: number): string {
-  const out = execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' });
-  return out.trim().split(': ').at(-1) ?? '';
-}
