@@ -10,4 +10,3 @@ export function pinToCpus(pid: number, cpus: string): void {
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(cpus)) throw new Error(`not a CPU list: '${cpus}'`);
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
-
