@@ -7,7 +7,7 @@
 #   $RELAIS_WORKER_CACHE (default ~/.cache/relais/mediasoup-worker)/<version>-<script hash>/
 # and linked at <project>/.worker/mediasoup-worker, where the server looks for it.
 #
-# Debian packages needed (scripts/debian-build-packages.txt): g++ make meson ninja-build
+# Debian packages needed (scripts/debian-build-packages.txt): g++ make patch meson ninja-build
 #   pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev
 #   libsrtp2-dev libusrsctp-dev
 #
@@ -70,8 +70,8 @@ if [ -x "$bin" ] && [ "${RELAIS_WORKER_REBUILD:-0}" != "1" ]; then
   exit 0
 fi
 
-for tool in meson ninja pkg-config flatc g++ make; do
-  command -v "$tool" >/dev/null || { log "missing '$tool': apt-get install g++ make meson ninja-build pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev libsrtp2-dev libusrsctp-dev"; exit 1; }
+for tool in meson ninja pkg-config flatc g++ make patch; do
+  command -v "$tool" >/dev/null || { log "missing '$tool': apt-get install g++ make patch meson ninja-build pkg-config flatbuffers-compiler libflatbuffers-dev libssl-dev libuv1-dev libabsl-dev libsrtp2-dev libusrsctp-dev"; exit 1; }
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/relais-worker-build.XXXXXX")"
@@ -121,6 +121,14 @@ if [ "$zerocopy_variant" = off ]; then
   grep -q 'bool zeroCopyEnabled{ true };' "$uring_header" || { log "DepLibUring.hpp no longer has 'bool zeroCopyEnabled{ true };': review the patch for mediasoup $version"; exit 1; }
   sed -i 's/bool zeroCopyEnabled{ true };/bool zeroCopyEnabled{ false };/' "$uring_header"
 fi
+
+# 5. A keyframe request crossing a pipe (a viewer on another router, worker or node) reached the
+#    sender for every simulcast layer: PipeConsumer::ReceiveKeyFrameRequest ignored the SSRC the
+#    request names. Each lowest-layer viewer joining behind a pipe made the commander encode
+#    keyframes of all three layers (BENCHMARKS.md, video briefing). Ask for the named layer only.
+patch --directory="$src" --strip=1 --forward --batch --no-backup-if-mismatch \
+  < "$shims/patches/pipe-consumer-keyframe-per-layer.patch" >&2 \
+  || { log "patches/pipe-consumer-keyframe-per-layer.patch no longer applies: review it for mediasoup $version"; exit 1; }
 
 log "building mediasoup-worker $version (release, ~8 min on 2 cores)"
 (

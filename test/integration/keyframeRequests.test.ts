@@ -26,8 +26,9 @@ async function briefing(env: Record<string, string>): Promise<NonNullable<LoadRe
     });
     assert.equal(result.failedJoins, 0, JSON.stringify(result.errors));
     assert.ok(result.video && result.video.packetsReceived > 0, 'the listeners receive the camera');
-    const { keyframeRequests, shortestKeyframeRequestGapMs, keyframesSent } = result.video;
-    console.log(`      ${JSON.stringify({ env, keyframeRequests, shortestKeyframeRequestGapMs, keyframesSent })}`);
+    const { keyframeRequests, shortestKeyframeRequestGapMs, keyframesSent, keyframeRequestsPerLayer } = result.video;
+    const figures = { keyframeRequests, keyframeRequestsPerLayer, shortestKeyframeRequestGapMs, keyframesSent };
+    console.log(`      ${JSON.stringify({ env, ...figures })}`);
     return result.video;
   } finally {
     await server.stop();
@@ -54,6 +55,27 @@ describe('keyframe requests reaching a camera’s sender (RELAIS_KEYFRAME_REQUES
     assert.ok(
       video.shortestKeyframeRequestGapMs !== null && video.shortestKeyframeRequestGapMs < 900,
       `shortest gap between two requests for one stream: ${video.shortestKeyframeRequestGapMs} ms`,
+    );
+  });
+
+  it('a request from a viewer behind a pipe reaches the commander for the viewer’s layer only', async () => {
+    // Ten listeners per router: the first ten consume on the commander's router, the others on
+    // routers fed by pipes (the second worker's and a second one on the first worker). With no
+    // merge, each joining viewer's request is relayed; mediasoup's own PipeConsumer asked for every
+    // layer (the build script's patch asks for the one named).
+    const video = await briefing({
+      RELAIS_WORKERS: '2',
+      RELAIS_CONSUMERS_PER_ROUTER: '10',
+      RELAIS_KEYFRAME_REQUEST_DELAY_MS: '0',
+    });
+    const [lowest = 0, middle = 0, highest = 0] = video.keyframeRequestsPerLayer;
+    // Requests arriving while one is pending are answered by the same keyframe: ~10 for 30 joins.
+    assert.ok(lowest >= 5, `requests for the lowest layer (30 viewers of it): ${lowest}`);
+    // A pipe asks for every layer when it connects: one or two, not one per viewer behind it
+    // (mediasoup 3.19.3 unpatched: [10, 9, 9]).
+    assert.ok(
+      middle <= 3 && highest <= 3,
+      `requests for layers no listener watches: ${JSON.stringify(video.keyframeRequestsPerLayer)}`,
     );
   });
 });
