@@ -1,3 +1,5 @@
+import { generateProbatorRtpParameters } from 'mediasoup-client/ortc';
+import type { RtpParameters } from 'mediasoup-client/types';
 import type { MediaSection } from './sdp.js';
 
 /** The part of a consumer's mediasoup RTP parameters the generator reads. */
@@ -39,4 +41,16 @@ export function consumerSection(kind: 'audio' | 'video', p: ConsumerRtpParameter
 /** The id a consumer negotiated for header extension `uri`, if any. */
 export function extensionId(p: { headerExtensions?: { uri: string; id: number }[] }, uri: string): number | undefined {
   return p.headerExtensions?.find((e) => e.uri === uri)?.id;
+}
+
+/**
+ * mediasoup's bandwidth probes: RTP padding on SSRC 1234, which mediasoup-client (and so every
+ * browser on relais) receives on an extra m-section, mid "probator", added after the first video
+ * consumer; mediasoup-client's own function writes its parameters. Without that section the peer
+ * drops the probes before reading their transport-wide sequence numbers, and mediasoup's
+ * estimator counts every probe as a lost packet.
+ */
+export function probatorSection(video: ConsumerRtpParameters): MediaSection {
+  const probator = generateProbatorRtpParameters(video as unknown as RtpParameters);
+  return consumerSection('video', probator as unknown as ConsumerRtpParameters);
 }

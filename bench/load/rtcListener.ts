@@ -13,7 +13,7 @@ import { localFingerprint, remoteSdp, type MediaSection } from './sdp.js';
 import { isRtcp, readExtension, rtpPayload } from './rtp.js';
 import { ToneDetector } from './opusTone.js';
 import { chromeRtpCapabilities, EXT, leanRtpCapabilities } from './chromeCapabilities.js';
-import { consumerSection, extensionId, type ConsumerRtpParameters } from './consumerSection.js';
+import { consumerSection, extensionId, probatorSection, type ConsumerRtpParameters } from './consumerSection.js';
 import { ReceivedStream, type StreamReport } from './receivedStream.js';
 import { RTCP, receiverReport, rtcpPackets, senderReportMiddle, TransportCcFeedback } from './rtcp.js';
 
@@ -233,6 +233,9 @@ export class RtcListener {
         );
       sections.push(section);
       consumerIds.push(consumer.consumerId);
+      // As mediasoup-client: the bandwidth probes' section, once, after the first video consumer.
+      if (consumer.kind === 'video' && !sections.some((s) => s.mid === 'probator'))
+        sections.push(probatorSection(rtpParameters));
     }
 
     const pc = loopbackPeer(`listener-${this.id}`);

@@ -16,7 +16,7 @@ const SMALL = ['--listeners', '20', '--ramp-seconds', '2', '--duration-seconds',
 interface Summary {
   failedJoins: number;
   relaisOverBaselineMedian: number | null;
-  video: { packetsReceived: number; fps: { p50: number } } | null;
+  video: { packetsReceived: number; fps: { p50: number }; probationPacketsPerListener: number } | null;
   runs: { fidelity: string; deliveredPackets: number; load: { joined: number; packetsReceived: number } }[];
 }
 
@@ -81,6 +81,8 @@ describe('benchmark workloads, small (smoke)', function () {
     assert.ok((summary.runs[0]?.load.packetsReceived ?? 0) > 0, 'audio flows');
     assert.ok((summary.video?.packetsReceived ?? 0) > 0, 'video flows');
     assert.ok((summary.video?.fps.p50 ?? 0) > 0, 'frames complete');
+    // mediasoup's bandwidth probes reach the listeners, on the section mediasoup-client adds for them.
+    assert.ok((summary.video?.probationPacketsPerListener ?? 0) > 0, 'probes received and reported');
   });
 
   it('crisis meeting: every member receives the others’ audio and cameras', async () => {
