@@ -203,7 +203,7 @@ function videoSummary(
 }
 
 /** The shortest time between two consecutive keyframe requests for the same SSRC, in ms. */
-export function shortestGapPerStream(log: readonly { at: number; ssrc: number }[]): number | null {
+function shortestGapPerStream(log: readonly { at: number; ssrc: number }[]): number | null {
   const last = new Map<number, number>();
   let shortest: number | null = null;
   for (const { at, ssrc } of log) {

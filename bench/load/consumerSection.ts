@@ -45,12 +45,17 @@ export function extensionId(p: { headerExtensions?: { uri: string; id: number }[
 
 /**
  * mediasoup's bandwidth probes: RTP padding on SSRC 1234, which mediasoup-client (and so every
- * browser on relais) receives on an extra m-section, mid "probator", added after the first video
- * consumer; mediasoup-client's own function writes its parameters. Without that section the peer
- * drops the probes before reading their transport-wide sequence numbers, and mediasoup's
+ * browser on relais) receives on an extra m-section, mid "probator", added once, after the first
+ * video consumer; mediasoup-client's own function writes its parameters. Without that section the
+ * peer drops the probes before reading their transport-wide sequence numbers, and mediasoup's
  * estimator counts every probe as a lost packet.
  */
-export function probatorSection(video: ConsumerRtpParameters): MediaSection {
-  const probator = generateProbatorRtpParameters(video as unknown as RtpParameters);
-  return consumerSection('video', probator as unknown as ConsumerRtpParameters);
+export function addProbatorAfterFirstVideo(
+  sections: MediaSection[],
+  kind: 'audio' | 'video',
+  consumer: ConsumerRtpParameters,
+): void {
+  if (kind !== 'video' || sections.some((s) => s.mid === 'probator')) return;
+  const probator = generateProbatorRtpParameters(consumer as unknown as RtpParameters);
+  sections.push(consumerSection('video', probator as unknown as ConsumerRtpParameters));
 }

@@ -13,7 +13,12 @@ import { localFingerprint, remoteSdp, type MediaSection } from './sdp.js';
 import { isRtcp, readExtension, rtpPayload } from './rtp.js';
 import { ToneDetector } from './opusTone.js';
 import { chromeRtpCapabilities, EXT, leanRtpCapabilities } from './chromeCapabilities.js';
-import { consumerSection, extensionId, probatorSection, type ConsumerRtpParameters } from './consumerSection.js';
+import {
+  consumerSection,
+  extensionId,
+  addProbatorAfterFirstVideo,
+  type ConsumerRtpParameters,
+} from './consumerSection.js';
 import { ReceivedStream, type StreamReport } from './receivedStream.js';
 import { RTCP, receiverReport, rtcpPackets, senderReportMiddle, TransportCcFeedback } from './rtcp.js';
 
@@ -233,9 +238,7 @@ export class RtcListener {
         );
       sections.push(section);
       consumerIds.push(consumer.consumerId);
-      // As mediasoup-client: the bandwidth probes' section, once, after the first video consumer.
-      if (consumer.kind === 'video' && !sections.some((s) => s.mid === 'probator'))
-        sections.push(probatorSection(rtpParameters));
+      addProbatorAfterFirstVideo(sections, consumer.kind, rtpParameters);
     }
 
     const pc = loopbackPeer(`listener-${this.id}`);

@@ -9,7 +9,12 @@
  * consumer), where a browser would renegotiate as each member arrives.
  */
 import { EXT } from '../load/chromeCapabilities.js';
-import { consumerSection, type ConsumerRtpParameters, extensionId, probatorSection } from '../load/consumerSection.js';
+import {
+  consumerSection,
+  type ConsumerRtpParameters,
+  extensionId,
+  addProbatorAfterFirstVideo,
+} from '../load/consumerSection.js';
 import type { OpusSpeaker } from '../load/opusSpeaker.js';
 import { loopbackPeer, nextEvent } from '../load/peers.js';
 import { ReceivedStream } from '../load/receivedStream.js';
@@ -100,9 +105,7 @@ export class MeetingMember {
         this.transportCc = { id: twcc, feedback: new TransportCcFeedback(this.ssrc, section.ssrc) };
       sections.push(section);
       consumers.push({ consumerId: consumer.consumerId, high: isHigh, ssrc: section.ssrc });
-      // As mediasoup-client: the bandwidth probes' section, once, after the first video consumer.
-      if (consumer.kind === 'video' && !sections.some((s) => s.mid === 'probator'))
-        sections.push(probatorSection(rtpParameters));
+      addProbatorAfterFirstVideo(sections, consumer.kind, rtpParameters);
     }
     const pc = loopbackPeer(`member-${this.id}-recv`);
     this.pc = pc;
