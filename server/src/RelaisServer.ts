@@ -83,6 +83,11 @@ export class RelaisServer {
         if (sessionsEnded > 0) audit(logger, 'token.revoked.elsewhere', { ...entry.target, sessionsEnded });
       },
       onMembersGone: (roomId, memberIds) => this.signalling.membersGone(roomId, memberIds),
+      onLobbyGone: (roomId) => {
+        this.signalling
+          .lobbyGone(roomId)
+          .catch((error: unknown) => logger.warn({ err: error, room: roomId }, 'could not tell the lobby changed'));
+      },
       onNodesGone: (nodeIds) => {
         logger.warn({ nodes: nodeIds }, 'nodes gone from the registry: their pipes are dropped');
         for (const nodeId of nodeIds) this.nodePipes?.nodeGone(nodeId);

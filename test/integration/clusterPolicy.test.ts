@@ -180,4 +180,28 @@ describe('room policy over two nodes (separate processes, real Redis)', function
     assert.equal(receiver.unverified, 0);
     await eventually('no key of the room left in Redis', async () => (await cluster.roomKeys()).length === 0);
   });
+
+  it('people waiting through a node killed (SIGKILL) leave the lobby: the moderators’ list, and a room nobody joined yet', async () => {
+    const person = async (node: RelaisProcess, room: string, sub: string, role: 'moderator' | 'speaker') => {
+      const client = await SignallingClient.connect(node.url, cluster.token({ room, role, sub, name: `Nom ${sub}` }));
+      clients.push(client);
+      return client;
+    };
+    const watch = await person(n1, 'cellule-2', 'watch', 'moderator');
+    assert.equal(await watch.tryJoin(), 'joined');
+    assert.equal(await (await person(n2, 'cellule-2', 'carla', 'speaker')).tryJoin(), 'IN_LOBBY');
+    await watch.next('lobbyChanged', (l) => l.waiting.some((w) => w.id === 'carla'));
+    // A room where someone waits for a moderator who has not come yet.
+    assert.equal(await (await person(n2, 'cellule-3', 'dora', 'speaker')).tryJoin(), 'IN_LOBBY');
+    const keysOf = async (room: string) => (await cluster.roomKeys()).filter((key) => key.includes(`{${room}}`));
+    assert.ok((await keysOf('cellule-3')).length > 0);
+
+    await n2.stop('SIGKILL');
+    const after = await watch.next('lobbyChanged', (l) => l.waiting.length === 0, 30_000);
+    assert.deepEqual(after.waiting, []);
+    await eventually(
+      'no key of the room nobody joined left in Redis (its lobby, the dead node as its host)',
+      async () => (await keysOf('cellule-3')).length === 0,
+    );
+  });
 });

@@ -16,7 +16,7 @@ import {
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
 import { RedisRevocationStore } from './RedisRevocationStore.js';
-import { internalNodeRef, RedisRoomNodes } from './RedisRoomNodes.js';
+import { internalNodeRef, RedisRoomNodes, roomNodesKey } from './RedisRoomNodes.js';
 import { LocalRevocationStore, type RevocationStore } from './RevocationStore.js';
 
 export interface ClusterStoresOptions {
@@ -30,6 +30,8 @@ export interface ClusterStoresOptions {
   onRedisBack: () => void;
   /** Nodes gone from the registry (dead): drop the links to them. */
   onNodesGone?: (nodeIds: string[]) => void;
+  /** People waiting through a dead node were removed from a room's lobby: tell its moderators. */
+  onLobbyGone?: (roomId: string) => void;
 }
 
 /**
@@ -85,8 +87,10 @@ export class ClusterStores {
       redis: redis.commands,
       nodes: this.nodes,
       keys: (roomId) => roomState.keys(roomId),
+      nodesKey: (roomId) => roomNodesKey(roomId),
       gone: options.onMembersGone,
       ...(options.onNodesGone ? { nodesGone: options.onNodesGone } : {}),
+      ...(options.onLobbyGone ? { lobbyGone: options.onLobbyGone } : {}),
       logger: this.logger,
       holdAfterStartMs: NODE_TTL_MS + NODE_HEARTBEAT_MS,
     });

@@ -6,9 +6,10 @@ import { RedisScript } from './redisScript.js';
 /**
  * KEYS: the room state's keys in its order (roomStateScripts.ts): members, stage, hands,
  * producers, then the others, deleted with the last member — all but the 7th, the lobby, which
- * outlives the members (people wait there for a moderator to come).
- * ARGV: the ids of the live nodes. Removes every member and producer held by a node not in
- * the list; returns the ids of the members removed.
+ * outlives the members (people wait there for a moderator to come); then the set of nodes
+ * hosting the room (RedisRoomNodes).
+ * ARGV: the ids of the live nodes. Removes every member, producer, lobby entry and hosting entry
+ * of a node not in the list; returns the ids of the members removed and how many lobby entries went.
  */
 const PURGE_DEAD_NODES = new RedisScript(`
 local live = {}
@@ -27,10 +28,21 @@ local producers = redis.call('HGETALL', KEYS[4])
 for i = 1, #producers, 2 do
   if not live[cjson.decode(producers[i + 1]).node] then redis.call('HDEL', KEYS[4], producers[i]) end
 end
-if redis.call('HLEN', KEYS[1]) == 0 then
-  for k = 2, #KEYS do if k ~= 7 then redis.call('DEL', KEYS[k]) end end
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[#KEYS])) do
+  if not live[node] then redis.call('SREM', KEYS[#KEYS], node) end
 end
-return removed
+local lobbyRemoved = 0
+local waiting = redis.call('HGETALL', KEYS[7])
+for i = 1, #waiting, 2 do
+  if not live[cjson.decode(waiting[i + 1]).node] then
+    redis.call('HDEL', KEYS[7], waiting[i])
+    lobbyRemoved = lobbyRemoved + 1
+  end
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  for k = 2, #KEYS - 1 do if k ~= 7 then redis.call('DEL', KEYS[k]) end end
+end
+return {removed, lobbyRemoved}
 `);
 
 /** Without a change in the registry, rooms are still swept every this many periods. */
@@ -42,9 +54,13 @@ export interface DeadNodeReaperOptions {
   nodes: NodeRegistry;
   /** The keys of one room, in the room state's order (members, stage, hands, producers, others). */
   keys: (roomId: string) => string[];
+  /** The key of the set of nodes hosting a room (RedisRoomNodes). */
+  nodesKey: (roomId: string) => string;
   keyPrefix?: string;
   /** Members removed because their node died: the room's members are told. */
   gone: (roomId: string, memberIds: string[]) => void;
+  /** People waiting in the lobby through a node that died, removed: the moderators are told. */
+  lobbyGone?: (roomId: string) => void;
   /** Nodes that left the registry since the last look (every node hears it, for its own links). */
   nodesGone?: (nodeIds: string[]) => void;
   logger: Logger;
@@ -104,7 +120,15 @@ export class DeadNodeReaper {
       if (live[0] !== this.options.nodeId || (!changed && this.ticks % SLOW_SWEEP_TICKS !== 0)) return 0;
       let removed = 0;
       for (const roomId of await this.roomIds()) {
-        const gone = (await PURGE_DEAD_NODES.run(this.options.redis, this.options.keys(roomId), live)) as string[];
+        const [gone, lobbyRemoved] = (await PURGE_DEAD_NODES.run(
+          this.options.redis,
+          [...this.options.keys(roomId), this.options.nodesKey(roomId)],
+          live,
+        )) as [string[], number];
+        if (lobbyRemoved > 0) {
+          this.options.logger.warn({ room: roomId, waiting: lobbyRemoved }, 'lobby entries of a dead node removed');
+          this.options.lobbyGone?.(roomId);
+        }
         if (gone.length === 0) continue;
         removed += gone.length;
         this.options.logger.warn(
@@ -122,18 +146,21 @@ export class DeadNodeReaper {
     }
   }
 
+  /** Rooms with members, and rooms where people wait for a moderator who has not come yet. */
   private async roomIds(): Promise<string[]> {
     const prefix = this.options.keyPrefix ?? 'relais:';
     const ids = new Set<string>();
-    let cursor = '0';
-    do {
-      const reply = await this.options.redis.scan(cursor, { MATCH: `${prefix}room:{*}:members`, COUNT: 500 });
-      cursor = String(reply.cursor);
-      for (const key of reply.keys) {
-        const id = /room:\{(.+)\}:members$/.exec(key)?.[1];
-        if (id) ids.add(id);
-      }
-    } while (cursor !== '0');
+    for (const kind of ['members', 'lobby']) {
+      let cursor = '0';
+      do {
+        const reply = await this.options.redis.scan(cursor, { MATCH: `${prefix}room:{*}:${kind}`, COUNT: 500 });
+        cursor = String(reply.cursor);
+        for (const key of reply.keys) {
+          const id = /room:\{(.+)\}:[a-z]+$/.exec(key)?.[1];
+          if (id) ids.add(id);
+        }
+      } while (cursor !== '0');
+    }
     return [...ids];
   }
 }

@@ -24,7 +24,7 @@ export function roomNodesKey(roomId: string, prefix = 'relais:'): string {
  * Which nodes host each room, in Redis: a set of node ids per room, added to when the room opens
  * on a node and removed from when it closes there (SREM of the last member deletes the key).
  * URLs come from the node registry, and only live nodes count: the id of a node that died with
- * the room open stays in the set but is ignored (cleaning it up is the registry's TTL's job).
+ * the room open is ignored until the DeadNodeReaper removes it from the set.
  */
 export class RedisRoomNodes implements RoomNodes {
   private readonly prefix: string;

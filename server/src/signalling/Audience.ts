@@ -21,6 +21,11 @@ const SUMMARY_PROMPT_MS = 1000;
 const SUMMARY_COUNT_MS_PER_PARTICIPANT = 50;
 const SUMMARY_COUNT_MAX_MS = 30_000;
 
+/** A room's moderators, on every node (Socket.IO's adapter carries it): they see the lobby. */
+export function moderatorsChannel(roomId: string): string {
+  return `room:${roomId}:moderators`;
+}
+
 /**
  * Who in a room hears what about the others. Those allowed to see the participant list get it
  * in full with incremental updates; the others (a briefing's listeners) get a throttled
@@ -55,7 +60,7 @@ export class Audience {
 
   /** Moderators, on every node: they see the lobby. */
   private get moderators(): string {
-    return `room:${this.members.id}:moderators`;
+    return moderatorsChannel(this.members.id);
   }
 
   private get summaryOnly(): string {

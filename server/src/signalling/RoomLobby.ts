@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import type { EventActor, RoomEvent } from '../domain/roomEvents.js';
-import type { SharedRoomState } from '../domain/sharedRoomState.js';
+import type { LobbyEntry, SharedRoomState } from '../domain/sharedRoomState.js';
 import { audit, type Logger } from '../observability/logger.js';
 import type { Audience } from './Audience.js';
 import type { IncomingEvents, LobbyView, ServerToClientEvents } from './catalog.js';
@@ -11,6 +11,13 @@ type Io = Server<IncomingEvents, ServerToClientEvents>;
 /** The channel of one person waiting in a room's lobby (on whichever node holds them). */
 function lobbyChannel(roomId: string, sub: string): string {
   return `room:${roomId}:lobby:${sub}`;
+}
+
+/** Who waits, first come first, as moderators see them. */
+export function lobbyViews(entries: LobbyEntry[]): LobbyView[] {
+  return entries
+    .sort((a, b) => a.since - b.since)
+    .map((entry) => ({ id: entry.sub, name: entry.name, role: entry.role, since: entry.since }));
 }
 
 /**
@@ -78,10 +85,7 @@ export class RoomLobby {
 
   /** Who waits, first come first, as moderators see them. */
   async views(): Promise<LobbyView[]> {
-    const entries = await this.state.lobby(this.roomId);
-    return entries
-      .sort((a, b) => a.since - b.since)
-      .map((entry) => ({ id: entry.sub, name: entry.name, role: entry.role, since: entry.since }));
+    return lobbyViews(await this.state.lobby(this.roomId));
   }
 
   /**

@@ -21,9 +21,11 @@ import type {
   ValidPayload,
   WireError,
 } from './catalog.js';
+import { moderatorsChannel } from './Audience.js';
 import { ClientConnection, type RelaisSocket } from './ClientConnection.js';
 import { LiveRoom, type RoomCluster, type RoomRules } from './LiveRoom.js';
 import { LiveRooms } from './LiveRooms.js';
+import { lobbyViews } from './RoomLobby.js';
 import { isRequestName, validateRequest } from './validateRequest.js';
 
 export interface SignallingOptions {
@@ -182,6 +184,15 @@ export class SignallingServer {
   membersGone(roomId: string, memberIds: string[]): void {
     for (const participantId of memberIds) this.io.to(`room:${roomId}:full`).emit('participantLeft', { participantId });
     this.rooms.get(roomId)?.rosterChanged();
+  }
+
+  /**
+   * People waiting through a dead node were removed from the room's lobby: the moderators, on
+   * every node, get the list without them (sent once, by the node that removed them).
+   */
+  async lobbyGone(roomId: string): Promise<void> {
+    const waiting = lobbyViews(await this.options.cluster.state.lobby(roomId));
+    this.io.to(moderatorsChannel(roomId)).emit('lobbyChanged', { waiting });
   }
 
   /**
