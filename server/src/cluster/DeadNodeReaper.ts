@@ -39,7 +39,9 @@ for i = 1, #waiting, 2 do
     lobbyRemoved = lobbyRemoved + 1
   end
 end
-if redis.call('HLEN', KEYS[1]) == 0 then
+-- The rest of the room goes with its last member, as when a member leaves (not for a room
+-- where people wait alone: it has nothing else, and no one was removed from it).
+if (#removed > 0 or lobbyRemoved > 0) and redis.call('HLEN', KEYS[1]) == 0 then
   for k = 2, #KEYS - 1 do if k ~= 7 then redis.call('DEL', KEYS[k]) end end
 end
 return {removed, lobbyRemoved}
