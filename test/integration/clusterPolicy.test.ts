@@ -196,6 +196,8 @@ describe('room policy over two nodes (separate processes, real Redis)', function
     const keysOf = async (room: string) => (await cluster.roomKeys()).filter((key) => key.includes(`{${room}}`));
     assert.ok((await keysOf('cellule-3')).length > 0);
 
+    // No empty list told so far: the one awaited below comes after the kill.
+    assert.ok(!watch.received('lobbyChanged').some((l) => l.waiting.length === 0));
     await n2.stop('SIGKILL');
     const after = await watch.next('lobbyChanged', (l) => l.waiting.length === 0, 30_000);
     assert.deepEqual(after.waiting, []);
