@@ -16,7 +16,7 @@ import {
 import { RedisConnection } from './RedisConnection.js';
 import { RedisNodeRegistry } from './RedisNodeRegistry.js';
 import { RedisRevocationStore } from './RedisRevocationStore.js';
-import { internalNodeRef, RedisRoomNodes, roomNodesKey } from './RedisRoomNodes.js';
+import { internalNodeRef, RedisRoomNodes } from './RedisRoomNodes.js';
 import { LocalRevocationStore, type RevocationStore } from './RevocationStore.js';
 
 export interface ClusterStoresOptions {
@@ -87,7 +87,6 @@ export class ClusterStores {
       redis: redis.commands,
       nodes: this.nodes,
       keys: (roomId) => roomState.keys(roomId),
-      nodesKey: (roomId) => roomNodesKey(roomId),
       gone: options.onMembersGone,
       ...(options.onNodesGone ? { nodesGone: options.onNodesGone } : {}),
       ...(options.onLobbyGone ? { lobbyGone: options.onLobbyGone } : {}),

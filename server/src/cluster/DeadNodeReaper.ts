@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { NodeRegistry } from './NodeRegistry.js';
 import type { RedisClient } from './RedisConnection.js';
+import { roomNodesKey } from './RedisRoomNodes.js';
 import { RedisScript } from './redisScript.js';
 
 /**
@@ -56,8 +57,6 @@ export interface DeadNodeReaperOptions {
   nodes: NodeRegistry;
   /** The keys of one room, in the room state's order (members, stage, hands, producers, others). */
   keys: (roomId: string) => string[];
-  /** The key of the set of nodes hosting a room (RedisRoomNodes). */
-  nodesKey: (roomId: string) => string;
   keyPrefix?: string;
   /** Members removed because their node died: the room's members are told. */
   gone: (roomId: string, memberIds: string[]) => void;
@@ -124,7 +123,7 @@ export class DeadNodeReaper {
       for (const roomId of await this.roomIds()) {
         const [gone, lobbyRemoved] = (await PURGE_DEAD_NODES.run(
           this.options.redis,
-          [...this.options.keys(roomId), this.options.nodesKey(roomId)],
+          [...this.options.keys(roomId), roomNodesKey(roomId, this.options.keyPrefix)],
           live,
         )) as [string[], number];
         if (lobbyRemoved > 0) {
@@ -152,17 +151,16 @@ export class DeadNodeReaper {
   private async roomIds(): Promise<string[]> {
     const prefix = this.options.keyPrefix ?? 'relais:';
     const ids = new Set<string>();
-    for (const kind of ['members', 'lobby']) {
-      let cursor = '0';
-      do {
-        const reply = await this.options.redis.scan(cursor, { MATCH: `${prefix}room:{*}:${kind}`, COUNT: 500 });
-        cursor = String(reply.cursor);
-        for (const key of reply.keys) {
-          const id = /room:\{(.+)\}:[a-z]+$/.exec(key)?.[1];
-          if (id) ids.add(id);
-        }
-      } while (cursor !== '0');
-    }
+    // One pass over the keyspace: `[ml]*` lets through the members and lobby keys (and meta).
+    let cursor = '0';
+    do {
+      const reply = await this.options.redis.scan(cursor, { MATCH: `${prefix}room:{*}:[ml]*`, COUNT: 500 });
+      cursor = String(reply.cursor);
+      for (const key of reply.keys) {
+        const id = /room:\{(.+)\}:(members|lobby)$/.exec(key)?.[1];
+        if (id) ids.add(id);
+      }
+    } while (cursor !== '0');
     return [...ids];
   }
 }
